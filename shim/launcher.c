@@ -1,0 +1,484 @@
+/*
+ * launcher.c - build/shmtrace: run a program under the shim.
+ *
+ *	shmtrace [-o FILE] [--force] [--size BYTES] [--depth N] [-q] -- PROG ARGS
+ *
+ * The live region is a memfd (tmpfs: no disk page faults in the traced
+ * program's hot path, and no name left behind anywhere).  Traced processes
+ * map it through /proc/<launcher>/fd/<n>, named by SHMTRACE_REGION.  The
+ * launcher copies what is committed into the trace file every 100 ms, so
+ * the file can be read while the run goes on, and writes the complete,
+ * compacted trace when the last descendant has ended.  The launcher is a
+ * child subreaper: it outlives, and waits for, every descendant.
+ */
+#include "region.h"
+#include "clock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define EXIT_USAGE 2
+#define EXIT_SETUP 125	/* the tracer failed, as env(1) and timeout(1) say */
+#define SYNC_PERIOD_NS 100000000L
+#define POPULATE_AHEAD (8u << 20)
+#define ABANDON_AFTER_NS 2000000000u
+
+struct options {
+	const char *output;
+	int force, quiet;
+	uint64_t size;
+	uint32_t depth;
+	char **argv;		/* the program and its arguments */
+};
+
+/* What the launcher keeps of the live region while it copies it out. */
+struct live {
+	int file_fd, mem_fd;
+	struct shmt_header *h;
+	uint64_t done;		/* slots before this are in the file */
+	uint64_t stuck_since;	/* when `done` last stopped moving */
+	uint64_t populated;	/* bytes of the region pre-faulted */
+};
+
+static int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("shmtrace: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return -1;
+}
+
+static void usage(FILE *to)
+{
+	fputs("usage: shmtrace [options] [--] PROG [ARGS...]\n"
+	      "Run PROG with every shared-memory call of it and its descendants\n"
+	      "recorded into a trace file; exit with PROG's exit status.\n\n"
+	      "  -o, --output FILE  trace file (default shmtrace.PROG.PID.trace)\n"
+	      "  -f, --force        overwrite FILE if it exists\n"
+	      "  -s, --size BYTES   trace region size, with K, M or G suffix\n"
+	      "                     (default: room for about a million events)\n"
+	      "  -d, --depth N      backtrace frames per event, 0 to disable\n"
+	      "                     (default 16; also SHMTRACE_DEPTH)\n"
+	      "  -q, --quiet        no summary on exit\n"
+	      "  -h, --help         this help\n"
+	      "  -V, --version      print the version\n\n"
+	      "Read the trace with: shmview dump FILE\n", to);
+}
+
+/* Parses "123", "64K", "256M", "1G".  Returns 0 or -1. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	int shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (*end == 'i' || *end == 'B')	/* KiB, MB... */
+		end += *end == 'i' ? 1 : 0, end += *end == 'B';
+	if (*end || v > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/* Returns 0 with *o filled, 1 after --help/--version, -1 on a usage error. */
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longs[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "size", required_argument, NULL, 's' },
+		{ "depth", required_argument, NULL, 'd' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 }
+	};
+	const char *env_depth = getenv("SHMTRACE_DEPTH");
+	o->depth = SHMT_DEFAULT_DEPTH;
+	if (env_depth && *env_depth)
+		o->depth = (uint32_t)strtoul(env_depth, NULL, 10);
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+o:fs:d:qhV", longs, NULL)) != -1) {
+		uint64_t v;
+		switch (c) {
+		case 'o': o->output = optarg; break;
+		case 'f': o->force = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 's':
+			if (parse_size(optarg, &o->size))
+				return error("bad --size '%s': want a byte count like 256M", optarg);
+			break;
+		case 'd':
+			if (parse_size(optarg, &v) || v > SHMT_MAX_DEPTH)
+				return error("bad --depth '%s': want 0 to %u", optarg, SHMT_MAX_DEPTH);
+			o->depth = (uint32_t)v;
+			break;
+		case 'h': usage(stdout); return 1;
+		case 'V': puts("shmtrace 0.1.0"); return 1;
+		default:
+			return error("unknown option '%s' (see shmtrace --help)",
+				     argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return error("no program to run (see shmtrace --help)");
+	o->argv = argv + optind;
+	if (o->depth > SHMT_MAX_DEPTH)
+		return error("bad SHMTRACE_DEPTH: want 0 to %u", SHMT_MAX_DEPTH);
+	if (!o->size)
+		o->size = region_default_size(REGION_DEFAULT_EVENTS, o->depth);
+	return 0;
+}
+
+/* Finds PROG the way execvp would.  Returns 0 with the path in buf, or -1
+ * with errno set. */
+static int find_program(const char *prog, char *buf, size_t size)
+{
+	if (strchr(prog, '/')) {
+		snprintf(buf, size, "%s", prog);
+		return access(buf, X_OK);
+	}
+	const char *path = getenv("PATH");
+	int err = ENOENT;
+	for (const char *p = path ? path : "/usr/bin:/bin"; ; p++) {
+		size_t len = strcspn(p, ":");
+		snprintf(buf, size, "%.*s%s%s", (int)len, p, len ? "/" : "", prog);
+		struct stat st;
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(buf, X_OK) == 0)
+				return 0;
+			err = EACCES;
+		}
+		p += len;
+		if (!*p)
+			break;
+	}
+	errno = err;
+	return -1;
+}
+
+/* The shim beside the launcher (build/ or an install's lib dir), or
+ * SHMTRACE_LIB. */
+static int find_shim(char *buf, size_t size)
+{
+	const char *env = getenv("SHMTRACE_LIB");
+	if (env && *env) {
+		snprintf(buf, size, "%s", env);
+		return access(buf, R_OK);
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = 0;
+	*strrchr(self, '/') = 0;
+	static const char *const places[] = { "%s/libshmtrace.so",
+		"%s/../lib/shmtrace/libshmtrace.so" };
+	for (unsigned i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+		int n = snprintf(buf, size, places[i], self);
+		if (n > 0 && (size_t)n < size && access(buf, R_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static void default_output(const struct options *o, char *buf, size_t size)
+{
+	const char *base = strrchr(o->argv[0], '/');
+	snprintf(buf, size, "shmtrace.%s.%d.trace", base ? base + 1 : o->argv[0],
+		 (int)getpid());
+}
+
+/* --- copying the live region out ---------------------------------------------- */
+
+static int pwrite_all(int fd, const void *buf, uint64_t len, uint64_t off)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (uint64_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+static struct shmt_event *slot_at(const struct shmt_header *h, uint64_t i)
+{
+	return (struct shmt_event *)((char *)h + h->slot_offset + i * h->slot_size);
+}
+
+static uint64_t committed_slots(const struct shmt_header *h)
+{
+	uint64_t head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
+	return head < h->slot_capacity ? head : h->slot_capacity;
+}
+
+/* Copies the string of a committed event into the file, bounds-checked:
+ * traced programs can write anywhere in the region. */
+static void copy_string(struct live *L, const struct shmt_event *ev,
+			uint64_t arena_offset)
+{
+	const struct shmt_header *h = L->h;
+	uint64_t off = ev->str_off, len = ev->str_len;
+	if (!len || off > h->arena_size || len > h->arena_size - off)
+		return;
+	pwrite_all(L->file_fd, (char *)h + h->arena_offset + off, len,
+		   arena_offset + off);
+}
+
+/* Pre-faults the region ahead of the writers so their first touch of a
+ * page does not allocate it in the traced program's hot path. */
+static void populate_ahead(struct live *L, uint64_t head)
+{
+	const struct shmt_header *h = L->h;
+	uint64_t want = h->slot_offset + head * h->slot_size + POPULATE_AHEAD;
+	if (want > h->arena_offset)
+		want = h->arena_offset;
+	want &= ~(uint64_t)4095;
+	if (want <= L->populated)
+		return;
+	madvise((char *)L->h + L->populated, want - L->populated,
+		MADV_POPULATE_WRITE);
+	L->populated = want;
+}
+
+/* One pass: slots committed since the last pass, their strings, the
+ * header.  A slot never committed (its writer died) holds `done` back for
+ * at most ABANDON_AFTER_NS, then is passed over. */
+static void sync_live(struct live *L)
+{
+	struct shmt_header *h = L->h;
+	uint64_t head = committed_slots(h), first_open = head;
+	for (uint64_t i = L->done; i < head; i++) {
+		const struct shmt_event *ev = slot_at(h, i);
+		if (__atomic_load_n(&ev->commit, __ATOMIC_ACQUIRE) != i + 1) {
+			if (first_open == head)
+				first_open = i;
+			continue;
+		}
+		copy_string(L, ev, h->arena_offset);
+	}
+	if (head > L->done)
+		pwrite_all(L->file_fd, slot_at(h, L->done),
+			   (head - L->done) * h->slot_size,
+			   h->slot_offset + L->done * h->slot_size);
+	pwrite_all(L->file_fd, h, SHMT_HEADER_SIZE, 0);
+	uint64_t now = clock_now_ns();
+	if (first_open != L->done) {
+		L->done = first_open;
+		L->stuck_since = now;
+	} else if (first_open < head && now - L->stuck_since > ABANDON_AFTER_NS) {
+		L->done = first_open + 1;
+	}
+	populate_ahead(L, head);
+}
+
+/* Writes the complete trace: header, used slots, used arena right after
+ * them, and cuts the file there. */
+static int write_final(struct live *L, int status)
+{
+	struct shmt_header *h = L->h;
+	h->end_ns = clock_now_ns();
+	h->exit_status = status;
+	struct shmt_header out;
+	memcpy(&out, h, sizeof(out));
+	uint64_t used = committed_slots(h);
+	uint64_t arena_used = __atomic_load_n(&h->arena_head, __ATOMIC_ACQUIRE);
+	if (arena_used > h->arena_size)
+		arena_used = h->arena_size;
+	out.slot_capacity = used;
+	out.arena_offset = h->slot_offset + used * h->slot_size;
+	out.arena_size = arena_used;
+	out.total_size = out.arena_offset + arena_used;
+	out.flags |= SHMT_HF_FINAL | SHMT_HF_COMPACT;
+	if (pwrite_all(L->file_fd, slot_at(h, 0), used * h->slot_size, h->slot_offset) ||
+	    pwrite_all(L->file_fd, (char *)h + h->arena_offset, arena_used,
+		       out.arena_offset) ||
+	    pwrite_all(L->file_fd, &out, sizeof(out), 0) ||
+	    ftruncate(L->file_fd, (off_t)out.total_size))
+		return error("cannot write the trace: %s", strerror(errno));
+	h->flags |= SHMT_HF_FINAL;
+	return 0;
+}
+
+/* --- running the program ------------------------------------------------------ */
+
+static int setup_region(const struct options *o, const char *output,
+			struct live *L)
+{
+	struct region_layout l;
+	if (region_layout(o->size, o->depth, &l))
+		return error("bad --size %llu: want at least %u bytes",
+			     (unsigned long long)o->size, REGION_MIN_SIZE);
+	L->file_fd = region_create_file(output, o->size, o->force);
+	if (L->file_fd < 0) {
+		if (errno == EEXIST)
+			return error("cannot create '%s': it exists (use --force to overwrite)",
+				     output);
+		if (errno == ENOSPC || errno == EDQUOT)
+			return error("cannot create '%s': the disk cannot hold %llu MiB (use --size)",
+				     output, (unsigned long long)(o->size >> 20));
+		return error("cannot create '%s': %s", output, strerror(errno));
+	}
+	L->mem_fd = memfd_create("shmtrace-region", MFD_CLOEXEC);
+	if (L->mem_fd < 0 || ftruncate(L->mem_fd, (off_t)o->size))
+		return error("cannot make the trace region: %s", strerror(errno));
+	L->h = region_map(L->mem_fd, o->size);
+	if (!L->h)
+		return error("cannot map the trace region: %s", strerror(errno));
+	region_init_header(L->h, &l, SHMT_HF_LAUNCHER);
+	L->h->launcher_fd = (uint64_t)L->mem_fd;
+	L->stuck_since = clock_now_ns();
+	populate_ahead(L, 0);
+	sync_live(L);
+	return 0;
+}
+
+static int setup_env(const char *shim, int mem_fd)
+{
+	char buf[PATH_MAX * 2];
+	const char *old = getenv("LD_PRELOAD");
+	snprintf(buf, sizeof(buf), "%s%s%s", shim, old && *old ? ":" : "",
+		 old ? old : "");
+	if (setenv("LD_PRELOAD", buf, 1))
+		return -1;
+	snprintf(buf, sizeof(buf), "/proc/%d/fd/%d", (int)getpid(), mem_fd);
+	unsetenv("SHMTRACE_OUTPUT");
+	return setenv("SHMTRACE_REGION", buf, 1);
+}
+
+static pid_t start_program(const char *path, char **argv, const sigset_t *old)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	sigprocmask(SIG_SETMASK, old, NULL);
+	execv(path, argv);
+	error("cannot run '%s': %s", argv[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* Waits for every descendant (we are their subreaper), copying the region
+ * out as it goes and passing on termination signals sent to us alone.
+ * Returns the main program's wait status. */
+static int wait_all(struct live *L, pid_t main_pid, const sigset_t *set)
+{
+	int main_status = 0, main_done = 0;
+	struct timespec period = { 0, SYNC_PERIOD_NS };
+	for (;;) {
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+			if (p == main_pid) {
+				main_status = st;
+				main_done = 1;
+			}
+		if (p < 0 && errno == ECHILD)
+			break;
+		siginfo_t si;
+		int sig = sigtimedwait(set, &si, &period);
+		if (sig > 0 && sig != SIGCHLD && si.si_code != SI_KERNEL && !main_done)
+			kill(main_pid, sig);	/* a tty's signal reached it already */
+		if (sig < 0)
+			sync_live(L);
+	}
+	return main_status;
+}
+
+static int exit_code(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_SETUP;
+}
+
+static void summarize(const struct options *o, const char *output,
+		      const struct shmt_header *h)
+{
+	if (o->quiet)
+		return;
+	uint64_t used = committed_slots(h);
+	fprintf(stderr, "shmtrace: %llu events recorded", (unsigned long long)used);
+	if (h->dropped)
+		fprintf(stderr, ", %llu DROPPED (region full: use --size)",
+			(unsigned long long)h->dropped);
+	fprintf(stderr, "; trace in %s (read it with: shmview dump %s)\n",
+		output, output);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	int r = parse_options(argc, argv, &o);
+	if (r)
+		return r > 0 ? 0 : EXIT_USAGE;
+	char prog[PATH_MAX], shim[PATH_MAX], outbuf[PATH_MAX];
+	if (find_program(o.argv[0], prog, sizeof(prog))) {
+		error("cannot run '%s': %s", o.argv[0], strerror(errno));
+		return errno == ENOENT ? 127 : 126;
+	}
+	if (find_shim(shim, sizeof(shim))) {
+		error("cannot find libshmtrace.so beside the launcher (set SHMTRACE_LIB)");
+		return EXIT_SETUP;
+	}
+	const char *output = o.output;
+	if (!output) {
+		default_output(&o, outbuf, sizeof(outbuf));
+		output = outbuf;
+	}
+	struct live L = { .file_fd = -1 };
+	if (setup_region(&o, output, &L) || setup_env(shim, L.mem_fd)) {
+		if (L.file_fd >= 0)
+			unlink(output);
+		return EXIT_SETUP;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	sigset_t set, old;
+	sigemptyset(&set);
+	int sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	pid_t pid = start_program(prog, o.argv, &old);
+	if (pid < 0) {
+		error("cannot fork: %s", strerror(errno));
+		unlink(output);
+		return EXIT_SETUP;
+	}
+	int status = wait_all(&L, pid, &set);
+	if (write_final(&L, status))
+		return EXIT_SETUP;
+	summarize(&o, output, L.h);
+	return exit_code(status);
+}

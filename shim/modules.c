@@ -1,0 +1,173 @@
+/* modules.c - record the loaded ELF modules of a traced process. */
+#include "modules.h"
+#include "recorder.h"
+
+#include <elf.h>
+#include <link.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MODULES_MAX 1024
+
+/* The modules this process has recorded.  A fork child inherits the table
+ * with the modules it inherits; an exec starts afresh.  Appended under the
+ * scanning flag only, read without it. */
+static struct {
+	uintptr_t lo, hi;
+} known[MODULES_MAX];
+static unsigned nknown;
+static int scanning;
+static uintptr_t last_lo, last_hi;	/* the last module asked about */
+
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+
+static int is_known(uintptr_t lo)
+{
+	unsigned n = __atomic_load_n(&nknown, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < n; i++)
+		if (known[i].lo == lo)
+			return 1;
+	return 0;
+}
+
+/* Finds the GNU build-id note among a module's program headers.  Returns
+ * its length (0 if none) and copies at most SHMT_BUILD_ID_MAX bytes. */
+static size_t find_build_id(const struct dl_phdr_info *info, uint8_t *out)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr);
+		const char *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const char *name = p + sizeof(*nh);
+			const char *desc = name + ((nh->n_namesz + 3) & ~3u);
+			p = desc + ((nh->n_descsz + 3) & ~3u);
+			if (p > end)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    memcmp(name, "GNU", 4) == 0) {
+				size_t n = nh->n_descsz;
+				memcpy(out, desc, n < SHMT_BUILD_ID_MAX ? n : SHMT_BUILD_ID_MAX);
+				return n < SHMT_BUILD_ID_MAX ? n : SHMT_BUILD_ID_MAX;
+			}
+		}
+	}
+	return 0;
+}
+
+static void extent(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi)
+{
+	*lo = UINTPTR_MAX;
+	*hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr;
+		if (a < *lo)
+			*lo = a;
+		if (a + ph->p_memsz > *hi)
+			*hi = a + ph->p_memsz;
+	}
+}
+
+static int record_one(struct dl_phdr_info *info, size_t size, void *unused)
+{
+	(void)size;
+	(void)unused;
+	uintptr_t lo, hi;
+	extent(info, &lo, &hi);
+	if (hi == 0 || is_known(lo) || nknown >= MODULES_MAX)
+		return 0;
+	char exe[PATH_MAX];
+	const char *path = info->dlpi_name;
+	if (!path || !*path) {	/* the main program */
+		long n = syscall(SYS_readlink, "/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = 0;
+		path = exe;
+	}
+	uint8_t id[SHMT_BUILD_ID_MAX] = { 0 };
+	struct rec_event ev = {
+		.call = SHMT_CALL_MODULE,
+		.str = path,
+		.str_len = strlen(path),
+		.args = { info->dlpi_addr, lo, hi, find_build_id(info, id) },
+	};
+	memcpy(&ev.args[4], id, sizeof(id));
+	rec_note(&ev, 0);
+	known[nknown].lo = lo;
+	known[nknown].hi = hi;
+	__atomic_store_n(&nknown, nknown + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void modules_record_all(void)
+{
+	if (__atomic_exchange_n(&scanning, 1, __ATOMIC_ACQUIRE))
+		return;		/* another thread, or we re-entered */
+	dl_iterate_phdr(record_one, NULL);
+	__atomic_store_n(&scanning, 0, __ATOMIC_RELEASE);
+}
+
+void modules_note_ip(uintptr_t ip)
+{
+	if (ip >= __atomic_load_n(&last_lo, __ATOMIC_RELAXED) &&
+	    ip < __atomic_load_n(&last_hi, __ATOMIC_RELAXED))
+		return;
+	unsigned n = __atomic_load_n(&nknown, __ATOMIC_ACQUIRE);
+	for (unsigned i = 0; i < n; i++) {
+		if (ip >= known[i].lo && ip < known[i].hi) {
+			/* racy pair, benign: a mismatch only costs a lookup */
+			__atomic_store_n(&last_lo, known[i].lo, __ATOMIC_RELAXED);
+			__atomic_store_n(&last_hi, known[i].hi, __ATOMIC_RELAXED);
+			return;
+		}
+	}
+	if (n)			/* before the constructor's scan: leave it */
+		modules_record_all();
+}
+
+struct self_query {
+	char *buf;
+	size_t size;
+};
+
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct self_query *q = data;
+	uintptr_t lo, hi, me = (uintptr_t)__ehdr_start;
+	extent(info, &lo, &hi);
+	if (me < lo || me >= hi || !info->dlpi_name)
+		return 0;
+	size_t n = strlen(info->dlpi_name);
+	if (n < q->size)
+		memcpy(q->buf, info->dlpi_name, n + 1);
+	return 1;
+}
+
+void modules_self_path(char *buf, size_t size)
+{
+	char rel[PATH_MAX];
+	struct self_query q = { rel, sizeof(rel) };
+	rel[0] = buf[0] = 0;
+	dl_iterate_phdr(find_self, &q);
+	if (!rel[0])
+		return;
+	/* absolute, so an exec after chdir still finds it */
+	size_t at = 0;
+	if (rel[0] != '/' && syscall(SYS_getcwd, buf, size) > 0) {
+		at = strlen(buf);
+		if (at + 1 < size)
+			buf[at++] = '/';
+	}
+	if (at + strlen(rel) < size)
+		strcpy(buf + at, rel);
+	else
+		buf[0] = 0;
+}

@@ -1,0 +1,445 @@
+/*
+ * recorder.c - the recorder core: maps the trace region and writes events.
+ *
+ * Recording path: reserve a slot by fetch-add on the region's head, fill
+ * it, take the backtrace straight into it, publish it with a release-store
+ * of its commit word.  No lock (a signal handler may interrupt any point of
+ * it), no system call once the thread is warm, no malloc.  See
+ * shim/shmtrace-format.h for the protocol and ../shared/NOTES.md for the
+ * traps this file steps around.
+ */
+#define UNW_LOCAL_ONLY
+#include "recorder.h"
+#include "clock.h"
+#include "region.h"
+#include "modules.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libunwind.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+enum rec_state { ST_NEW, ST_INIT, ST_ON, ST_OFF };
+
+/* Everything the process knows of its region, set once by rec_init. */
+static struct {
+	int state;			/* enum rec_state, atomic */
+	struct shmt_header *hdr;
+	char *slots;
+	char *arena;
+	uint64_t capacity;
+	uint64_t arena_size;
+	uint32_t slot_size;
+	uint32_t depth;
+	uintptr_t lo, hi;		/* the mapping, to protect it */
+	int stacks;			/* libunwind is set up */
+} R;
+
+/* Identity: cached because getpid() is a real system call (about 1 us on
+ * this kind of machine).  fork_gen invalidates every thread's cached tid in
+ * a fork child. */
+static pid_t cur_pid;
+static unsigned fork_gen = 1;
+
+/* Initial-exec TLS: touching it never calls malloc (global-dynamic TLS in
+ * a preloaded library may, on first touch). */
+static __thread struct {
+	int nest;		/* > 0 while inside a hook on this thread */
+	pid_t tid;
+	unsigned gen;
+	uint32_t passthrough;	/* not yet added to the header */
+} tls;
+
+static char env_region[PATH_MAX + 32];	/* "SHMTRACE_REGION=..." */
+static char shim_path[PATH_MAX];
+
+/* Frames of the shim itself, dropped from backtraces: from our ELF header
+ * to the end of our text.  Both symbols come from the linker. */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+extern const char etext[] __attribute__((visibility("hidden")));
+
+/* --- small helpers that must not allocate or recurse ---------------------- */
+
+static void say(const char *a, const char *b, const char *c)
+{
+	/* one warning line on stderr, written raw: stdio may be locked */
+	const char *parts[] = { "shmtrace: ", a, b, c, "\n" };
+	for (unsigned i = 0; i < 5; i++)
+		if (parts[i])
+			syscall(SYS_write, 2, parts[i], strlen(parts[i]));
+}
+
+static uint64_t parse_u64(const char *s, uint64_t fallback)
+{
+	uint64_t v = 0;
+	if (!s || !*s)
+		return fallback;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return fallback;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	return v;
+}
+
+static char *put_u64(char *p, uint64_t v)
+{
+	char tmp[24];
+	int n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	while (n)
+		*p++ = tmp[--n];
+	*p = 0;
+	return p;
+}
+
+static pid_t my_tid(void)
+{
+	unsigned gen = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
+	if (tls.gen != gen) {
+		tls.tid = (pid_t)syscall(SYS_gettid);
+		tls.gen = gen;
+	}
+	return tls.tid;
+}
+
+/* --- attaching the region ------------------------------------------------- */
+
+/* Adopts a mapped region after checking it is ours to write. */
+static int adopt(struct shmt_header *h, uint64_t size, const char *path)
+{
+	const char *why = region_check_header(h, size);
+	if (!why && h->owner_uid != (uint64_t)geteuid())
+		why = "owned by another user";
+	if (!why && (h->flags & SHMT_HF_FINAL))
+		why = "the run it belongs to has ended";
+	if (why) {
+		say("ignoring trace region '", path, "'");
+		say("  ", why, "; this process runs untraced");
+		syscall(SYS_munmap, h, size);
+		return -1;
+	}
+	R.hdr = h;
+	R.slots = (char *)h + h->slot_offset;
+	R.arena = (char *)h + h->arena_offset;
+	R.capacity = h->slot_capacity;
+	R.arena_size = h->arena_size;
+	R.slot_size = h->slot_size;
+	R.depth = (uint32_t)(h->depth < h->max_depth ? h->depth : h->max_depth);
+	R.lo = (uintptr_t)h;
+	R.hi = (uintptr_t)h + size;
+	return 0;
+}
+
+/* Maps the region a launcher or an ancestor made (SHMTRACE_REGION). */
+static int attach_region(const char *path)
+{
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		say("cannot open trace region '", path,
+		    "'; this process runs untraced");
+		return -1;
+	}
+	struct stat st;
+	void *h = NULL;
+	if (syscall(SYS_fstat, fd, &st) == 0 && st.st_size >= SHMT_HEADER_SIZE)
+		h = region_map(fd, (uint64_t)st.st_size);
+	syscall(SYS_close, fd);
+	if (!h) {
+		say("cannot map trace region '", path, "'");
+		return -1;
+	}
+	return adopt(h, (uint64_t)st.st_size, path);
+}
+
+/* No launcher: the first traced process makes the region itself, as a file
+ * (SHMTRACE_OUTPUT, or shmtrace.PID.trace in the working directory). */
+static int create_region(void)
+{
+	char path[PATH_MAX];
+	const char *out = getenv("SHMTRACE_OUTPUT");
+	char *p = path;
+	if (!out || !*out) {
+		p = stpcpy(path, "shmtrace.");
+		p = put_u64(p, (uint64_t)cur_pid);
+		strcpy(p, ".trace");
+		out = path;
+	}
+	uint32_t depth = (uint32_t)parse_u64(getenv("SHMTRACE_DEPTH"),
+					     SHMT_DEFAULT_DEPTH);
+	if (depth > SHMT_MAX_DEPTH)
+		depth = SHMT_MAX_DEPTH;
+	uint64_t size = parse_u64(getenv("SHMTRACE_SIZE"),
+				  region_default_size(REGION_DEFAULT_EVENTS, depth));
+	struct region_layout l;
+	if (region_layout(size, depth, &l) != 0) {
+		say("bad SHMTRACE_SIZE or SHMTRACE_DEPTH", NULL,
+		    "; running untraced");
+		return -1;
+	}
+	int fd = region_create_file(out, size, 0);
+	if (fd < 0) {
+		say("cannot create trace file '", out, "'; running untraced");
+		return -1;
+	}
+	struct shmt_header *h = region_map(fd, size);
+	syscall(SYS_close, fd);
+	if (!h)
+		return -1;
+	region_init_header(h, &l, 0);
+	/* absolute, for descendants that chdir */
+	char *e = stpcpy(env_region, "SHMTRACE_REGION=");
+	if (out[0] != '/' && syscall(SYS_getcwd, e, PATH_MAX - 1) > 0)
+		e = stpcpy(e + strlen(e), "/");
+	if (strlen(out) + (size_t)(e - env_region) < sizeof(env_region))
+		strcpy(e, out);
+	return adopt(h, size, out);
+}
+
+/* One-time set-up, on the first hook or the constructor, whichever comes
+ * first.  Never allocates. */
+static void rec_init(void)
+{
+	cur_pid = (pid_t)syscall(SYS_getpid);
+	const char *region = getenv("SHMTRACE_REGION");
+	int ok;
+	if (region && *region) {
+		ok = attach_region(region) == 0;
+		if (ok && strlen(region) + 17 < sizeof(env_region))
+			strcpy(stpcpy(env_region, "SHMTRACE_REGION="), region);
+	} else {
+		ok = create_region() == 0;
+	}
+	modules_self_path(shim_path, sizeof(shim_path));
+	__atomic_store_n(&R.state, ok ? ST_ON : ST_OFF, __ATOMIC_RELEASE);
+}
+
+static int ensure_init(void)
+{
+	int s = __atomic_load_n(&R.state, __ATOMIC_ACQUIRE);
+	if (s == ST_ON)
+		return 1;
+	if (s != ST_NEW)
+		return 0;	/* off, or being set up (we re-entered it) */
+	int expect = ST_NEW;
+	if (!__atomic_compare_exchange_n(&R.state, &expect, ST_INIT, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return 0;
+	int saved = errno;
+	rec_init();
+	errno = saved;
+	return __atomic_load_n(&R.state, __ATOMIC_ACQUIRE) == ST_ON;
+}
+
+/* --- writing events --------------------------------------------------------- */
+
+static int in_shim(uintptr_t ip)
+{
+	return ip >= (uintptr_t)__ehdr_start && ip < (uintptr_t)etext;
+}
+
+/* Takes the caller's backtrace, minus the shim's own frames, into out[].
+ * Returns the number of frames kept. */
+static uint16_t take_stack(uint64_t *out, uint16_t *flags)
+{
+	void *buf[R.depth + 8];
+	int n = unw_backtrace(buf, (int)R.depth + 8);
+	if (n <= 0) {
+		__atomic_fetch_add(&R.hdr->stack_errors, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	uint16_t k = 0;
+	for (int i = 0; i < n; i++) {
+		uintptr_t ip = (uintptr_t)buf[i];
+		if (in_shim(ip))
+			continue;
+		if (k == R.depth) {
+			*flags |= SHMT_EVF_STACK_TRUNC;
+			break;
+		}
+		out[k++] = ip;
+	}
+	if (n == (int)R.depth + 8 && k < R.depth)
+		*flags |= SHMT_EVF_STACK_TRUNC;
+	if (k)
+		modules_note_ip(out[0]);
+	return k;
+}
+
+/* Copies a string into the arena.  Returns 0 and sets *off, or -1 when the
+ * arena is full (counted). */
+static int put_string(const char *s, size_t len, uint32_t *off, uint32_t *out_len,
+		      uint16_t *flags)
+{
+	if (len > SHMT_MAX_STRING) {
+		len = SHMT_MAX_STRING;
+		*flags |= SHMT_EVF_STR_TRUNC;
+	}
+	uint64_t at = __atomic_fetch_add(&R.hdr->arena_head, len, __ATOMIC_RELAXED);
+	if (at > R.arena_size || len > R.arena_size - at) {
+		__atomic_fetch_add(&R.hdr->strings_dropped, 1, __ATOMIC_RELAXED);
+		*flags |= SHMT_EVF_STR_TRUNC;
+		return -1;
+	}
+	memcpy(R.arena + at, s, len);
+	*off = (uint32_t)at;
+	*out_len = (uint32_t)len;
+	return 0;
+}
+
+/* Reserves, fills and publishes one slot.  Returns seq + 1, or 0 when the
+ * region is full. */
+static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
+			    uint64_t t1, int with_stack)
+{
+	uint64_t i = __atomic_fetch_add(&R.hdr->head, 1, __ATOMIC_RELAXED);
+	if (i >= R.capacity) {
+		__atomic_fetch_add(&R.hdr->dropped, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	struct shmt_event *s = (struct shmt_event *)(R.slots + i * R.slot_size);
+	uint16_t flags = ev->flags;
+	s->time_ns = t0;
+	s->duration_ns = t1 - t0;
+	s->ret = ev->ret;
+	s->pid = ev->pid ? ev->pid : cur_pid;
+	s->tid = ev->tid ? ev->tid : my_tid();
+	s->call = ev->call;
+	s->err = (uint16_t)ev->err;
+	s->obj = ev->obj;
+	s->reserved = 0;
+	memcpy(s->args, ev->args, sizeof(s->args));
+	s->str_off = s->str_len = 0;
+	if (ev->str && ev->str_len)
+		put_string(ev->str, ev->str_len, &s->str_off, &s->str_len, &flags);
+	s->nframes = 0;
+	if (with_stack && R.depth && R.stacks)
+		s->nframes = take_stack(s->frames, &flags);
+	s->flags = flags;
+	__atomic_store_n(&s->commit, i + 1, __ATOMIC_RELEASE);
+	return i + 1;
+}
+
+int rec_begin(struct rec_ctx *c)
+{
+	if (!ensure_init())
+		return 0;
+	c->nested = tls.nest++ > 0;
+	c->t0 = clock_now_ns();
+	return 1;
+}
+
+uint64_t rec_end(struct rec_ctx *c, const struct rec_event *ev)
+{
+	int saved = errno;
+	uint64_t t1 = clock_now_ns();
+	uint64_t seq = 0;
+	if (__atomic_load_n(&R.state, __ATOMIC_ACQUIRE) == ST_ON) {
+		if (c->nested)
+			__atomic_fetch_add(&R.hdr->nested, 1, __ATOMIC_RELAXED);
+		seq = write_event(ev, c->t0, t1, !c->nested);
+	}
+	tls.nest--;
+	errno = saved;
+	return seq;
+}
+
+void rec_cancel(struct rec_ctx *c)
+{
+	(void)c;
+	tls.nest--;
+}
+
+uint64_t rec_note(const struct rec_event *ev, int with_stack)
+{
+	if (!ensure_init())
+		return 0;
+	int saved = errno;
+	int nested = tls.nest++ > 0;
+	uint64_t now = clock_now_ns();
+	uint64_t seq = write_event(ev, now, now, with_stack && !nested);
+	tls.nest--;
+	errno = saved;
+	return seq;
+}
+
+int rec_enabled(void)
+{
+	return ensure_init();
+}
+
+void rec_count_passthrough(void)
+{
+	if (++tls.passthrough >= 256)
+		rec_flush_counters();
+}
+
+void rec_flush_counters(void)
+{
+	if (tls.passthrough && __atomic_load_n(&R.state, __ATOMIC_ACQUIRE) == ST_ON)
+		__atomic_fetch_add(&R.hdr->passthrough, tls.passthrough,
+				   __ATOMIC_RELAXED);
+	tls.passthrough = 0;
+}
+
+void rec_after_fork_child(void)
+{
+	cur_pid = (pid_t)syscall(SYS_getpid);
+	__atomic_fetch_add(&fork_gen, 1, __ATOMIC_RELAXED);
+	tls.passthrough = 0;	/* the parent will publish its own count */
+}
+
+pid_t rec_pid(void)
+{
+	return cur_pid;
+}
+
+void rec_stacks_ready(void)
+{
+	if (!ensure_init())
+		return;
+	/* per-thread caches: no lock shared between threads, which a
+	 * signal handler could find held */
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	R.stacks = 1;
+	rec_warm_thread();
+}
+
+void rec_warm_thread(void)
+{
+	void *buf[4];
+	if (R.stacks && R.depth) {
+		tls.nest++;	/* libunwind mmaps its caches through our hook */
+		unw_backtrace(buf, 4);
+		tls.nest--;
+	}
+	my_tid();
+}
+
+int rec_overlaps_region(uintptr_t addr, size_t len)
+{
+	return R.hi && addr < R.hi && addr + len > R.lo;
+}
+
+void rec_disable(void)
+{
+	__atomic_store_n(&R.state, ST_OFF, __ATOMIC_RELEASE);
+}
+
+const char *rec_env_region(void)
+{
+	return env_region[0] ? env_region : NULL;
+}
+
+const char *rec_shim_path(void)
+{
+	return shim_path[0] ? shim_path : NULL;
+}

@@ -1,0 +1,105 @@
+/*
+ * recorder.h - the recorder core: the small API every wrapper goes through.
+ *
+ * A wrapper has one shape (heaptrack's): begin, call the real function,
+ * describe the call, end.
+ *
+ *	struct rec_ctx c;
+ *	int on = rec_begin(&c);
+ *	int ret = real_shmget(key, size, shmflg);
+ *	if (on) {
+ *		struct rec_event ev = { .call = SHMT_CALL_SHMGET, ... };
+ *		rec_end(&c, &ev);
+ *	}
+ *	return ret;
+ *
+ * The core owns every piece of state: the mapped region, the cached pid,
+ * the per-thread nesting counter, the backtrace.  It never takes a lock,
+ * never makes a system call on the recording path once warm, never calls
+ * malloc, and preserves errno.
+ */
+#ifndef SHMTRACE_RECORDER_H
+#define SHMTRACE_RECORDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "shmtrace-format.h"
+
+/* Per-call state kept on the wrapper's stack between begin and end. */
+struct rec_ctx {
+	uint64_t t0;
+	int nested;	/* the hook was re-entered: record without a stack */
+};
+
+/* What a wrapper knows of one call.  Unset fields stay zero. */
+struct rec_event {
+	uint16_t call;		/* enum shmt_call */
+	uint16_t flags;		/* SHMT_EVF_* the wrapper knows */
+	int err;		/* errno of a failed call, else 0 */
+	int64_t ret;
+	uint32_t obj;		/* enum shmt_obj */
+	uint64_t args[8];
+	const char *str;	/* name/path; may hold NULs (argv) */
+	size_t str_len;
+	pid_t pid, tid;		/* 0: the cached ones; set by exec and _exit
+				   hooks, which may run in a vfork child */
+};
+
+/* Starts recording a call.  Returns 1 when the call is to be recorded
+ * (then rec_end or rec_cancel must follow on this thread), 0 when tracing
+ * is off or not ready; the wrapper then just forwards.  Safe before the
+ * library constructor ran and inside signal handlers. */
+int rec_begin(struct rec_ctx *c);
+
+/* Records `ev` for the call begun with `c`, with a backtrace unless
+ * nested.  Preserves errno.  Returns the event's seq + 1, or 0 when it was
+ * dropped (region full: counted in the header). */
+uint64_t rec_end(struct rec_ctx *c, const struct rec_event *ev);
+
+/* Ends a begun call without recording it (a fork child's copy of the
+ * parent's call). */
+void rec_cancel(struct rec_ctx *c);
+
+/* Records an event that belongs to no intercepted call (module loads,
+ * process start, thread start/exit) with a fresh timestamp and no stack
+ * unless `with_stack`.  Returns seq + 1 or 0. */
+uint64_t rec_note(const struct rec_event *ev, int with_stack);
+
+/* 1 when tracing is on in this process (forces initialisation). */
+int rec_enabled(void);
+
+/* Counts a private mapping passed straight through (cheap, batched per
+ * thread). */
+void rec_count_passthrough(void);
+
+/* Publishes this thread's batched counters; at thread and process exit. */
+void rec_flush_counters(void);
+
+/* Must run in a fork child before it records anything: refreshes the
+ * cached pid and tids.  Async-signal-safe. */
+void rec_after_fork_child(void);
+
+/* The cached pid of this process. */
+pid_t rec_pid(void);
+
+/* Lets the constructor turn backtraces on once libunwind is set up, and
+ * warms this thread's unwind cache outside of any signal handler. */
+void rec_stacks_ready(void);
+void rec_warm_thread(void);
+
+/* 1 when [addr, addr+len) overlaps the trace region mapped in this process:
+ * the hooks refuse to let the program unmap or map over it, so a program
+ * that tears down its whole address space cannot crash in the tracer. */
+int rec_overlaps_region(uintptr_t addr, size_t len);
+
+/* Turns tracing off in this process (the region is about to vanish). */
+void rec_disable(void);
+
+/* What a traced exec must carry in its environment: the entry
+ * "SHMTRACE_REGION=<path>" and the shim's own path for LD_PRELOAD.
+ * NULL when tracing is off or the path is unknown. */
+const char *rec_env_region(void);
+const char *rec_shim_path(void);
+
+#endif

@@ -1,0 +1,153 @@
+/* region.c - layout, header, creation and mapping of a trace region. */
+#include "region.h"
+#include "clock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Strings are rare (names, paths, argv, modules): a sixteenth of the
+ * region holds them. */
+#define ARENA_SHARE 16u
+
+uint64_t region_default_size(uint64_t events, uint32_t depth)
+{
+	uint64_t slots = events * shmt_slot_size(depth);
+	return SHMT_HEADER_SIZE + slots + slots / (ARENA_SHARE - 1);
+}
+
+int region_layout(uint64_t total, uint32_t depth, struct region_layout *out)
+{
+	if (depth > SHMT_MAX_DEPTH || total < REGION_MIN_SIZE)
+		return -1;
+	if (total > (UINT64_C(1) << 46))	/* 64 TiB: beyond any sane trace */
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->total_size = total;
+	out->depth = depth;
+	out->slot_size = shmt_slot_size(depth);
+	out->arena_size = total / ARENA_SHARE;
+	if (out->arena_size > UINT32_MAX)	/* str_off is 32 bits */
+		out->arena_size = UINT32_MAX;
+	out->slot_offset = SHMT_HEADER_SIZE;
+	out->slot_capacity =
+		(total - SHMT_HEADER_SIZE - out->arena_size) / out->slot_size;
+	if (out->slot_capacity == 0)
+		return -1;
+	out->arena_offset = out->slot_offset + out->slot_capacity * out->slot_size;
+	out->arena_size = total - out->arena_offset;
+	if (out->arena_size > UINT32_MAX)
+		out->arena_size = UINT32_MAX;
+	return 0;
+}
+
+void region_init_header(struct shmt_header *h, const struct region_layout *l,
+			uint32_t flags)
+{
+	memcpy(h->magic, SHMT_MAGIC, sizeof(h->magic));
+	h->version = SHMT_VERSION;
+	h->header_size = SHMT_HEADER_SIZE;
+	h->endian = SHMT_ENDIAN_TAG;
+	h->slot_size = l->slot_size;
+	h->max_depth = l->depth;
+	h->flags = flags;
+	h->slot_offset = l->slot_offset;
+	h->slot_capacity = l->slot_capacity;
+	h->arena_offset = l->arena_offset;
+	h->arena_size = l->arena_size;
+	h->total_size = l->total_size;
+	h->owner_uid = geteuid();
+	h->creator_pid = (uint64_t)getpid();
+	h->start_ns = clock_now_ns();
+	h->start_realtime_ns = clock_realtime_ns();
+	h->depth = l->depth;
+	h->token = region_token();
+}
+
+/* a + b <= limit without overflow */
+static int fits(uint64_t a, uint64_t b, uint64_t limit)
+{
+	return a <= limit && b <= limit - a;
+}
+
+const char *region_check_header(const struct shmt_header *h, uint64_t size)
+{
+	if (size < SHMT_HEADER_SIZE)
+		return "file too short for a header";
+	if (memcmp(h->magic, SHMT_MAGIC, sizeof(h->magic)) != 0)
+		return "not a shmtrace file (bad magic)";
+	if (h->endian != SHMT_ENDIAN_TAG)
+		return "written on a machine of the other byte order";
+	if (h->version != SHMT_VERSION)
+		return "unsupported format version";
+	if (h->header_size != SHMT_HEADER_SIZE)
+		return "bad header size";
+	if (h->max_depth > SHMT_MAX_DEPTH ||
+	    h->slot_size != shmt_slot_size(h->max_depth))
+		return "bad slot size";
+	if (h->slot_offset < SHMT_HEADER_SIZE ||
+	    h->slot_capacity > (UINT64_MAX / h->slot_size) ||
+	    !fits(h->slot_offset, h->slot_capacity * h->slot_size, size))
+		return "event slots extend past the end (truncated?)";
+	if (h->arena_offset < h->slot_offset + h->slot_capacity * h->slot_size ||
+	    h->arena_size > UINT32_MAX ||
+	    !fits(h->arena_offset, h->arena_size, size))
+		return "string arena extends past the end (truncated?)";
+	if (h->total_size > size)
+		return "truncated";
+	return NULL;
+}
+
+/* Removes what sits at `path` so a new file can take its place, refusing
+ * to remove a directory. */
+static int remove_existing(const char *path)
+{
+	struct stat st;
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		return -1;
+	}
+	return unlink(path);
+}
+
+int region_create_file(const char *path, uint64_t size, int force)
+{
+	if (force && remove_existing(path) != 0)
+		return -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		      0600);
+	if (fd < 0)
+		return -1;
+	int err = posix_fallocate(fd, 0, (off_t)size);
+	if (err == EOPNOTSUPP || err == EINVAL)	/* fs without fallocate */
+		err = ftruncate(fd, (off_t)size) ? errno : 0;
+	if (err) {
+		unlink(path);
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+void *region_map(int fd, uint64_t size)
+{
+	long p = syscall(SYS_mmap, NULL, (size_t)size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, fd, 0L);
+	return p == -1 ? NULL : (void *)p;
+}
+
+uint64_t region_token(void)
+{
+	uint64_t t;
+	if (getrandom(&t, sizeof(t), GRND_NONBLOCK) == (ssize_t)sizeof(t))
+		return t;
+	return clock_now_ns() * 0x9e3779b97f4a7c15u ^ (uint64_t)getpid();
+}

@@ -1,0 +1,62 @@
+/*
+ * region.h - creating, checking and mapping a trace region.
+ *
+ * Shared by the launcher (which creates the region of a run), the shim
+ * (which maps it, or creates one when LD_PRELOAD was set by hand) and the
+ * viewer (which checks a trace file's header before trusting it).
+ */
+#ifndef SHMTRACE_REGION_H
+#define SHMTRACE_REGION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "shmtrace-format.h"
+
+#define REGION_DEFAULT_EVENTS (1u << 20)  /* about a million events */
+#define REGION_MIN_SIZE (64u * 1024u)
+
+/* Where the parts of a region go for a given size and depth. */
+struct region_layout {
+	uint64_t total_size;
+	uint32_t slot_size;
+	uint32_t depth;
+	uint64_t slot_offset, slot_capacity;
+	uint64_t arena_offset, arena_size;
+};
+
+/* Bytes of a region holding `events` events at `depth` frames, with an
+ * arena sized for their strings. */
+uint64_t region_default_size(uint64_t events, uint32_t depth);
+
+/* Splits `total` bytes into header, slots and arena for `depth` frames.
+ * Returns 0, or -1 when total is too small or depth too large. */
+int region_layout(uint64_t total, uint32_t depth, struct region_layout *out);
+
+/* Writes a fresh header for layout `l` into `h` (which must be zeroed
+ * memory of at least SHMT_HEADER_SIZE bytes). */
+void region_init_header(struct shmt_header *h, const struct region_layout *l,
+			uint32_t flags);
+
+/* Checks a header against the size of the bytes it heads.  Returns NULL
+ * when the header is one shmtrace wrote and every offset, size and count
+ * fits inside `size` bytes; otherwise a static string saying what is
+ * wrong ("bad magic", "unsupported version 7", ...).  Never trusts a field
+ * before checking it; overflow-safe. */
+const char *region_check_header(const struct shmt_header *h, uint64_t size);
+
+/* Creates `path` for a new trace: O_EXCL, mode 0600, never through a
+ * symlink; with `force`, an existing file or link at `path` is removed
+ * first (a directory is not).  Reserves `size` bytes on disk so a full disk
+ * is an error now and not a SIGBUS later.  Returns the fd, or -1 with errno
+ * set (ENOSPC when the disk cannot hold the trace; the file is removed). */
+int region_create_file(const char *path, uint64_t size, int force);
+
+/* Maps `size` bytes of fd shared and read-write with a raw system call (the
+ * shim's own mmap must never reach its own hook).  Returns NULL on error. */
+void *region_map(int fd, uint64_t size);
+
+/* Random 64 bits identifying a run (getrandom, or time and pid mixed). */
+uint64_t region_token(void);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * wrap-mmap.c - mmap, mmap64, munmap, mremap.
+ *
+ * These forward with the raw system call: no symbol lookup, so no dlsym
+ * that could allocate and come back here.  Private mappings (which is what
+ * malloc, stdio and the loader make, when they come through the PLT at all)
+ * take the fast path: one test, the system call, a per-thread counter.
+ */
+#include "real.h"
+#include "recorder.h"
+#include "track.h"
+
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd,
+		      off_t off)
+{
+	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+/* What lies behind fd, for a shared mapping of a descriptor the shim did
+ * not see being made.  A raw fstat: this path is rare. */
+static uint32_t classify_fd(int fd, uint64_t *inode)
+{
+	struct stat st;
+	int saved = errno;
+	long r = syscall(SYS_fstat, fd, &st);
+	errno = saved;
+	if (r != 0)
+		return SHMT_OBJ_BADFD;
+	*inode = st.st_ino;
+	if (S_ISREG(st.st_mode))
+		return SHMT_OBJ_FILE;
+	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 5))
+		return SHMT_OBJ_DEVZERO;
+	return SHMT_OBJ_OTHER;
+}
+
+static void *mmap_traced(void *addr, size_t len, int prot, int flags, int fd,
+			 off_t off)
+{
+	struct rec_ctx c;
+	int on = rec_begin(&c);
+	void *ret = raw_mmap(addr, len, prot, flags, fd, off);
+	if (!on)
+		return ret;
+	int err = ret == MAP_FAILED ? errno : 0;
+	struct rec_event ev = {
+		.call = SHMT_CALL_MMAP, .ret = (int64_t)(intptr_t)ret, .err = err,
+		.args = { (uintptr_t)addr, len, (uint32_t)prot, (uint32_t)flags,
+			  (uint64_t)(int64_t)fd, (uint64_t)off },
+	};
+	if (flags & MAP_ANONYMOUS)
+		ev.obj = (flags & MAP_SHARED) ? SHMT_OBJ_ANON : SHMT_OBJ_NONE;
+	else if (!track_fd_get(fd, &ev.obj, &ev.args[6]))
+		ev.obj = classify_fd(fd, &ev.args[7]);
+	if (!err && (flags & MAP_FIXED))	/* replaced what was there */
+		track_map_remove((uintptr_t)ret, len);
+	if (!err && (flags & MAP_SHARED))
+		track_map_add((uintptr_t)ret, len);
+	rec_end(&c, &ev);
+	return ret;
+}
+
+SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
+		       off_t off)
+{
+	uint32_t obj;
+	uint64_t origin;
+	int shared = (flags & MAP_SHARED) ||
+		     (!(flags & MAP_ANONYMOUS) && track_fd_get(fd, &obj, &origin));
+	int fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
+	if (fixed && rec_overlaps_region((uintptr_t)addr, len))
+		rec_disable();	/* the program maps over our region */
+	if (shared || (fixed && track_map_overlaps((uintptr_t)addr, len)))
+		return mmap_traced(addr, len, prot, flags, fd, off);
+	rec_count_passthrough();
+	return raw_mmap(addr, len, prot, flags, fd, off);
+}
+
+/* mmap64 is the same function under a second name (_FILE_OFFSET_BITS=64
+ * callers bind to it). */
+SHIM_EXPORT extern __typeof__(mmap) mmap64 __attribute__((alias("mmap")));
+
+SHIM_EXPORT int munmap(void *addr, size_t len)
+{
+	if (rec_overlaps_region((uintptr_t)addr, len))
+		rec_disable();
+	if (!track_map_overlaps((uintptr_t)addr, len))
+		return (int)syscall(SYS_munmap, addr, len);
+	struct rec_ctx c;
+	int on = rec_begin(&c);
+	int ret = (int)syscall(SYS_munmap, addr, len);
+	if (!on)
+		return ret;
+	if (ret == 0)
+		track_map_remove((uintptr_t)addr, len);
+	struct rec_event ev = {
+		.call = SHMT_CALL_MUNMAP, .ret = ret, .err = ret < 0 ? errno : 0,
+		.args = { (uintptr_t)addr, len },
+	};
+	rec_end(&c, &ev);
+	return ret;
+}
+
+SHIM_EXPORT void *mremap(void *old, size_t old_size, size_t new_size,
+			 int flags, ...)
+{
+	void *want = NULL;
+	if (flags & MREMAP_FIXED) {	/* the fifth argument exists only then */
+		va_list ap;
+		va_start(ap, flags);
+		want = va_arg(ap, void *);
+		va_end(ap);
+	}
+	if (rec_overlaps_region((uintptr_t)old, old_size) ||
+	    (want && rec_overlaps_region((uintptr_t)want, new_size)))
+		rec_disable();
+	int tracked = track_map_overlaps((uintptr_t)old, old_size) ||
+		      (want && track_map_overlaps((uintptr_t)want, new_size));
+	if (!tracked)
+		return (void *)syscall(SYS_mremap, old, old_size, new_size, flags, want);
+	struct rec_ctx c;
+	int on = rec_begin(&c);
+	void *ret = (void *)syscall(SYS_mremap, old, old_size, new_size, flags, want);
+	if (!on)
+		return ret;
+	int err = ret == MAP_FAILED ? errno : 0;
+	if (!err) {
+		if (!(flags & MREMAP_DONTUNMAP) &&
+		    (ret != old || new_size < old_size))
+			track_map_remove((uintptr_t)old, old_size);
+		track_map_add((uintptr_t)ret, new_size);
+	}
+	struct rec_event ev = {
+		.call = SHMT_CALL_MREMAP, .ret = (int64_t)(intptr_t)ret, .err = err,
+		.args = { (uintptr_t)old, old_size, new_size, (uint32_t)flags,
+			  (uintptr_t)want },
+	};
+	rec_end(&c, &ev);
+	return ret;
+}

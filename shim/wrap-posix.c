@@ -1,0 +1,150 @@
+/*
+ * wrap-posix.c - POSIX shared memory and memfd: shm_open, shm_unlink,
+ * memfd_create, and the descriptor calls that matter for the descriptors
+ * they return (ftruncate, close, close_range, dup*).  Calls on other
+ * descriptors forward at once.
+ */
+#include "real.h"
+#include "recorder.h"
+#include "track.h"
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+/* Records a call that returns a new descriptor of kind `obj` named `name`
+ * and starts tracking that descriptor. */
+static void note_new_fd(struct rec_ctx *c, uint16_t call, uint32_t obj, int fd,
+			const char *name, uint64_t a1, uint64_t a2)
+{
+	struct rec_event ev = {
+		.call = call, .ret = fd, .err = fd < 0 ? errno : 0,
+		.str = name, .str_len = name ? strlen(name) : 0,
+		.args = { 0, a1, a2 },
+	};
+	uint64_t seq = rec_end(c, &ev);
+	if (fd >= 0)
+		track_fd_set(fd, obj, seq);
+}
+
+SHIM_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
+{
+	REAL_OR(shm_open, -1);
+	struct rec_ctx c;
+	int on = rec_begin(&c);
+	int fd = real_shm_open(name, oflag, mode);
+	if (on)
+		note_new_fd(&c, SHMT_CALL_SHM_OPEN, SHMT_OBJ_POSIX, fd, name,
+			    (uint32_t)oflag, mode);
+	return fd;
+}
+
+SHIM_EXPORT int memfd_create(const char *name, unsigned int flags)
+{
+	REAL_OR(memfd_create, -1);
+	struct rec_ctx c;
+	int on = rec_begin(&c);
+	int fd = real_memfd_create(name, flags);
+	if (on)
+		note_new_fd(&c, SHMT_CALL_MEMFD_CREATE, SHMT_OBJ_MEMFD, fd, name,
+			    flags, 0);
+	return fd;
+}
+
+SHIM_EXPORT int shm_unlink(const char *name)
+{
+	REAL_OR(shm_unlink, -1);
+	struct rec_ctx c;
+	int on = rec_begin(&c);
+	int ret = real_shm_unlink(name);
+	if (on) {
+		struct rec_event ev = {
+			.call = SHMT_CALL_SHM_UNLINK, .ret = ret,
+			.err = ret < 0 ? errno : 0,
+			.str = name, .str_len = name ? strlen(name) : 0,
+		};
+		rec_end(&c, &ev);
+	}
+	return ret;
+}
+
+SHIM_EXPORT int ftruncate(int fd, off_t length)
+{
+	REAL_OR(ftruncate, -1);
+	uint32_t obj;
+	uint64_t origin;
+	struct rec_ctx c;
+	if (!track_fd_get(fd, &obj, &origin) || !rec_begin(&c))
+		return real_ftruncate(fd, length);
+	int ret = real_ftruncate(fd, length);
+	struct rec_event ev = {
+		.call = SHMT_CALL_FTRUNCATE, .ret = ret, .err = ret < 0 ? errno : 0,
+		.obj = obj, .args = { (uint64_t)fd, (uint64_t)length, 0, 0, 0, 0, origin },
+	};
+	rec_end(&c, &ev);
+	return ret;
+}
+
+SHIM_EXPORT extern __typeof__(ftruncate) ftruncate64
+	__attribute__((alias("ftruncate")));
+
+SHIM_EXPORT int close(int fd)
+{
+	REAL_OR(close, -1);
+	uint32_t obj;
+	uint64_t origin;
+	struct rec_ctx c;
+	if (!track_fd_get(fd, &obj, &origin))
+		return real_close(fd);
+	track_fd_clear(fd);	/* gone whatever close returns (Linux) */
+	if (!rec_begin(&c))
+		return real_close(fd);
+	int ret = real_close(fd);
+	struct rec_event ev = {
+		.call = SHMT_CALL_CLOSE, .ret = ret, .err = ret < 0 ? errno : 0,
+		.obj = obj, .args = { (uint64_t)fd, 0, 0, 0, 0, 0, origin },
+	};
+	rec_end(&c, &ev);
+	return ret;
+}
+
+SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
+{
+	REAL_OR(close_range, -1);
+	int ret = real_close_range(first, last, flags);
+	if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+		track_fd_clear_range(first, last);
+	return ret;
+}
+
+SHIM_EXPORT int dup(int oldfd)
+{
+	REAL_OR(dup, -1);
+	int ret = real_dup(oldfd);
+	if (ret >= 0)
+		track_fd_dup(oldfd, ret);
+	return ret;
+}
+
+SHIM_EXPORT int dup2(int oldfd, int newfd)
+{
+	REAL_OR(dup2, -1);
+	int ret = real_dup2(oldfd, newfd);
+	if (ret >= 0)
+		track_fd_dup(oldfd, ret);
+	return ret;
+}
+
+SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
+{
+	REAL_OR(dup3, -1);
+	int ret = real_dup3(oldfd, newfd, flags);
+	if (ret >= 0)
+		track_fd_dup(oldfd, ret);
+	return ret;
+}

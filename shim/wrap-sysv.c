@@ -1,0 +1,120 @@
+/* wrap-sysv.c - SysV shared memory: shmget, shmat, shmdt, shmctl. */
+#include "real.h"
+#include "recorder.h"
+#include "track.h"
+
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define UNKNOWN_SEGMENT_SPAN (UINT64_C(1) << 30)	/* see shmat */
+
+SHIM_EXPORT int shmget(key_t key, size_t size, int shmflg)
+{
+	REAL_OR(shmget, -1);
+	struct rec_ctx c;
+	int on = rec_begin(&c);
+	int ret = real_shmget(key, size, shmflg);
+	if (!on)
+		return ret;
+	struct rec_event ev = {
+		.call = SHMT_CALL_SHMGET, .ret = ret, .err = ret < 0 ? errno : 0,
+		.args = { (uint32_t)key, size, (uint32_t)shmflg },
+	};
+	rec_end(&c, &ev);
+	/* only a creation is sure to have exactly this size */
+	if (ret >= 0 && (key == IPC_PRIVATE ||
+			 (shmflg & (IPC_CREAT | IPC_EXCL)) == (IPC_CREAT | IPC_EXCL)))
+		track_segsz_put(ret, size);
+	return ret;
+}
+
+/* The size of a segment: known from creating it or a past IPC_STAT, else
+ * asked of the kernel with a raw call that is not recorded.  0 if unknown. */
+static uint64_t segment_size(int shmid)
+{
+	uint64_t size = track_segsz_get(shmid);
+	if (size)
+		return size;
+	struct shmid_ds ds;
+	int saved = errno;
+	if (syscall(SYS_shmctl, shmid, IPC_STAT, &ds) == 0) {
+		size = ds.shm_segsz;
+		track_segsz_put(shmid, size);
+	}
+	errno = saved;
+	return size;
+}
+
+SHIM_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
+{
+	REAL_OR(shmat, (void *)-1);
+	if ((shmflg & SHM_REMAP) && rec_overlaps_region((uintptr_t)shmaddr, 1))
+		rec_disable();
+	struct rec_ctx c;
+	int on = rec_begin(&c);
+	void *ret = real_shmat(shmid, shmaddr, shmflg);
+	if (!on)
+		return ret;
+	int err = ret == (void *)-1 ? errno : 0;
+	uint64_t size = err ? 0 : segment_size(shmid);
+	if (!err)	/* unknown size: assume a wide span, over-approximate */
+		track_map_add((uintptr_t)ret, size ? size : UNKNOWN_SEGMENT_SPAN);
+	struct rec_event ev = {
+		.call = SHMT_CALL_SHMAT, .ret = (int64_t)(intptr_t)ret, .err = err,
+		.args = { (uint64_t)shmid, (uintptr_t)shmaddr, (uint32_t)shmflg,
+			  0, 0, 0, size },
+	};
+	rec_end(&c, &ev);
+	return ret;
+}
+
+SHIM_EXPORT int shmdt(const void *shmaddr)
+{
+	REAL_OR(shmdt, -1);
+	struct rec_ctx c;
+	int on = rec_begin(&c);
+	int ret = real_shmdt(shmaddr);
+	if (!on)
+		return ret;
+	if (ret == 0)
+		track_map_remove_at((uintptr_t)shmaddr);
+	struct rec_event ev = {
+		.call = SHMT_CALL_SHMDT, .ret = ret, .err = ret < 0 ? errno : 0,
+		.args = { (uintptr_t)shmaddr },
+	};
+	rec_end(&c, &ev);
+	return ret;
+}
+
+static int is_stat_cmd(int cmd)
+{
+	cmd &= ~0x100;	/* IPC_64 */
+	return cmd == IPC_STAT || cmd == SHM_STAT || cmd == SHM_STAT_ANY;
+}
+
+SHIM_EXPORT int shmctl(int shmid, int cmd, struct shmid_ds *buf)
+{
+	REAL_OR(shmctl, -1);
+	struct rec_ctx c;
+	int on = rec_begin(&c);
+	int ret = real_shmctl(shmid, cmd, buf);
+	if (!on)
+		return ret;
+	struct rec_event ev = {
+		.call = SHMT_CALL_SHMCTL, .ret = ret, .err = ret < 0 ? errno : 0,
+		.args = { (uint64_t)shmid, (uint32_t)cmd, (uintptr_t)buf },
+	};
+	if (ret >= 0 && buf && is_stat_cmd(cmd)) {
+		ev.flags |= SHMT_EVF_STAT;
+		ev.args[3] = (uint32_t)buf->shm_perm.__key;
+		ev.args[4] = buf->shm_perm.mode;
+		ev.args[5] = (uint64_t)buf->shm_cpid;
+		ev.args[6] = buf->shm_segsz;
+		ev.args[7] = buf->shm_nattch;
+		track_segsz_put((cmd & ~0x100) == IPC_STAT ? shmid : ret,
+				buf->shm_segsz);
+	}
+	rec_end(&c, &ev);
+	return ret;
+}
