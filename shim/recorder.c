@@ -298,7 +298,7 @@ static int put_string(const char *s, size_t len, uint32_t *off, uint32_t *out_le
 /* Reserves, fills and publishes one slot.  Returns seq + 1, or 0 when the
  * region is full. */
 static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
-			    uint64_t t1, int with_stack)
+			    uint64_t t1, int with_stack, uint16_t flags)
 {
 	uint64_t i = __atomic_fetch_add(&R.hdr->head, 1, __ATOMIC_RELAXED);
 	if (i >= R.capacity) {
@@ -306,7 +306,7 @@ static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 		return 0;
 	}
 	struct shmt_event *s = (struct shmt_event *)(R.slots + i * R.slot_size);
-	uint16_t flags = ev->flags;
+	flags |= ev->flags;
 	s->time_ns = t0;
 	s->duration_ns = t1 - t0;
 	s->ret = ev->ret;
@@ -345,7 +345,8 @@ uint64_t rec_end(struct rec_ctx *c, const struct rec_event *ev)
 	if (__atomic_load_n(&R.state, __ATOMIC_ACQUIRE) == ST_ON) {
 		if (c->nested)
 			__atomic_fetch_add(&R.hdr->nested, 1, __ATOMIC_RELAXED);
-		seq = write_event(ev, c->t0, t1, !c->nested);
+		seq = write_event(ev, c->t0, t1, !c->nested,
+				  c->nested ? SHMT_EVF_NESTED : 0);
 	}
 	tls.nest--;
 	errno = saved;
@@ -365,7 +366,7 @@ uint64_t rec_note(const struct rec_event *ev, int with_stack)
 	int saved = errno;
 	int nested = tls.nest++ > 0;
 	uint64_t now = clock_now_ns();
-	uint64_t seq = write_event(ev, now, now, with_stack && !nested);
+	uint64_t seq = write_event(ev, now, now, with_stack && !nested, 0);
 	tls.nest--;
 	errno = saved;
 	return seq;

@@ -17,8 +17,13 @@
 
 uint64_t region_default_size(uint64_t events, uint32_t depth)
 {
-	uint64_t slots = events * shmt_slot_size(depth);
-	return SHMT_HEADER_SIZE + slots + slots / (ARENA_SHARE - 1);
+	uint64_t slot = shmt_slot_size(depth);
+	uint64_t total = SHMT_HEADER_SIZE + events * slot;
+	total += total / (ARENA_SHARE - 1);
+	struct region_layout l;
+	while (region_layout(total, depth, &l) == 0 && l.slot_capacity < events)
+		total += slot * 2;	/* rounding in the split: grow to fit */
+	return total;
 }
 
 int region_layout(uint64_t total, uint32_t depth, struct region_layout *out)

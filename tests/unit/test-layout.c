@@ -1,0 +1,81 @@
+/*
+ * test-layout.c - pins the trace format: every field's offset and size.
+ * A change here is a format change: bump SHMT_VERSION with it.
+ */
+#include "check.h"
+#include "shmtrace-format.h"
+
+#include <stddef.h>
+#include <stdatomic.h>
+
+#define PIN(type, field, off, size)                                          \
+	CHECK(offsetof(struct type, field) == (off) &&                       \
+		      sizeof(((struct type *)0)->field) == (size),           \
+	      #type "." #field " at %d, %d bytes", (off), (size))
+
+int main(void)
+{
+	PIN(shmt_header, magic, 0, 8);
+	PIN(shmt_header, version, 8, 4);
+	PIN(shmt_header, header_size, 12, 4);
+	PIN(shmt_header, endian, 16, 4);
+	PIN(shmt_header, slot_size, 20, 4);
+	PIN(shmt_header, max_depth, 24, 4);
+	PIN(shmt_header, flags, 28, 4);
+	PIN(shmt_header, slot_offset, 32, 8);
+	PIN(shmt_header, slot_capacity, 40, 8);
+	PIN(shmt_header, arena_offset, 48, 8);
+	PIN(shmt_header, arena_size, 56, 8);
+	PIN(shmt_header, total_size, 64, 8);
+	PIN(shmt_header, owner_uid, 72, 8);
+	PIN(shmt_header, creator_pid, 80, 8);
+	PIN(shmt_header, start_ns, 88, 8);
+	PIN(shmt_header, start_realtime_ns, 96, 8);
+	PIN(shmt_header, end_ns, 104, 8);
+	PIN(shmt_header, token, 112, 8);
+	PIN(shmt_header, exit_status, 120, 8);
+	PIN(shmt_header, depth, 128, 8);
+	PIN(shmt_header, launcher_fd, 136, 8);
+	PIN(shmt_header, head, 256, 8);
+	PIN(shmt_header, arena_head, 320, 8);
+	PIN(shmt_header, dropped, 384, 8);
+	PIN(shmt_header, strings_dropped, 392, 8);
+	PIN(shmt_header, nested, 400, 8);
+	PIN(shmt_header, passthrough, 408, 8);
+	PIN(shmt_header, stack_errors, 416, 8);
+	CHECK(sizeof(struct shmt_header) == 4096, "header is 4096 bytes");
+
+	PIN(shmt_event, commit, 0, 8);
+	PIN(shmt_event, time_ns, 8, 8);
+	PIN(shmt_event, duration_ns, 16, 8);
+	PIN(shmt_event, ret, 24, 8);
+	PIN(shmt_event, pid, 32, 4);
+	PIN(shmt_event, tid, 36, 4);
+	PIN(shmt_event, call, 40, 2);
+	PIN(shmt_event, nframes, 42, 2);
+	PIN(shmt_event, flags, 44, 2);
+	PIN(shmt_event, err, 46, 2);
+	PIN(shmt_event, str_off, 48, 4);
+	PIN(shmt_event, str_len, 52, 4);
+	PIN(shmt_event, obj, 56, 4);
+	PIN(shmt_event, reserved, 60, 4);
+	PIN(shmt_event, args, 64, 64);
+	CHECK(offsetof(struct shmt_event, frames) == 128, "frames start at 128");
+	CHECK(sizeof(struct shmt_event) == 128, "event fixed part is 128 bytes");
+
+	CHECK(shmt_slot_size(0) == 128, "slot of depth 0 is 128 bytes");
+	CHECK(shmt_slot_size(16) == 256, "slot of depth 16 is 256 bytes");
+	CHECK(shmt_slot_size(17) == 320, "slot of depth 17 rounds up to 320");
+
+	/* the counters producers share across processes must be lock-free:
+	 * libatomic's fallback locks are process-local */
+	_Atomic uint64_t probe;
+	CHECK(atomic_is_lock_free(&probe), "64-bit atomics are lock-free");
+
+	/* call numbers are part of the format */
+	CHECK(SHMT_CALL_SHMGET == 1 && SHMT_CALL_MMAP == 5 &&
+	      SHMT_CALL_EXEC == 16 && SHMT_CALL_MODULE == 20 &&
+	      SHMT_CALL_COUNT == 21, "call numbers unchanged");
+	CHECK(SHMT_OBJ_ANON == 1 && SHMT_OBJ_BADFD == 7, "object kinds unchanged");
+	return check_exit();
+}
