@@ -32,7 +32,7 @@
 #define EXIT_USAGE 2
 #define EXIT_SETUP 125	/* the tracer failed, as env(1) and timeout(1) say */
 #define SYNC_PERIOD_NS 100000000L
-#define POPULATE_AHEAD (8u << 20)
+#define POPULATE_AHEAD (32u << 20)
 #define ABANDON_AFTER_NS 2000000000u
 
 struct options {

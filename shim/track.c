@@ -50,31 +50,54 @@ void track_map_add(uintptr_t addr, size_t len)
 	__atomic_store_n(&map_overflow, 1, __ATOMIC_RELAXED);
 }
 
-void track_map_remove(uintptr_t addr, size_t len)
+/* Frees slot i if it still holds [start, end).  Returns 1 if it did. */
+static int take_slot(unsigned i, uintptr_t start, uintptr_t end,
+		     struct track_taken *t)
 {
-	uintptr_t end = addr + len;
+	if (!__atomic_compare_exchange_n(&maps[i].end, &end, 0, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return 0;
+	if (t->n < TRACK_TAKE_MAX) {
+		t->r[t->n].start = start;
+		t->r[t->n].end = end;
+	}
+	t->n++;
+	return 1;
+}
+
+/* Takes the ranges for which keep(start, end) says so. */
+static void take_where(uintptr_t a, uintptr_t b, int exact_start,
+		       struct track_taken *t)
+{
+	t->n = 0;
 	unsigned hw = __atomic_load_n(&map_hiwater, __ATOMIC_ACQUIRE);
 	for (unsigned i = 0; i < hw; i++) {
 		uintptr_t e = __atomic_load_n(&maps[i].end, __ATOMIC_ACQUIRE);
 		if (e == 0 || e == END_CLAIMED)
 			continue;
 		uintptr_t s = __atomic_load_n(&maps[i].start, __ATOMIC_RELAXED);
-		/* only ranges wholly unmapped go: a partial unmap keeps the
-		 * whole range, an over-approximation */
-		if (s >= addr && e <= end)
-			__atomic_store_n(&maps[i].end, 0, __ATOMIC_RELEASE);
+		/* a partial unmap keeps the whole range: over-approximation */
+		if (exact_start ? s == a : (s >= a && e <= b))
+			take_slot(i, s, e, t);
 	}
 }
 
-void track_map_remove_at(uintptr_t start)
+void track_map_take(uintptr_t addr, size_t len, struct track_taken *t)
 {
-	unsigned hw = __atomic_load_n(&map_hiwater, __ATOMIC_ACQUIRE);
-	for (unsigned i = 0; i < hw; i++) {
-		uintptr_t e = __atomic_load_n(&maps[i].end, __ATOMIC_ACQUIRE);
-		if (e != 0 && e != END_CLAIMED &&
-		    __atomic_load_n(&maps[i].start, __ATOMIC_RELAXED) == start)
-			__atomic_store_n(&maps[i].end, 0, __ATOMIC_RELEASE);
-	}
+	take_where(addr, addr + len, 0, t);
+}
+
+void track_map_take_at(uintptr_t start, struct track_taken *t)
+{
+	take_where(start, 0, 1, t);
+}
+
+void track_map_put_back(const struct track_taken *t)
+{
+	if (t->n > TRACK_TAKE_MAX)	/* lost some: assume the worst */
+		__atomic_store_n(&map_overflow, 1, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < t->n && i < TRACK_TAKE_MAX; i++)
+		track_map_add(t->r[i].start, t->r[i].end - t->r[i].start);
 }
 
 int track_map_overlaps(uintptr_t addr, size_t len)

@@ -16,9 +16,21 @@
 /* Shared mappings: a munmap or mremap is recorded only when it overlaps
  * one. */
 void track_map_add(uintptr_t addr, size_t len);
-void track_map_remove(uintptr_t addr, size_t len);
-void track_map_remove_at(uintptr_t start);	/* shmdt: the range starting there */
 int track_map_overlaps(uintptr_t addr, size_t len);
+
+/* Ranges taken out of the table before the call that unmaps them: taking
+ * them after would race with another thread's mmap reusing the address.
+ * If the call fails, track_map_put_back restores them. */
+#define TRACK_TAKE_MAX 8
+struct track_taken {
+	unsigned n;		/* ranges taken (may exceed TRACK_TAKE_MAX) */
+	struct { uintptr_t start, end; } r[TRACK_TAKE_MAX];
+};
+/* Takes every range wholly inside [addr, addr+len). */
+void track_map_take(uintptr_t addr, size_t len, struct track_taken *t);
+/* Takes the range starting at `start` (shmdt). */
+void track_map_take_at(uintptr_t start, struct track_taken *t);
+void track_map_put_back(const struct track_taken *t);
 
 /* SysV segment sizes this process learned from creating them or from
  * IPC_STAT, so shmat need not ask the kernel.  0 means unknown. */

@@ -59,8 +59,9 @@ static void *mmap_traced(void *addr, size_t len, int prot, int flags, int fd,
 		ev.obj = (flags & MAP_SHARED) ? SHMT_OBJ_ANON : SHMT_OBJ_NONE;
 	else if (!track_fd_get(fd, &ev.obj, &ev.args[6]))
 		ev.obj = classify_fd(fd, &ev.args[7]);
+	struct track_taken replaced;
 	if (!err && (flags & MAP_FIXED))	/* replaced what was there */
-		track_map_remove((uintptr_t)ret, len);
+		track_map_take((uintptr_t)ret, len, &replaced);
 	if (!err && (flags & MAP_SHARED))
 		track_map_add((uintptr_t)ret, len);
 	rec_end(&c, &ev);
@@ -93,13 +94,15 @@ SHIM_EXPORT int munmap(void *addr, size_t len)
 		rec_disable();
 	if (!track_map_overlaps((uintptr_t)addr, len))
 		return (int)syscall(SYS_munmap, addr, len);
+	struct track_taken taken;
+	track_map_take((uintptr_t)addr, len, &taken);
 	struct rec_ctx c;
 	int on = rec_begin(&c);
 	int ret = (int)syscall(SYS_munmap, addr, len);
+	if (ret != 0)
+		track_map_put_back(&taken);
 	if (!on)
 		return ret;
-	if (ret == 0)
-		track_map_remove((uintptr_t)addr, len);
 	struct rec_event ev = {
 		.call = SHMT_CALL_MUNMAP, .ret = ret, .err = ret < 0 ? errno : 0,
 		.args = { (uintptr_t)addr, len },
@@ -125,18 +128,19 @@ SHIM_EXPORT void *mremap(void *old, size_t old_size, size_t new_size,
 		      (want && track_map_overlaps((uintptr_t)want, new_size));
 	if (!tracked)
 		return (void *)syscall(SYS_mremap, old, old_size, new_size, flags, want);
+	struct track_taken taken = { 0 };
+	if (!(flags & MREMAP_DONTUNMAP))
+		track_map_take((uintptr_t)old, old_size, &taken);
 	struct rec_ctx c;
 	int on = rec_begin(&c);
 	void *ret = (void *)syscall(SYS_mremap, old, old_size, new_size, flags, want);
+	int err = ret == MAP_FAILED ? errno : 0;
+	if (err)
+		track_map_put_back(&taken);
+	else
+		track_map_add((uintptr_t)ret, new_size);
 	if (!on)
 		return ret;
-	int err = ret == MAP_FAILED ? errno : 0;
-	if (!err) {
-		if (!(flags & MREMAP_DONTUNMAP) &&
-		    (ret != old || new_size < old_size))
-			track_map_remove((uintptr_t)old, old_size);
-		track_map_add((uintptr_t)ret, new_size);
-	}
 	struct rec_event ev = {
 		.call = SHMT_CALL_MREMAP, .ret = (int64_t)(intptr_t)ret, .err = err,
 		.args = { (uintptr_t)old, old_size, new_size, (uint32_t)flags,

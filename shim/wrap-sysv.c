@@ -72,13 +72,15 @@ SHIM_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 SHIM_EXPORT int shmdt(const void *shmaddr)
 {
 	REAL_OR(shmdt, -1);
+	struct track_taken taken;
+	track_map_take_at((uintptr_t)shmaddr, &taken);
 	struct rec_ctx c;
 	int on = rec_begin(&c);
 	int ret = real_shmdt(shmaddr);
+	if (ret != 0)
+		track_map_put_back(&taken);
 	if (!on)
 		return ret;
-	if (ret == 0)
-		track_map_remove_at((uintptr_t)shmaddr);
 	struct rec_event ev = {
 		.call = SHMT_CALL_SHMDT, .ret = ret, .err = ret < 0 ? errno : 0,
 		.args = { (uintptr_t)shmaddr },
