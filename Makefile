@@ -55,7 +55,8 @@ VIEWER_LIB_OBJ := $(filter-out $(B)/viewer/main.o,$(VIEWER_OBJ))
 VIEWER_LIBS := -ldw -lelf
 $(B)/viewer/%.o: viewer/%.c | $(B)/viewer
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -c $< -o $@
-$(B)/shmview: $(VIEWER_OBJ)
+# The viewer checks headers with the shim's own region code.
+$(B)/shmview: $(VIEWER_OBJ) $(B)/launcher/region.o $(B)/launcher/clock.o
 	$(CC) -o $@ $^ $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS)
 
 # --- examples and tests -------------------------------------------------------

@@ -116,10 +116,13 @@ static pid_t my_tid(void)
 /* Adopts a mapped region after checking it is ours to write. */
 static int adopt(struct shmt_header *h, uint64_t size, const char *path)
 {
-	const char *why = region_check_header(h, size);
-	if (!why && h->owner_uid != (uint64_t)geteuid())
+	char buf[160];
+	const char *why = NULL;
+	if (region_check_header(h, size, buf, sizeof(buf)))
+		why = buf;
+	else if (h->owner_uid != (uint64_t)geteuid())
 		why = "owned by another user";
-	if (!why && (h->flags & SHMT_HF_FINAL))
+	else if (h->flags & SHMT_HF_FINAL)
 		why = "the run it belongs to has ended";
 	if (why) {
 		say("ignoring trace region '", path, "'");

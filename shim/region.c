@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
@@ -74,38 +76,92 @@ void region_init_header(struct shmt_header *h, const struct region_layout *l,
 	h->token = region_token();
 }
 
-/* a + b <= limit without overflow */
-static int fits(uint64_t a, uint64_t b, uint64_t limit)
+__attribute__((format(printf, 3, 4)))
+static int why(char *buf, size_t size, const char *fmt, ...)
 {
-	return a <= limit && b <= limit - a;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
-const char *region_check_header(const struct shmt_header *h, uint64_t size)
+static int check_identity(const struct shmt_header *h, uint64_t size,
+			  char *w, size_t wn)
 {
-	if (size < SHMT_HEADER_SIZE)
-		return "file too short for a header";
-	if (memcmp(h->magic, SHMT_MAGIC, sizeof(h->magic)) != 0)
-		return "not a shmtrace file (bad magic)";
+	if (size < sizeof(h->magic) ||
+	    memcmp(h->magic, SHMT_MAGIC, sizeof(h->magic)) != 0)
+		return why(w, wn, "not a shmtrace file (bad magic)");
+	if (size < sizeof(*h))
+		return why(w, wn, "truncated (%llu bytes, the header alone needs %u)",
+			   (unsigned long long)size, SHMT_HEADER_SIZE);
+	if (h->endian == __builtin_bswap32(SHMT_ENDIAN_TAG))
+		return why(w, wn, "written with the other byte order "
+			   "(endian tag 0x%08x)", h->endian);
 	if (h->endian != SHMT_ENDIAN_TAG)
-		return "written on a machine of the other byte order";
+		return why(w, wn, "corrupted header (bad endian tag 0x%08x)",
+			   h->endian);
 	if (h->version != SHMT_VERSION)
-		return "unsupported format version";
+		return why(w, wn, "unsupported format version %u (this build "
+			   "reads version %u)", h->version, SHMT_VERSION);
 	if (h->header_size != SHMT_HEADER_SIZE)
-		return "bad header size";
-	if (h->max_depth > SHMT_MAX_DEPTH ||
-	    h->slot_size != shmt_slot_size(h->max_depth))
-		return "bad slot size";
-	if (h->slot_offset < SHMT_HEADER_SIZE ||
-	    h->slot_capacity > (UINT64_MAX / h->slot_size) ||
-	    !fits(h->slot_offset, h->slot_capacity * h->slot_size, size))
-		return "event slots extend past the end (truncated?)";
-	if (h->arena_offset < h->slot_offset + h->slot_capacity * h->slot_size ||
-	    h->arena_size > UINT32_MAX ||
-	    !fits(h->arena_offset, h->arena_size, size))
-		return "string arena extends past the end (truncated?)";
+		return why(w, wn, "corrupted header (header_size %u, expected %u)",
+			   h->header_size, SHMT_HEADER_SIZE);
+	return 0;
+}
+
+static int check_slots(const struct shmt_header *h, char *w, size_t wn)
+{
+	if (h->max_depth > SHMT_MAX_DEPTH)
+		return why(w, wn, "corrupted header (max_depth %u exceeds %u)",
+			   h->max_depth, SHMT_MAX_DEPTH);
+	if (h->slot_size != shmt_slot_size(h->max_depth))
+		return why(w, wn, "corrupted header (slot_size %u does not "
+			   "fit max_depth %u)", h->slot_size, h->max_depth);
+	/* slots must be 8-aligned for the atomic commit word */
+	if (h->slot_offset < SHMT_HEADER_SIZE || h->slot_offset % 8 != 0)
+		return why(w, wn, "corrupted header (slot_offset %llu)",
+			   (unsigned long long)h->slot_offset);
+	return 0;
+}
+
+static int check_extent(const struct shmt_header *h, uint64_t size,
+			char *w, size_t wn)
+{
+	uint64_t slot_bytes, slot_end, arena_end;
+	if (__builtin_mul_overflow(h->slot_capacity, (uint64_t)h->slot_size,
+				   &slot_bytes) ||
+	    __builtin_add_overflow(h->slot_offset, slot_bytes, &slot_end))
+		return why(w, wn, "corrupted header (slot_capacity %llu overflows)",
+			   (unsigned long long)h->slot_capacity);
+	if (h->arena_offset < slot_end)
+		return why(w, wn, "corrupted header (arena at %llu overlaps the "
+			   "slots ending at %llu)", (unsigned long long)h->arena_offset,
+			   (unsigned long long)slot_end);
+	if (__builtin_add_overflow(h->arena_offset, h->arena_size, &arena_end))
+		return why(w, wn, "corrupted header (arena_size %llu overflows)",
+			   (unsigned long long)h->arena_size);
+	if (h->arena_size > UINT32_MAX)	/* string offsets are 32 bits */
+		return why(w, wn, "corrupted header (arena_size %llu exceeds 4 GiB)",
+			   (unsigned long long)h->arena_size);
+	if (h->total_size < arena_end)
+		return why(w, wn, "corrupted header (total_size %llu is less than "
+			   "the arena's end %llu)", (unsigned long long)h->total_size,
+			   (unsigned long long)arena_end);
 	if (h->total_size > size)
-		return "truncated";
-	return NULL;
+		return why(w, wn, "truncated (%llu bytes, the header says %llu)",
+			   (unsigned long long)size,
+			   (unsigned long long)h->total_size);
+	return 0;
+}
+
+int region_check_header(const struct shmt_header *h, uint64_t size,
+			char *w, size_t wn)
+{
+	if (check_identity(h, size, w, wn) || check_slots(h, w, wn) ||
+	    check_extent(h, size, w, wn))
+		return -1;
+	return 0;
 }
 
 /* Removes what sits at `path` so a new file can take its place, refusing

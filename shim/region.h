@@ -38,12 +38,16 @@ int region_layout(uint64_t total, uint32_t depth, struct region_layout *out);
 void region_init_header(struct shmt_header *h, const struct region_layout *l,
 			uint32_t flags);
 
-/* Checks a header against the size of the bytes it heads.  Returns NULL
- * when the header is one shmtrace wrote and every offset, size and count
- * fits inside `size` bytes; otherwise a static string saying what is
- * wrong ("bad magic", "unsupported version 7", ...).  Never trusts a field
- * before checking it; overflow-safe. */
-const char *region_check_header(const struct shmt_header *h, uint64_t size);
+/* Checks a header against the size of the bytes it heads: the one check
+ * of a header, for the shim attaching a region and the viewer opening a
+ * file alike.  Returns 0 when the header is one shmtrace wrote and every
+ * offset, size and count fits inside `size` bytes (header <= slots <=
+ * arena <= total <= size); otherwise -1 with what is wrong in `why` ("not a
+ * shmtrace file (bad magic)", "unsupported format version 7 ...").  `h`
+ * should be a private copy when a writer may be changing it.  Never
+ * trusts a field before checking it; overflow-safe; no allocation. */
+int region_check_header(const struct shmt_header *h, uint64_t size,
+			char *why, size_t why_size);
 
 /* Creates `path` for a new trace: O_EXCL, mode 0600, never through a
  * symlink; with `force`, an existing file or link at `path` is removed

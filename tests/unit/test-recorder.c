@@ -74,17 +74,18 @@ static void test_check_header(void)
 	struct region_layout l;
 	region_layout(1 << 16, 4, &l);
 	struct shmt_header *h = calloc(1, 1 << 16);
+	char why[160];
 	region_init_header(h, &l, 0);
-	CHECK(region_check_header(h, 1 << 16) == NULL, "a fresh header checks");
-	CHECK(region_check_header(h, 1 << 15) != NULL, "a truncated region is refused");
+	CHECK(region_check_header(h, 1 << 16, why, sizeof(why)) == 0, "a fresh header checks");
+	CHECK(region_check_header(h, 1 << 15, why, sizeof(why)) != 0 && strstr(why, "truncated"), "a truncated region is refused");
 	h->version = 99;
-	CHECK(region_check_header(h, 1 << 16) != NULL, "a wrong version is refused");
+	CHECK(region_check_header(h, 1 << 16, why, sizeof(why)) != 0, "a wrong version is refused");
 	h->version = SHMT_VERSION;
 	h->magic[0] = 'X';
-	CHECK(region_check_header(h, 1 << 16) != NULL, "a bad magic is refused");
+	CHECK(region_check_header(h, 1 << 16, why, sizeof(why)) != 0, "a bad magic is refused");
 	h->magic[0] = 'S';
 	h->slot_capacity = UINT64_MAX / 8;
-	CHECK(region_check_header(h, 1 << 16) != NULL, "an overflowing capacity is refused");
+	CHECK(region_check_header(h, 1 << 16, why, sizeof(why)) != 0, "an overflowing capacity is refused");
 	free(h);
 }
 

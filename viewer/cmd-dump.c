@@ -1,0 +1,181 @@
+/*
+ * cmd-dump.c - `shmview dump`: print every event of a trace.
+ *
+ * Streams: one pass to learn the modules when stacks are symbolized, one
+ * pass to render; memory stays constant apart from the module tables and
+ * the symbol caches.  After the events, every kind of loss the trace
+ * records is reported on stderr, so nothing is lost silently.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "decode.h"
+#include "render.h"
+#include "symbolize.h"
+#include "trace.h"
+#include "util.h"
+
+static const char dump_usage[] =
+"usage: shmview dump [--json] [--stack] [--modules] [-T] TRACE\n"
+"\n"
+"Print the events of TRACE, one line each, strace-like.\n"
+"\n"
+"  --json      one JSON object per line (stacks always symbolized)\n"
+"  --stack     show the symbolized backtrace under each event\n"
+"  --modules   also show the module (loaded library) events\n"
+"  -T          append the time spent in each call, in seconds\n"
+"  -h, --help  show this help\n";
+
+static int parse_options(int argc, char **argv, struct dump_options *o,
+			 const char **path)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "stack", no_argument, NULL, 's' },
+		{ "modules", no_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;    /* our own one-line messages */
+	optind = 0;    /* full reset: glibc keeps state between calls */
+	while ((c = getopt_long(argc, argv, "Th", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': o->json = true; break;
+		case 's': o->stack = true; break;
+		case 'm': o->modules = true; break;
+		case 'T': o->timing = true; break;
+		case 'h': fputs(dump_usage, stdout); return 1;
+		default:
+			if (optopt)
+				error("dump: unknown option '-%c' (see "
+				      "'shmview dump --help')", optopt);
+			else
+				error("dump: unknown option '%s' (see "
+				      "'shmview dump --help')", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind != argc - 1) {
+		error(optind == argc ? "dump: missing the trace file (see "
+		      "'shmview dump --help')" : "dump: too many arguments "
+		      "(see 'shmview dump --help')");
+		return -1;
+	}
+	*path = argv[optind];
+	return 0;
+}
+
+/* Pass 1: the per-process module tables the symbolizer needs. */
+static struct sym_table *learn_modules(const struct trace *t)
+{
+	struct sym_table *st = sym_new();
+	const struct trace_event *ev;
+	struct trace_iter it;
+
+	trace_iter_init(&it, t);
+	while ((ev = trace_iter_next(&it)))
+		sym_learn(st, ev);
+	return st;
+}
+
+static void resolve_frames(struct sym_table *st, const struct trace_event *ev,
+			   struct sym_frame *frames)
+{
+	for (unsigned i = 0; i < ev->nframes; i++)
+		sym_resolve(st, ev->pid, ev->seq, ev->frames[i], &frames[i]);
+}
+
+/* Pass 2: render each event; returns the iterator's loss counts in *it. */
+static void render_events(const struct trace *t, struct sym_table *st,
+			  const struct dump_ops *ops, struct dump_ctx *ctx,
+			  struct trace_iter *it)
+{
+	struct sym_frame frames[SHMT_MAX_DEPTH];
+	const struct trace_event *ev;
+
+	trace_iter_init(it, t);
+	while ((ev = trace_iter_next(it))) {
+		if (ev->call == SHMT_CALL_MODULE && !ctx->opts->modules)
+			continue;
+		if (st)
+			resolve_frames(st, ev, frames);
+		ops->event(ctx, ev, st ? frames : NULL);
+	}
+}
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* One warning per kind of loss: the user must know the dump is partial. */
+static void report_losses(const struct trace *t, const struct trace_iter *it,
+			  const struct dump_options *o)
+{
+	struct trace_counters c;
+
+	trace_counters(t, &c);
+	if (c.dropped)
+		warning("%" PRIu64 " event%s dropped: the trace region was "
+			"full (use --size)", c.dropped, plural(c.dropped));
+	if (c.strings_dropped)
+		warning("%" PRIu64 " string%s cut or lost: the string arena "
+			"was full (use --size)", c.strings_dropped,
+			plural(c.strings_dropped));
+	if (it->abandoned)
+		warning("%" PRIu64 " slot%s abandoned: a process died while "
+			"recording (or is still recording)", it->abandoned,
+			plural(it->abandoned));
+	if (it->corrupt)
+		warning("%" PRIu64 " corrupt slot%s skipped", it->corrupt,
+			plural(it->corrupt));
+	if (c.stack_errors && (o->stack || o->json))
+		warning("%" PRIu64 " backtrace%s failed: those events have "
+			"no stack", c.stack_errors, plural(c.stack_errors));
+}
+
+static int dump(const char *path, const struct dump_options *o)
+{
+	const struct dump_ops *ops = o->json ? &dump_json_ops : &dump_text_ops;
+	struct sym_table *st = NULL;
+	struct dump_ctx ctx;
+	struct trace_iter it;
+	struct trace t;
+	int rc = 0;
+
+	if (trace_open(path, &t) < 0)
+		return 1;
+	/* JSON always carries symbolized stacks: scripts want them. */
+	if (o->json || o->stack)
+		st = learn_modules(&t);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.out = stdout;
+	ctx.trace = &t;
+	ctx.opts = o;
+	ops->begin(&ctx);
+	render_events(&t, st, ops, &ctx, &it);
+	ops->end(&ctx);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = error("write error on standard output");
+	report_losses(&t, &it, o);
+	sym_free(st);
+	trace_close(&t);
+	return rc < 0 ? 1 : 0;
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	struct dump_options o = { 0 };
+	const char *path = NULL;
+	int rc = parse_options(argc, argv, &o, &path);
+
+	if (rc)
+		return rc > 0 ? 0 : EXIT_USAGE;
+	return dump(path, &o);
+}

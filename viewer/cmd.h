@@ -1,0 +1,16 @@
+/*
+ * cmd.h - the subcommands of shmview, one file each (cmd-<name>.c).
+ *
+ * Each entry takes the arguments after "shmview" (argv[0] is the command
+ * name) and returns the process exit status: 0 success, 1 failure (after
+ * printing why), 2 usage error.  `shmview CMD --help` prints its usage on
+ * stdout and returns 0.
+ */
+#ifndef SHMVIEW_CMD_H
+#define SHMVIEW_CMD_H
+
+#define EXIT_USAGE 2
+
+int cmd_dump(int argc, char **argv);
+
+#endif /* SHMVIEW_CMD_H */

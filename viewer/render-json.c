@@ -1,0 +1,275 @@
+/*
+ * render-json.c - the JSON Lines dump: one object per event, fixed field
+ * names, for scripts.  Each line holds, in this order:
+ *
+ *   seq          slot index of the event
+ *   time_ns      nanoseconds since the trace's start_ns
+ *   pid, tid
+ *   call         "shmget", "execvp", "_exit", "module", ...
+ *   args         object keyed by the man page's parameter names (the call
+ *                table in decode.c): addresses and keys as "0x.." strings,
+ *                flags and commands decoded ("IPC_CREAT|0666"), sizes,
+ *                ids and descriptors as numbers, argv as an array
+ *   ret          number; "0x.." for an address returned by shmat, mmap or
+ *                mremap; null for exit, _exit, thread_exit and module
+ *   errno        "EEXIST" when the call failed (absent otherwise)
+ *   duration_ns
+ *   stack        [{ip, module, symbol, offset, file, line}], null members
+ *                when unknown, [] when no frames were recorded
+ *   info         only when there is something to say: shmat segsz,
+ *                shmctl's IPC_STAT result, the object behind a mapping's
+ *                fd, truncated, nested
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "decode.h"
+#include "render.h"
+
+static void json_piece(struct json_writer *w, const struct decode_piece *p)
+{
+	json_string_n(w, p->s, p->len);
+}
+
+static void json_argv(struct json_writer *w, const struct trace_event *ev)
+{
+	struct decode_strings it;
+	struct decode_piece p;
+
+	decode_strings_begin(&it, ev);
+	json_begin_array(w);
+	while (decode_strings_next(&it, &p))
+		json_piece(w, &p);
+	json_end_array(w);
+}
+
+static void json_value(struct json_writer *w, const struct trace_event *ev,
+		       const struct decode_arg *a)
+{
+	uint64_t v = decode_value(ev, a);
+	char buf[DECODE_FLAGS_MAX];
+	struct decode_strings it;
+	struct decode_piece p;
+
+	switch (a->kind) {
+	case DECODE_PTR:
+	case DECODE_HEX:    json_hex(w, v); break;
+	case DECODE_KEY:    json_hex(w, (uint32_t)v); break;
+	case DECODE_SIZE:   json_uint(w, v); break;
+	case DECODE_INT:    json_int(w, (int32_t)(uint32_t)v); break;
+	case DECODE_OFF:    json_int(w, (int64_t)v); break;
+	case DECODE_FLAGS:  json_string(w, decode_flags(a->family, v, buf)); break;
+	case DECODE_STRING:
+		decode_strings_begin(&it, ev);
+		decode_strings_first(&it, &p);
+		json_piece(w, &p);
+		break;
+	case DECODE_ARGV:   json_argv(w, ev); break;
+	case DECODE_BUILD_ID: json_string(w, decode_build_id(ev, buf)); break;
+	}
+}
+
+static void json_args(struct json_writer *w, const struct trace_event *ev,
+		      const struct decode_view *v)
+{
+	json_key(w, "args");
+	json_begin_object(w);
+	for (unsigned i = 0; i < v->nargs; i++) {
+		if (!(v->args[i]->where & DECODE_IN_JSON))
+			continue;
+		json_key(w, v->args[i]->name);
+		json_value(w, ev, v->args[i]);
+	}
+	json_end_object(w);
+}
+
+static void json_ret(struct json_writer *w, const struct trace_event *ev,
+		     const struct decode_view *v)
+{
+	char num[16];
+	const char *name;
+
+	json_key(w, "ret");
+	if (v->ret_kind == DECODE_RET_NONE || v->ret_kind == DECODE_RET_HIDDEN)
+		json_null(w);
+	else if (v->ret_kind == DECODE_RET_ADDR && !v->failed)
+		json_hex(w, (uint64_t)ev->ret);
+	else
+		json_int(w, ev->ret);
+	if (!v->failed || !v->errnum)
+		return;
+	name = decode_errno_name(v->errnum);
+	if (!name) {
+		snprintf(num, sizeof(num), "%d", v->errnum);
+		name = num;
+	}
+	json_key(w, "errno");
+	json_string(w, name);
+}
+
+static void json_nullable_str(struct json_writer *w, const char *key,
+			      const char *s)
+{
+	json_key(w, key);
+	if (s)
+		json_string(w, s);
+	else
+		json_null(w);
+}
+
+static void json_frame(struct json_writer *w, uint64_t ip,
+		       const struct sym_frame *f)
+{
+	json_begin_object(w);
+	json_key(w, "ip");
+	json_hex(w, ip);
+	json_nullable_str(w, "module", f ? f->module : NULL);
+	json_nullable_str(w, "symbol", f ? f->symbol : NULL);
+	json_key(w, "offset");
+	if (f && f->symbol)
+		json_uint(w, f->offset);
+	else
+		json_null(w);
+	json_nullable_str(w, "file", f ? f->file : NULL);
+	json_key(w, "line");
+	if (f && f->file && f->line > 0)
+		json_int(w, f->line);
+	else
+		json_null(w);
+	json_end_object(w);
+}
+
+static void json_stack(struct json_writer *w, const struct trace_event *ev,
+		       const struct sym_frame *frames)
+{
+	json_key(w, "stack");
+	json_begin_array(w);
+	for (unsigned i = 0; i < ev->nframes; i++)
+		json_frame(w, ev->frames[i], frames ? &frames[i] : NULL);
+	json_end_array(w);
+}
+
+/* "info" appears only when there is something in it: open it lazily. */
+static void info_key(struct json_writer *w, bool *open, const char *key)
+{
+	if (!*open) {
+		json_key(w, "info");
+		json_begin_object(w);
+		*open = true;
+	}
+	json_key(w, key);
+}
+
+static void info_stat(struct json_writer *w, bool *open,
+		      const struct trace_event *ev)
+{
+	char mode[16];
+
+	snprintf(mode, sizeof(mode), "0%03" PRIo32, (uint32_t)ev->args[4]);
+	info_key(w, open, "key");
+	json_hex(w, (uint32_t)ev->args[3]);
+	info_key(w, open, "mode");
+	json_string(w, mode);
+	info_key(w, open, "cpid");
+	json_int(w, (int32_t)(uint32_t)ev->args[5]);
+	info_key(w, open, "shm_segsz");
+	json_uint(w, ev->args[6]);
+	info_key(w, open, "shm_nattch");
+	json_uint(w, ev->args[7]);
+}
+
+static void info_object(struct json_writer *w, bool *open,
+			const struct trace_event *ev)
+{
+	const char *obj = decode_obj_name(ev->obj);
+
+	if (obj) {
+		info_key(w, open, "object");
+		json_string(w, obj);
+	}
+	if (ev->args[6]) {
+		info_key(w, open, "origin_seq");
+		json_uint(w, ev->args[6] - 1);
+	}
+	if (ev->args[7]) {
+		info_key(w, open, "inode");
+		json_uint(w, ev->args[7]);
+	}
+}
+
+static void json_info(struct json_writer *w, const struct trace_event *ev)
+{
+	bool open = false;
+
+	switch (ev->call) {
+	case SHMT_CALL_SHMAT:
+		if (ev->args[6]) {
+			info_key(w, &open, "segsz");
+			json_uint(w, ev->args[6]);
+		}
+		break;
+	case SHMT_CALL_SHMCTL:
+		if (ev->flags & SHMT_EVF_STAT)
+			info_stat(w, &open, ev);
+		break;
+	case SHMT_CALL_MMAP:
+	case SHMT_CALL_FTRUNCATE:
+	case SHMT_CALL_CLOSE:
+		info_object(w, &open, ev);
+		break;
+	}
+	if (ev->flags & SHMT_EVF_STR_TRUNC) {
+		info_key(w, &open, "truncated");
+		json_bool(w, true);
+	}
+	if (ev->flags & SHMT_EVF_NESTED) {
+		info_key(w, &open, "nested");
+		json_bool(w, true);
+	}
+	if (open)
+		json_end_object(w);
+}
+
+static void json_event(struct dump_ctx *ctx, const struct trace_event *ev,
+		       const struct sym_frame *frames)
+{
+	struct json_writer *w = &ctx->json;
+	struct decode_view v;
+
+	decode_event(ev, &v);
+	json_begin_object(w);
+	json_key(w, "seq");
+	json_uint(w, ev->seq);
+	json_key(w, "time_ns");
+	json_int(w, trace_event_reltime(ctx->trace, ev));
+	json_key(w, "pid");
+	json_int(w, ev->pid);
+	json_key(w, "tid");
+	json_int(w, ev->tid);
+	json_key(w, "call");
+	json_string(w, v.name);
+	json_args(w, ev, &v);
+	json_ret(w, ev, &v);
+	json_key(w, "duration_ns");
+	json_uint(w, ev->duration_ns);
+	json_stack(w, ev, frames);
+	json_info(w, ev);
+	json_end_object(w);
+	json_newline(w);
+}
+
+static void json_start(struct dump_ctx *ctx)
+{
+	json_init(&ctx->json, ctx->out);
+}
+
+static void json_finish(struct dump_ctx *ctx)
+{
+	(void)ctx;
+}
+
+const struct dump_ops dump_json_ops = {
+	.begin = json_start,
+	.event = json_event,
+	.end = json_finish,
+};

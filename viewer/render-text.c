@@ -1,0 +1,209 @@
+/*
+ * render-text.c - the strace-like text dump:
+ *
+ *   [pid 4242] shmget(key=0x1234, size=10240, shmflg=IPC_CREAT|0666) = 3
+ *       #0 0x000055d0c3a1b2c4 create_segment+0x24 (/path/server) server.c:31
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "decode.h"
+#include "render.h"
+
+/* C-escape without quotes: also used for names taken from ELF files and
+ * module paths, which are just as untrusted as the traced strings. */
+static void put_escaped(FILE *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"':  fputs("\\\"", out); break;
+		case '\\': fputs("\\\\", out); break;
+		case '\n': fputs("\\n", out); break;
+		case '\t': fputs("\\t", out); break;
+		case '\r': fputs("\\r", out); break;
+		default:
+			if (c < 0x20 || c >= 0x7f)
+				fprintf(out, "\\x%02x", c);
+			else
+				fputc(c, out);
+		}
+	}
+}
+
+void render_text_cstring(FILE *out, const char *s, size_t n)
+{
+	fputc('"', out);
+	put_escaped(out, s, n);
+	fputc('"', out);
+}
+
+static void put_name(FILE *out, const char *s)
+{
+	put_escaped(out, s, strlen(s));
+}
+
+static void put_piece(FILE *out, const struct trace_event *ev,
+		      const struct decode_piece *p)
+{
+	render_text_cstring(out, p->s, p->len);
+	/* The cut is at the end of the last piece present. */
+	if (p->last && (ev->flags & SHMT_EVF_STR_TRUNC))
+		fputs("...", out);
+}
+
+static void put_argv(FILE *out, const struct trace_event *ev)
+{
+	struct decode_strings it;
+	struct decode_piece p;
+	bool first = true;
+
+	decode_strings_begin(&it, ev);
+	fputc('[', out);
+	while (decode_strings_next(&it, &p)) {
+		fputs(first ? "" : ", ", out);
+		put_piece(out, ev, &p);
+		first = false;
+	}
+	fputc(']', out);
+}
+
+static void put_value(FILE *out, const struct trace_event *ev,
+		      const struct decode_arg *a)
+{
+	uint64_t v = decode_value(ev, a);
+	char buf[DECODE_FLAGS_MAX];
+	struct decode_strings it;
+	struct decode_piece p;
+
+	switch (a->kind) {
+	case DECODE_PTR:
+		if (!v) {
+			fputs("NULL", out);
+			break;
+		}
+		/* fall through */
+	case DECODE_HEX:   fprintf(out, "0x%" PRIx64, v); break;
+	case DECODE_KEY:   fprintf(out, "0x%" PRIx32, (uint32_t)v); break;
+	case DECODE_SIZE:  fprintf(out, "%" PRIu64, v); break;
+	case DECODE_INT:   fprintf(out, "%" PRId32, (int32_t)(uint32_t)v); break;
+	case DECODE_OFF:   fprintf(out, "%" PRId64, (int64_t)v); break;
+	case DECODE_FLAGS:
+		fputs(decode_flags(a->family, v, buf), out);
+		break;
+	case DECODE_STRING:
+		decode_strings_begin(&it, ev);
+		decode_strings_first(&it, &p);
+		put_piece(out, ev, &p);
+		break;
+	case DECODE_ARGV:
+		put_argv(out, ev);
+		break;
+	case DECODE_BUILD_ID:
+		fprintf(out, "\"%s\"", decode_build_id(ev, buf));
+		break;
+	}
+}
+
+static void put_errno(FILE *out, int errnum)
+{
+	const char *name = decode_errno_name(errnum);
+
+	if (name)
+		fprintf(out, " %s (%s)", name, decode_errno_msg(errnum));
+	else
+		fprintf(out, " %d (%s)", errnum, decode_errno_msg(errnum));
+}
+
+static void put_ret(FILE *out, const struct trace_event *ev,
+		    const struct decode_view *v)
+{
+	switch (v->ret_kind) {
+	case DECODE_RET_HIDDEN:
+		return;
+	case DECODE_RET_NONE:
+		fputs(" = ?", out);
+		return;
+	case DECODE_RET_ADDR:
+		if (!v->failed) {
+			fprintf(out, " = 0x%" PRIx64, (uint64_t)ev->ret);
+			return;
+		}
+		/* fall through */
+	default:
+		fprintf(out, " = %" PRId64, ev->ret);
+	}
+	if (v->failed && v->errnum)
+		put_errno(out, v->errnum);
+	if (v->note == DECODE_NOTE_CHILD_OF)
+		fprintf(out, " (child of %" PRId64 ")", v->note_value);
+	else if (v->note == DECODE_NOTE_PID)
+		fprintf(out, " (pid %" PRId64 ")", v->note_value);
+}
+
+static void put_frame(FILE *out, unsigned i, const struct sym_frame *f)
+{
+	fprintf(out, "    #%u 0x%016" PRIx64 " ", i, f->ip);
+	if (f->symbol) {
+		put_name(out, f->symbol);
+		fprintf(out, "+0x%" PRIx64, f->offset);
+	} else {
+		fputs("??", out);
+	}
+	if (f->module) {
+		fputs(" (", out);
+		put_name(out, f->module);
+		fputc(')', out);
+	}
+	if (f->file) {
+		const char *base = strrchr(f->file, '/');
+
+		fputc(' ', out);
+		put_name(out, base ? base + 1 : f->file);
+		fprintf(out, ":%d", f->line);
+	}
+	fputc('\n', out);
+}
+
+static void text_event(struct dump_ctx *ctx, const struct trace_event *ev,
+		       const struct sym_frame *frames)
+{
+	FILE *out = ctx->out;
+	struct decode_view v;
+
+	decode_event(ev, &v);
+	fprintf(out, "[pid %" PRId32 "] %s(", ev->pid, v.name);
+	for (unsigned i = 0, shown = 0; i < v.nargs; i++) {
+		if (!(v.args[i]->where & DECODE_IN_TEXT))
+			continue;
+		fprintf(out, "%s%s=", shown++ ? ", " : "", v.args[i]->name);
+		put_value(out, ev, v.args[i]);
+	}
+	fputc(')', out);
+	put_ret(out, ev, &v);
+	if (ev->flags & SHMT_EVF_NESTED)
+		fputs(" <nested>", out);
+	if (ctx->opts->timing && v.ret_kind != DECODE_RET_HIDDEN)
+		fprintf(out, " <%" PRIu64 ".%06" PRIu64 ">",
+			ev->duration_ns / 1000000000u,
+			ev->duration_ns % 1000000000u / 1000u);
+	fputc('\n', out);
+	if (!ctx->opts->stack || !frames)
+		return;
+	for (unsigned i = 0; i < ev->nframes; i++)
+		put_frame(out, i, &frames[i]);
+	if (ev->flags & SHMT_EVF_STACK_TRUNC)
+		fprintf(out, "    ... (deeper frames not recorded)\n");
+}
+
+static void text_nothing(struct dump_ctx *ctx)
+{
+	(void)ctx;
+}
+
+const struct dump_ops dump_text_ops = {
+	.begin = text_nothing,
+	.event = text_event,
+	.end = text_nothing,
+};

@@ -1,0 +1,286 @@
+/*
+ * trace.c - the reader core: open, validate and iterate a trace file.
+ *
+ * Everything read from the file is treated as hostile: sizes are checked
+ * with overflow-safe arithmetic against the size of the mapping, and each
+ * event is copied out of its slot before it is validated, so a concurrent
+ * writer cannot change a checked field under us.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "region.h"
+#include "trace.h"
+#include "util.h"
+
+#define WHY_MAX 160
+
+/* printf into a fixed "why" buffer; always returns -1 for `return why(..)` */
+__attribute__((format(printf, 3, 4)))
+static int why(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/*
+ * A trace file that shrinks while it is mapped turns our next read of the
+ * lost pages into SIGBUS.  There is no way to recover inside the reader, so
+ * say what happened instead of dying with a bare "Bus error".
+ */
+static void on_sigbus(int sig)
+{
+	static const char msg[] =
+		SHMVIEW_NAME ": fatal: the trace file shrank while being read\n";
+	ssize_t unused = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+
+	(void)unused;
+	(void)sig;
+	_exit(1);
+}
+
+static void guard_sigbus(void)
+{
+	static bool installed;
+	struct sigaction sa;
+
+	if (installed)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	installed = true;
+}
+
+static void copy_layout(struct trace *t, const struct shmt_header *h)
+{
+	t->version = h->version;
+	t->slot_size = h->slot_size;
+	t->max_depth = h->max_depth;
+	t->flags = h->flags;
+	t->slot_offset = h->slot_offset;
+	t->capacity = h->slot_capacity;
+	t->arena_offset = h->arena_offset;
+	t->arena_size = h->arena_size;
+	t->start_ns = h->start_ns;
+	t->start_realtime_ns = h->start_realtime_ns;
+	t->end_ns = h->end_ns;
+	t->creator_pid = h->creator_pid;
+	t->owner_uid = h->owner_uid;
+	t->token = h->token;
+	t->depth = h->depth;
+	t->exit_status = h->exit_status;
+}
+
+/*
+ * Validate a copy of the header, not the mapping: a live writer could
+ * otherwise change a field between its check and its use.
+ */
+static int validate(struct trace *t, char *w, size_t wn)
+{
+	struct shmt_header h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(&h, t->base, t->size < sizeof(h) ? t->size : sizeof(h));
+	if (region_check_header(&h, t->size, w, wn) < 0)
+		return -1;
+	copy_layout(t, &h);
+	return 0;
+}
+
+static int map_file(int fd, struct trace *t,
+		    char *w, size_t wn)
+{
+	struct stat st;
+	void *p;
+
+	if (fstat(fd, &st) < 0)
+		return why(w, wn, "%s", strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return why(w, wn, "is a directory");
+	if (!S_ISREG(st.st_mode))
+		return why(w, wn, "not a regular file");
+	if (st.st_size == 0)
+		return why(w, wn, "empty file");
+	if ((uint64_t)st.st_size > SIZE_MAX)
+		return why(w, wn, "file too large to map");
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return why(w, wn, "cannot map: %s", strerror(errno));
+	t->base = p;
+	t->size = (size_t)st.st_size;
+	t->hdr = p;
+	return 0;
+}
+
+int trace_open(const char *path, struct trace *t)
+{
+	char w[WHY_MAX];
+	int fd, rc;
+
+	memset(t, 0, sizeof(*t));
+	/* O_NONBLOCK: opening a FIFO given by mistake must not hang. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return error("cannot read '%s': %s", path, strerror(errno));
+	rc = map_file(fd, t, w, sizeof(w));
+	close(fd);
+	if (rc == 0) {
+		guard_sigbus();
+		rc = validate(t, w, sizeof(w));
+	}
+	if (rc < 0) {
+		trace_close(t);
+		return error("cannot read '%s': %s", path, w);
+	}
+	t->path = xstrdup(path);
+	return 0;
+}
+
+void trace_close(struct trace *t)
+{
+	if (t->base)
+		munmap((void *)t->base, t->size);
+	free(t->path);
+	memset(t, 0, sizeof(*t));
+}
+
+static uint64_t load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+void trace_counters(const struct trace *t, struct trace_counters *c)
+{
+	const struct shmt_header *h = t->hdr;
+
+	c->dropped = load(&h->dropped);
+	c->strings_dropped = load(&h->strings_dropped);
+	c->nested = load(&h->nested);
+	c->passthrough = load(&h->passthrough);
+	c->stack_errors = load(&h->stack_errors);
+	c->head = load(&h->head);
+}
+
+static uint64_t arena_used(const struct trace *t)
+{
+	uint64_t used = load(&t->hdr->arena_head);
+
+	return used < t->arena_size ? used : t->arena_size;
+}
+
+void trace_iter_init_at(struct trace_iter *it, const struct trace *t,
+			uint64_t first)
+{
+	uint64_t head = load(&t->hdr->head);
+
+	memset(it, 0, offsetof(struct trace_iter, frames));
+	it->trace = t;
+	it->end = head < t->capacity ? head : t->capacity;
+	it->next = first < it->end ? first : it->end;
+	it->arena_used = arena_used(t);
+}
+
+void trace_iter_init(struct trace_iter *it, const struct trace *t)
+{
+	trace_iter_init_at(it, t, 0);
+}
+
+/*
+ * Is [off, off+len) inside the used part of the arena?  A string may have
+ * been carved after our snapshot of arena_head (live run): refresh once
+ * before calling it corrupt.  The arena itself lies in the mapping
+ * (checked at open), so this also bounds the string by the file.
+ */
+static bool string_in_arena(struct trace_iter *it, uint32_t off, uint32_t len)
+{
+	uint64_t end = (uint64_t)off + len;
+
+	if (end <= it->arena_used)
+		return true;
+	it->arena_used = arena_used(it->trace);
+	return end <= it->arena_used;
+}
+
+static bool event_valid(struct trace_iter *it, const struct shmt_event *e)
+{
+	if (e->call == SHMT_CALL_NONE || e->call >= SHMT_CALL_COUNT)
+		return false;
+	if (e->nframes > it->trace->max_depth)
+		return false;
+	if (e->obj >= SHMT_OBJ_COUNT)
+		return false;
+	return e->str_len == 0 || string_in_arena(it, e->str_off, e->str_len);
+}
+
+static void fill_event(struct trace_iter *it, const struct shmt_event *e,
+		       const unsigned char *slot, uint64_t seq)
+{
+	const struct trace *t = it->trace;
+	struct trace_event *ev = &it->ev;
+
+	ev->seq = seq;
+	ev->time_ns = e->time_ns;
+	ev->duration_ns = e->duration_ns;
+	ev->ret = e->ret;
+	ev->pid = e->pid;
+	ev->tid = e->tid;
+	ev->call = e->call;
+	ev->nframes = e->nframes;
+	ev->flags = e->flags;
+	ev->err = e->err;
+	ev->obj = e->obj;
+	memcpy(ev->args, e->args, sizeof(ev->args));
+	ev->str_len = e->str_len;
+	ev->str = e->str_len ?
+		(const char *)t->base + t->arena_offset + e->str_off : "";
+	memcpy(it->frames, slot + SHMT_EVENT_FIXED,
+	       (size_t)e->nframes * sizeof(uint64_t));
+	ev->frames = it->frames;
+}
+
+const struct trace_event *trace_iter_next(struct trace_iter *it)
+{
+	const struct trace *t = it->trace;
+
+	while (it->next < it->end) {
+		uint64_t seq = it->next++;
+		const unsigned char *slot =
+			t->base + t->slot_offset + seq * t->slot_size;
+		struct shmt_event e;
+
+		if (load((const uint64_t *)slot) != seq + 1) {
+			it->abandoned++;
+			continue;
+		}
+		/* Copy first, then validate the copy (see the file comment). */
+		memcpy(&e, slot, sizeof(e));
+		if (!event_valid(it, &e)) {
+			it->corrupt++;
+			continue;
+		}
+		fill_event(it, &e, slot, seq);
+		return &it->ev;
+	}
+	return NULL;
+}
+
+int64_t trace_event_reltime(const struct trace *t,
+			    const struct trace_event *ev)
+{
+	/* Unsigned difference then conversion: wraps instead of overflowing. */
+	return (int64_t)(ev->time_ns - t->start_ns);
+}

@@ -1,0 +1,136 @@
+/*
+ * trace.h - the reader core: open, validate and iterate a trace file.
+ *
+ * A trace file is untrusted input.  trace_open() validates the header and
+ * the layout once against the real file size; the iterator validates every
+ * event before handing it out, so the code above this layer may index
+ * args[], frames[] and the string without further bounds checks.
+ *
+ * The file may still be written while it is read (a live run): the mapping
+ * is MAP_SHARED, `head` is snapshot once per pass, and each slot's commit
+ * word is load-acquired before its contents are read.
+ */
+#ifndef SHMVIEW_TRACE_H
+#define SHMVIEW_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shmtrace-format.h"
+
+/*
+ * An open trace.  The layout fields are copies validated by trace_open();
+ * they are never re-read from the file, so a writer changing the header
+ * later cannot move a bound under the reader.
+ */
+struct trace {
+	char *path;                     /* owned copy, for messages */
+	const unsigned char *base;      /* read-only mapping of the file */
+	size_t size;                    /* bytes mapped: file size at open */
+	const struct shmt_header *hdr;  /* live view, for the counters only */
+
+	uint32_t version;
+	uint32_t slot_size;
+	uint32_t max_depth;
+	uint32_t flags;                 /* SHMT_HF_* as read at open */
+	uint64_t slot_offset;
+	uint64_t capacity;              /* slots */
+	uint64_t arena_offset;
+	uint64_t arena_size;
+	uint64_t start_ns;              /* CLOCK_MONOTONIC origin of time_ns */
+	uint64_t start_realtime_ns;
+	uint64_t end_ns;
+	uint64_t creator_pid;
+	uint64_t owner_uid;
+	uint64_t token;
+	uint64_t depth;
+	int64_t exit_status;
+};
+
+/* Producer counters from the header, read at one moment. */
+struct trace_counters {
+	uint64_t dropped;          /* events lost: no free slot */
+	uint64_t strings_dropped;  /* strings cut or lost: arena full */
+	uint64_t nested;           /* events recorded without a stack */
+	uint64_t passthrough;      /* private mappings passed through */
+	uint64_t stack_errors;     /* backtraces that failed */
+	uint64_t head;             /* slots reserved, may exceed capacity */
+};
+
+/*
+ * One validated event.  `str` and `frames` point into the mapping or into
+ * the iterator; both stay valid until the next trace_iter_next() call on
+ * the same iterator (frames) or until trace_close() (str).
+ */
+struct trace_event {
+	uint64_t seq;          /* slot index */
+	uint64_t time_ns;      /* CLOCK_MONOTONIC, as recorded */
+	uint64_t duration_ns;
+	int64_t ret;
+	int32_t pid;
+	int32_t tid;
+	uint16_t call;         /* < SHMT_CALL_COUNT, never SHMT_CALL_NONE */
+	uint16_t nframes;      /* <= the trace's max_depth */
+	uint16_t flags;        /* SHMT_EVF_* */
+	uint16_t err;          /* errno, 0 on success */
+	uint32_t obj;          /* < SHMT_OBJ_COUNT */
+	uint64_t args[8];
+	const char *str;       /* str_len bytes, not NUL-terminated, may hold
+	                          NULs (exec: path\0argv...) */
+	uint32_t str_len;
+	const uint64_t *frames;
+};
+
+/*
+ * An iteration pass over the slots [next, end).  `end` is the snapshot of
+ * min(head, capacity) taken when the pass started.  The counts cover the
+ * slots this pass has visited.
+ */
+struct trace_iter {
+	const struct trace *trace;
+	uint64_t next;
+	uint64_t end;
+	uint64_t arena_used;   /* snapshot of min(arena_head, arena_size),
+	                          refreshed when a string lies beyond it */
+	uint64_t abandoned;    /* slots whose commit word is not index + 1 */
+	uint64_t corrupt;      /* committed slots that failed validation */
+	struct trace_event ev;
+	uint64_t frames[SHMT_MAX_DEPTH];
+};
+
+/*
+ * Open and validate the trace file at `path` into `*t`.  Returns 0, or
+ * prints one "shmview: cannot read 'PATH': why" line and returns -1 (then
+ * `*t` holds nothing to close).  The caller releases a success with
+ * trace_close().
+ */
+int trace_open(const char *path, struct trace *t);
+
+/* Unmap and free what trace_open() acquired.  Safe on a zeroed trace. */
+void trace_close(struct trace *t);
+
+/* Read the header counters now (atomically, field by field). */
+void trace_counters(const struct trace *t, struct trace_counters *c);
+
+/*
+ * Start a pass at slot `first` (0 for the whole trace), snapshotting the
+ * head now: slots reserved later are not visited by this pass.
+ */
+void trace_iter_init(struct trace_iter *it, const struct trace *t);
+void trace_iter_init_at(struct trace_iter *it, const struct trace *t,
+			uint64_t first);
+
+/*
+ * Return the next committed, valid event of the pass, or NULL at the end.
+ * Abandoned and corrupt slots are skipped and counted in *it.  The event
+ * is owned by the iterator and overwritten by the next call.
+ */
+const struct trace_event *trace_iter_next(struct trace_iter *it);
+
+/* Nanoseconds between the trace's start and the event (may be < 0 for a
+ * clock that went odd; never undefined behaviour). */
+int64_t trace_event_reltime(const struct trace *t,
+			    const struct trace_event *ev);
+
+#endif /* SHMVIEW_TRACE_H */

@@ -1,0 +1,46 @@
+/*
+ * util.h - diagnostics and allocation helpers shared by the viewer.
+ *
+ * The git idiom: library code reports a failure with
+ *     return error("cannot open '%s'", path);
+ * which prints "shmview: cannot open 'x'" on stderr and returns -1; only
+ * main() decides to exit.  Results go to stdout, diagnostics to stderr.
+ */
+#ifndef SHMVIEW_UTIL_H
+#define SHMVIEW_UTIL_H
+
+#include <stddef.h>
+
+#define SHMVIEW_NAME "shmview"
+#define SHMVIEW_VERSION "0.1.0"
+
+/*
+ * Print "shmview: <message>" on stderr; always return -1 so a caller can
+ * `return error(...)`.  The format is printf's.
+ */
+int util_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "shmview: warning: <message>" on stderr. */
+void util_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * error() and warning() are macros, not functions: a global function named
+ * `error` in the executable would interpose glibc's error(3), which libdw
+ * calls with a different signature.
+ */
+#define error(...) util_error(__VA_ARGS__)
+#define warning(...) util_warning(__VA_ARGS__)
+
+/*
+ * Allocation that cannot fail: on exhaustion print a message and exit(1).
+ * The one place outside main() that exits, as in git: there is nothing
+ * sensible a caller could do instead.  The caller owns (and frees) the
+ * result.
+ */
+void *xmalloc(size_t size);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *ptr, size_t size);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+#endif /* SHMVIEW_UTIL_H */
