@@ -71,7 +71,7 @@ static void usage(FILE *to)
 	      "recorded into a trace file; exit with PROG's exit status.\n\n"
 	      "  -o, --output FILE  trace file (default shmtrace.PROG.PID.trace)\n"
 	      "  -f, --force        overwrite FILE if it exists\n"
-	      "  -s, --size BYTES   trace region size, with K, M or G suffix\n"
+	      "  -s, --size BYTES   trace region size, with K, M, G or T suffix\n"
 	      "                     (default: room for about a million events)\n"
 	      "  -d, --depth N      backtrace frames per event, 0 to disable\n"
 	      "                     (default 16; also SHMTRACE_DEPTH)\n"
@@ -94,6 +94,7 @@ static int parse_size(const char *s, uint64_t *out)
 	case 'k': case 'K': shift = 10; end++; break;
 	case 'm': case 'M': shift = 20; end++; break;
 	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
 	}
 	if (*end == 'i' || *end == 'B')	/* KiB, MB... */
 		end += *end == 'i' ? 1 : 0, end += *end == 'B';

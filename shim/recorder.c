@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <libunwind.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -66,13 +67,22 @@ extern const char etext[] __attribute__((visibility("hidden")));
 
 /* --- small helpers that must not allocate or recurse ---------------------- */
 
-static void say(const char *a, const char *b, const char *c)
+/* One warning line on stderr from the NULL-terminated parts, built first
+ * and written raw in one go: stdio may be locked, and a line written in
+ * pieces could interleave with the program's own output. */
+static void say(const char *first, ...)
 {
-	/* one warning line on stderr, written raw: stdio may be locked */
-	const char *parts[] = { "shmtrace: ", a, b, c, "\n" };
-	for (unsigned i = 0; i < 5; i++)
-		if (parts[i])
-			syscall(SYS_write, 2, parts[i], strlen(parts[i]));
+	char line[PATH_MAX + 256];
+	char *p = stpcpy(line, "shmtrace: ");
+	char *end = line + sizeof(line) - 2;
+	va_list ap;
+	va_start(ap, first);
+	for (const char *s = first; s; s = va_arg(ap, const char *))
+		for (; *s && p < end; s++)
+			*p++ = *s;
+	va_end(ap);
+	*p++ = '\n';
+	syscall(SYS_write, 2, line, (size_t)(p - line));
 }
 
 static uint64_t parse_u64(const char *s, uint64_t fallback)
@@ -125,8 +135,8 @@ static int adopt(struct shmt_header *h, uint64_t size, const char *path)
 	else if (h->flags & SHMT_HF_FINAL)
 		why = "the run it belongs to has ended";
 	if (why) {
-		say("ignoring trace region '", path, "'");
-		say("  ", why, "; this process runs untraced");
+		say("ignoring trace region '", path, "': ", why,
+		    "; this process runs untraced", NULL);
 		syscall(SYS_munmap, h, size);
 		return -1;
 	}
@@ -148,7 +158,7 @@ static int attach_region(const char *path)
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		say("cannot open trace region '", path,
-		    "'; this process runs untraced");
+		    "'; this process runs untraced", NULL);
 		return -1;
 	}
 	struct stat st;
@@ -157,7 +167,8 @@ static int attach_region(const char *path)
 		h = region_map(fd, (uint64_t)st.st_size);
 	syscall(SYS_close, fd);
 	if (!h) {
-		say("cannot map trace region '", path, "'");
+		say("cannot map trace region '", path,
+		    "'; this process runs untraced", NULL);
 		return -1;
 	}
 	return adopt(h, (uint64_t)st.st_size, path);
@@ -184,13 +195,13 @@ static int create_region(void)
 				  region_default_size(REGION_DEFAULT_EVENTS, depth));
 	struct region_layout l;
 	if (region_layout(size, depth, &l) != 0) {
-		say("bad SHMTRACE_SIZE or SHMTRACE_DEPTH", NULL,
-		    "; running untraced");
+		say("bad SHMTRACE_SIZE or SHMTRACE_DEPTH; running untraced", NULL);
 		return -1;
 	}
 	int fd = region_create_file(out, size, 0);
 	if (fd < 0) {
-		say("cannot create trace file '", out, "'; running untraced");
+		say("cannot create trace file '", out, "': ", strerror(errno),
+		    "; running untraced", NULL);
 		return -1;
 	}
 	struct shmt_header *h = region_map(fd, size);

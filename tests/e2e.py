@@ -1384,6 +1384,128 @@ def t_bad_files():
 
 
 # --------------------------------------------------------------------------
+# Robustness: launcher errors, preloading by hand, hostile environments
+# --------------------------------------------------------------------------
+
+SHIM = os.path.join(BUILD, "libshmtrace.so")
+
+
+def one_line(res):
+    return len(res.err.decode(errors="replace").strip().splitlines()) == 1
+
+
+@test("launcher-errors")
+def t_launcher_errors():
+    need(LAUNCHER)
+    path = os.path.join(TMP, "nope.trace")
+    res = run([LAUNCHER, "-o", path, "--", os.path.join(TMP, "no-such-program")])
+    check(res.rc == 127 and one_line(res) and not os.path.exists(path),
+          "launcher-errors: a missing program exits 127 with one line, no trace file",
+          res.why())
+    marker = os.path.join(TMP, "ran")
+    res = run([LAUNCHER, "-o", path, "--size", "60T", "--", "/bin/sh", "-c",
+               "touch " + marker])
+    check(res.rc == 125 and one_line(res) and b"cannot create" in res.err
+          and not os.path.exists(path) and not os.path.exists(marker),
+          "launcher-errors: a trace the disk cannot hold fails before the program starts",
+          res.why())
+    # tmpfs answers ENOSPC at once: the message must say the size is the problem
+    shm_path = "/dev/shm/%s-full.trace" % TAG
+    res = run([LAUNCHER, "-o", shm_path, "--size", "1T", "--", "/bin/sh", "-c",
+               "touch " + marker])
+    check(res.rc == 125 and one_line(res) and b"cannot hold" in res.err
+          and not os.path.exists(shm_path) and not os.path.exists(marker),
+          "launcher-errors: a full filesystem is reported as such (ENOSPC)", res.why())
+    for bad in (["--size", "lots"], ["--depth", "9999"], ["--bogus"], []):
+        res = run([LAUNCHER, "-o", path] + bad + (["--", "/bin/true"] if bad else []))
+        check(res.rc == 2 and one_line(res) and not os.path.exists(path),
+              "launcher-errors: usage error %r exits 2 with one line" % " ".join(bad),
+              res.why())
+
+
+@test("preload-by-hand")
+def t_preload_by_hand():
+    need(SHIM)
+    key = free_key()
+    path = os.path.join(TMP, "by-hand.trace")
+    env = dict(os.environ, LD_PRELOAD=SHIM, SHMTRACE_OUTPUT=path)
+    env.pop("SHMTRACE_REGION", None)
+    try:
+        res = run(["/bin/sh", "-c", "%s %x" % (example("sysv-excl"), key)], env=env)
+        check(res.rc == 0 and res.err == b"", "preload-by-hand: runs quietly", res.why())
+        check(os.path.isfile(path) and os.stat(path).st_mode & 0o777 == 0o600,
+              "preload-by-hand: the first process creates SHMTRACE_OUTPUT, mode 0600",
+              "missing or wrong mode")
+        evs = dump_json(path)
+        starts = [e for e in evs if e.get("call") == "execve"]
+        gets = [e for e in evs if e.get("call") == "shmget"]
+        check(len(starts) >= 2 and gets and gets[0]["pid"] != starts[0]["pid"],
+              "preload-by-hand: the shell and its child share one trace",
+              "; ".join(describe(e) for e in starts + gets))
+        check([errno_of(e) for e in sorted(gets, key=seq)] == [None, "EEXIST"],
+              "preload-by-hand: the child's calls are recorded",
+              "; ".join(describe(e) for e in gets))
+    finally:
+        remove_key(key)
+
+
+@test("foreign-region")
+def t_foreign_region():
+    need(SHIM)
+    key = free_key()
+    junk = os.path.join(TMP, "junk.region")
+    with open(junk, "wb") as f:
+        f.write(os.urandom(65536))
+    try:
+        b = bare("sysv-excl", "%x" % key)
+        env = dict(os.environ, LD_PRELOAD=SHIM, SHMTRACE_REGION=junk)
+        res = run([example("sysv-excl"), "%x" % key], env=env)
+        check(res.rc == b.rc and res.out == b.out,
+              "foreign-region: the program runs unchanged on a region that is not ours",
+              res.why())
+        check(one_line(res) and b"untraced" in res.err and b"bad magic" in res.err,
+              "foreign-region: one warning line says why it runs untraced", res.why())
+        with open(junk, "rb") as f:
+            f.seek(0)
+            same = len(f.read()) == 65536
+        check(same, "foreign-region: the foreign file is left alone", "size changed")
+    finally:
+        remove_key(key)
+
+
+@test("close-all")
+def t_close_all():
+    key = free_key()
+    try:
+        t = traced("close-all", example("sysv-excl"), "%x" % key)
+        check(t.rc == 0, "close-all: a program that closes every fd runs to the end",
+              t.why())
+        child = [e for e in t.calls("execve")
+                 if e.get("args", {}).get("path", "").endswith("/sysv-excl")]
+        gets = t.calls("shmget")
+        check(child and len(gets) == 2 and all(e["pid"] == child[0]["pid"] for e in gets),
+              "close-all: its child is still traced after every fd was closed",
+              "; ".join(describe(e) for e in t.events[:12]))
+    finally:
+        remove_key(key)
+
+
+@test("env-dropped")
+def t_env_dropped():
+    key = free_key()
+    try:
+        t = traced("env", argv=["/usr/bin/env", "-i", example("sysv-excl"), "%x" % key],
+                   label="env-i")
+        check(t.rc == 0, "env-dropped: env -i runs", t.why())
+        gets = t.calls("shmget")
+        check(len(gets) == 2 and errno_of(sorted(gets, key=seq)[1]) == "EEXIST",
+              "env-dropped: a program exec'd with an empty environment is still traced",
+              "; ".join(describe(e) for e in t.events[:12]))
+    finally:
+        remove_key(key)
+
+
+# --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 
