@@ -1505,6 +1505,38 @@ def t_env_dropped():
         remove_key(key)
 
 
+@test("live-read")
+def t_live_read():
+    """The trace file can be read while the run goes on."""
+    need(LAUNCHER)
+    path = trace_path("live")
+    p = subprocess.Popen([LAUNCHER, "-q", "-o", path, "--", example("nginx-zone"),
+                          "--hold", "2", "anon", "3"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        seen, deadline = [], time.time() + 1.8
+        while time.time() < deadline:
+            time.sleep(0.2)
+            if os.path.exists(path):
+                res = run([VIEWER, "dump", "--json", path])
+                if res.rc == 0:
+                    seen = [json.loads(l) for l in res.out.decode().splitlines()]
+                    if len([e for e in seen if e.get("call") == "fork"]) == 3:
+                        break
+        running = p.poll() is None
+        calls = [e.get("call") for e in seen]
+        check(running and "mmap" in calls and calls.count("fork") == 3
+              and "exit" not in [c for e, c in zip(seen, calls) if e.get("pid") == seen[0].get("pid")],
+              "live-read: mmap and the 3 forks are readable while the master still runs",
+              "running=%s calls=%s" % (running, calls))
+    finally:
+        _, err = p.communicate(timeout=TIMEOUT)
+    final = [e.get("call") for e in dump_json(path)]
+    check(p.returncode == 0 and final.count("exit") == 4 and "munmap" in final,
+          "live-read: the final trace holds the whole run", "exit %s calls %s"
+          % (p.returncode, final))
+
+
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------

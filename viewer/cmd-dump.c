@@ -128,10 +128,13 @@ static void report_losses(const struct trace *t, const struct trace_iter *it,
 		warning("%" PRIu64 " string%s cut or lost: the string arena "
 			"was full (use --size)", c.strings_dropped,
 			plural(c.strings_dropped));
-	if (it->abandoned)
-		warning("%" PRIu64 " slot%s abandoned: a process died while "
-			"recording (or is still recording)", it->abandoned,
+	if (it->abandoned && !(t->flags & SHMT_HF_FINAL))
+		warning("%" PRIu64 " slot%s not committed: still being "
+			"written, or their process died", it->abandoned,
 			plural(it->abandoned));
+	else if (it->abandoned)
+		warning("%" PRIu64 " slot%s abandoned: a process died while "
+			"recording", it->abandoned, plural(it->abandoned));
 	if (it->corrupt)
 		warning("%" PRIu64 " corrupt slot%s skipped", it->corrupt,
 			plural(it->corrupt));
