@@ -47,6 +47,7 @@ struct options {
 struct live {
 	int file_fd, mem_fd;
 	struct shmt_header *h;
+	struct region_layout layout;	/* ours: never re-read from the region */
 	uint64_t done;		/* slots before this are in the file */
 	uint64_t stuck_since;	/* when `done` last stopped moving */
 	uint64_t populated;	/* bytes of the region pre-faulted */
@@ -232,38 +233,58 @@ static int pwrite_all(int fd, const void *buf, uint64_t len, uint64_t off)
 	return 0;
 }
 
-static struct shmt_event *slot_at(const struct shmt_header *h, uint64_t i)
+static struct shmt_event *slot_at(struct live *L, uint64_t i)
 {
-	return (struct shmt_event *)((char *)h + h->slot_offset + i * h->slot_size);
+	return region_slot(L->h, &L->layout, i);
 }
 
-static uint64_t committed_slots(const struct shmt_header *h)
+/* Slots reserved so far (committed or not), at most the capacity. */
+static uint64_t used_slots(const struct live *L)
 {
-	uint64_t head = __atomic_load_n(&h->head, __ATOMIC_ACQUIRE);
-	return head < h->slot_capacity ? head : h->slot_capacity;
+	uint64_t head = __atomic_load_n(&L->h->head, __ATOMIC_ACQUIRE);
+	return head < L->layout.slot_capacity ? head : L->layout.slot_capacity;
+}
+
+/* Records that the launcher reaped `pid`: for a process killed by a
+ * signal, or orphaned, this is the only news of its end. */
+static void record_reaped(struct live *L, pid_t pid, int status)
+{
+	uint64_t i;
+	if (!region_reserve(L->h, &L->layout, &i))
+		return;
+	struct shmt_event *e = slot_at(L, i);
+	memset((char *)e + sizeof(e->commit), 0,
+	       SHMT_EVENT_FIXED - sizeof(e->commit));
+	e->time_ns = clock_now_ns();
+	e->pid = e->tid = (int32_t)getpid();
+	e->call = SHMT_CALL_WAIT;
+	e->ret = pid;
+	e->args[0] = (uint64_t)pid;
+	e->args[1] = (uint64_t)(uint32_t)status;
+	e->args[2] = SHMT_WAIT_REAPER;
+	region_commit(e, i);
 }
 
 /* Copies the string of a committed event into the file, bounds-checked:
  * traced programs can write anywhere in the region. */
-static void copy_string(struct live *L, const struct shmt_event *ev,
-			uint64_t arena_offset)
+static void copy_string(struct live *L, const struct shmt_event *ev)
 {
-	const struct shmt_header *h = L->h;
+	const struct region_layout *l = &L->layout;
 	uint64_t off = ev->str_off, len = ev->str_len;
-	if (!len || off > h->arena_size || len > h->arena_size - off)
+	if (!len || off > l->arena_size || len > l->arena_size - off)
 		return;
-	pwrite_all(L->file_fd, (char *)h + h->arena_offset + off, len,
-		   arena_offset + off);
+	pwrite_all(L->file_fd, (char *)L->h + l->arena_offset + off, len,
+		   l->arena_offset + off);
 }
 
 /* Pre-faults the region ahead of the writers so their first touch of a
  * page does not allocate it in the traced program's hot path. */
 static void populate_ahead(struct live *L, uint64_t head)
 {
-	const struct shmt_header *h = L->h;
-	uint64_t want = h->slot_offset + head * h->slot_size + POPULATE_AHEAD;
-	if (want > h->arena_offset)
-		want = h->arena_offset;
+	const struct region_layout *l = &L->layout;
+	uint64_t want = l->slot_offset + head * l->slot_size + POPULATE_AHEAD;
+	if (want > l->arena_offset)
+		want = l->arena_offset;
 	want &= ~(uint64_t)4095;
 	if (want <= L->populated)
 		return;
@@ -277,22 +298,22 @@ static void populate_ahead(struct live *L, uint64_t head)
  * at most ABANDON_AFTER_NS, then is passed over. */
 static void sync_live(struct live *L)
 {
-	struct shmt_header *h = L->h;
-	uint64_t head = committed_slots(h), first_open = head;
+	const struct region_layout *l = &L->layout;
+	uint64_t head = used_slots(L), first_open = head;
 	for (uint64_t i = L->done; i < head; i++) {
-		const struct shmt_event *ev = slot_at(h, i);
+		const struct shmt_event *ev = slot_at(L, i);
 		if (__atomic_load_n(&ev->commit, __ATOMIC_ACQUIRE) != i + 1) {
 			if (first_open == head)
 				first_open = i;
 			continue;
 		}
-		copy_string(L, ev, h->arena_offset);
+		copy_string(L, ev);
 	}
 	if (head > L->done)
-		pwrite_all(L->file_fd, slot_at(h, L->done),
-			   (head - L->done) * h->slot_size,
-			   h->slot_offset + L->done * h->slot_size);
-	pwrite_all(L->file_fd, h, SHMT_HEADER_SIZE, 0);
+		pwrite_all(L->file_fd, slot_at(L, L->done),
+			   (head - L->done) * l->slot_size,
+			   l->slot_offset + L->done * l->slot_size);
+	pwrite_all(L->file_fd, L->h, SHMT_HEADER_SIZE, 0);
 	uint64_t now = clock_now_ns();
 	if (first_open != L->done) {
 		L->done = first_open;
@@ -308,21 +329,25 @@ static void sync_live(struct live *L)
 static int write_final(struct live *L, int status)
 {
 	struct shmt_header *h = L->h;
+	const struct region_layout *l = &L->layout;
 	h->end_ns = clock_now_ns();
 	h->exit_status = status;
 	struct shmt_header out;
 	memcpy(&out, h, sizeof(out));
-	uint64_t used = committed_slots(h);
+	/* layout from our copy, whatever a traced program wrote there */
+	memcpy(out.magic, SHMT_MAGIC, sizeof(out.magic));
+	region_set_layout(&out, l);
+	out.flags |= SHMT_HF_FINAL | SHMT_HF_COMPACT;
+	uint64_t used = used_slots(L);
 	uint64_t arena_used = __atomic_load_n(&h->arena_head, __ATOMIC_ACQUIRE);
-	if (arena_used > h->arena_size)
-		arena_used = h->arena_size;
+	if (arena_used > l->arena_size)
+		arena_used = l->arena_size;
 	out.slot_capacity = used;
-	out.arena_offset = h->slot_offset + used * h->slot_size;
+	out.arena_offset = l->slot_offset + used * l->slot_size;
 	out.arena_size = arena_used;
 	out.total_size = out.arena_offset + arena_used;
-	out.flags |= SHMT_HF_FINAL | SHMT_HF_COMPACT;
-	if (pwrite_all(L->file_fd, slot_at(h, 0), used * h->slot_size, h->slot_offset) ||
-	    pwrite_all(L->file_fd, (char *)h + h->arena_offset, arena_used,
+	if (pwrite_all(L->file_fd, slot_at(L, 0), used * l->slot_size, l->slot_offset) ||
+	    pwrite_all(L->file_fd, (char *)h + l->arena_offset, arena_used,
 		       out.arena_offset) ||
 	    pwrite_all(L->file_fd, &out, sizeof(out), 0) ||
 	    ftruncate(L->file_fd, (off_t)out.total_size))
@@ -356,6 +381,7 @@ static int setup_region(const struct options *o, const char *output,
 	L->h = region_map(L->mem_fd, o->size);
 	if (!L->h)
 		return error("cannot map the trace region: %s", strerror(errno));
+	L->layout = l;
 	region_init_header(L->h, &l, SHMT_HF_LAUNCHER);
 	L->h->launcher_fd = (uint64_t)L->mem_fd;
 	L->stuck_since = clock_now_ns();
@@ -398,11 +424,13 @@ static int wait_all(struct live *L, pid_t main_pid, const sigset_t *set)
 	for (;;) {
 		int st;
 		pid_t p;
-		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+			record_reaped(L, p, st);
 			if (p == main_pid) {
 				main_status = st;
 				main_done = 1;
 			}
+		}
 		if (p < 0 && errno == ECHILD)
 			break;
 		siginfo_t si;
@@ -425,11 +453,12 @@ static int exit_code(int status)
 }
 
 static void summarize(const struct options *o, const char *output,
-		      const struct shmt_header *h)
+		      const struct live *L)
 {
+	const struct shmt_header *h = L->h;
 	if (o->quiet)
 		return;
-	uint64_t used = committed_slots(h);
+	uint64_t used = used_slots(L);
 	fprintf(stderr, "shmtrace: %llu events recorded", (unsigned long long)used);
 	if (h->dropped)
 		fprintf(stderr, ", %llu DROPPED (region full: use --size)",
@@ -480,6 +509,6 @@ int main(int argc, char **argv)
 	int status = wait_all(&L, pid, &set);
 	if (write_final(&L, status))
 		return EXIT_SETUP;
-	summarize(&o, output, L.h);
+	summarize(&o, output, &L);
 	return exit_code(status);
 }

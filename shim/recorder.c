@@ -32,11 +32,8 @@ enum rec_state { ST_NEW, ST_INIT, ST_ON, ST_OFF };
 static struct {
 	int state;			/* enum rec_state, atomic */
 	struct shmt_header *hdr;
-	char *slots;
+	struct region_layout layout;	/* checked copy: never re-read */
 	char *arena;
-	uint64_t capacity;
-	uint64_t arena_size;
-	uint32_t slot_size;
 	uint32_t depth;
 	uintptr_t lo, hi;		/* the mapping, to protect it */
 	int stacks;			/* libunwind is set up */
@@ -141,11 +138,8 @@ static int adopt(struct shmt_header *h, uint64_t size, const char *path)
 		return -1;
 	}
 	R.hdr = h;
-	R.slots = (char *)h + h->slot_offset;
+	region_layout_of(h, &R.layout);
 	R.arena = (char *)h + h->arena_offset;
-	R.capacity = h->slot_capacity;
-	R.arena_size = h->arena_size;
-	R.slot_size = h->slot_size;
 	R.depth = (uint32_t)(h->depth < h->max_depth ? h->depth : h->max_depth);
 	R.lo = (uintptr_t)h;
 	R.hi = (uintptr_t)h + size;
@@ -298,7 +292,7 @@ static int put_string(const char *s, size_t len, uint32_t *off, uint32_t *out_le
 		*flags |= SHMT_EVF_STR_TRUNC;
 	}
 	uint64_t at = __atomic_fetch_add(&R.hdr->arena_head, len, __ATOMIC_RELAXED);
-	if (at > R.arena_size || len > R.arena_size - at) {
+	if (at > R.layout.arena_size || len > R.layout.arena_size - at) {
 		__atomic_fetch_add(&R.hdr->strings_dropped, 1, __ATOMIC_RELAXED);
 		*flags |= SHMT_EVF_STR_TRUNC;
 		return -1;
@@ -314,12 +308,10 @@ static int put_string(const char *s, size_t len, uint32_t *off, uint32_t *out_le
 static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 			    uint64_t t1, int with_stack, uint16_t flags)
 {
-	uint64_t i = __atomic_fetch_add(&R.hdr->head, 1, __ATOMIC_RELAXED);
-	if (i >= R.capacity) {
-		__atomic_fetch_add(&R.hdr->dropped, 1, __ATOMIC_RELAXED);
+	uint64_t i;
+	if (!region_reserve(R.hdr, &R.layout, &i))
 		return 0;
-	}
-	struct shmt_event *s = (struct shmt_event *)(R.slots + i * R.slot_size);
+	struct shmt_event *s = region_slot(R.hdr, &R.layout, i);
 	flags |= ev->flags;
 	s->time_ns = t0;
 	s->duration_ns = t1 - t0;
@@ -338,7 +330,7 @@ static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 	if (with_stack && R.depth && R.stacks)
 		s->nframes = take_stack(s->frames, &flags);
 	s->flags = flags;
-	__atomic_store_n(&s->commit, i + 1, __ATOMIC_RELEASE);
+	region_commit(s, i);
 	return i + 1;
 }
 

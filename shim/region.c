@@ -53,6 +53,28 @@ int region_layout(uint64_t total, uint32_t depth, struct region_layout *out)
 	return 0;
 }
 
+void region_layout_of(const struct shmt_header *h, struct region_layout *out)
+{
+	out->total_size = h->total_size;
+	out->slot_size = h->slot_size;
+	out->depth = h->max_depth;
+	out->slot_offset = h->slot_offset;
+	out->slot_capacity = h->slot_capacity;
+	out->arena_offset = h->arena_offset;
+	out->arena_size = h->arena_size;
+}
+
+void region_set_layout(struct shmt_header *h, const struct region_layout *l)
+{
+	h->slot_size = l->slot_size;
+	h->max_depth = l->depth;
+	h->slot_offset = l->slot_offset;
+	h->slot_capacity = l->slot_capacity;
+	h->arena_offset = l->arena_offset;
+	h->arena_size = l->arena_size;
+	h->total_size = l->total_size;
+}
+
 void region_init_header(struct shmt_header *h, const struct region_layout *l,
 			uint32_t flags)
 {
@@ -60,14 +82,8 @@ void region_init_header(struct shmt_header *h, const struct region_layout *l,
 	h->version = SHMT_VERSION;
 	h->header_size = SHMT_HEADER_SIZE;
 	h->endian = SHMT_ENDIAN_TAG;
-	h->slot_size = l->slot_size;
-	h->max_depth = l->depth;
 	h->flags = flags;
-	h->slot_offset = l->slot_offset;
-	h->slot_capacity = l->slot_capacity;
-	h->arena_offset = l->arena_offset;
-	h->arena_size = l->arena_size;
-	h->total_size = l->total_size;
+	region_set_layout(h, l);
 	h->owner_uid = geteuid();
 	h->creator_pid = (uint64_t)getpid();
 	h->start_ns = clock_now_ns();

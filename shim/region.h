@@ -29,9 +29,15 @@ struct region_layout {
  * arena sized for their strings. */
 uint64_t region_default_size(uint64_t events, uint32_t depth);
 
+/* The layout a checked header describes. */
+void region_layout_of(const struct shmt_header *h, struct region_layout *out);
+
 /* Splits `total` bytes into header, slots and arena for `depth` frames.
  * Returns 0, or -1 when total is too small or depth too large. */
 int region_layout(uint64_t total, uint32_t depth, struct region_layout *out);
+
+/* Writes the layout fields of a header from `l`. */
+void region_set_layout(struct shmt_header *h, const struct region_layout *l);
 
 /* Writes a fresh header for layout `l` into `h` (which must be zeroed
  * memory of at least SHMT_HEADER_SIZE bytes). */
@@ -62,5 +68,36 @@ void *region_map(int fd, uint64_t size);
 
 /* Random 64 bits identifying a run (getrandom, or time and pid mixed). */
 uint64_t region_token(void);
+
+/* The slot of event `seq` (0-based) of a region laid out as `l`.  Writers
+ * address slots through their own checked copy of the layout, never
+ * through the shared header a traced program could scribble on. */
+static inline struct shmt_event *region_slot(void *base,
+					     const struct region_layout *l,
+					     uint64_t seq)
+{
+	return (struct shmt_event *)((char *)base + l->slot_offset +
+				     seq * l->slot_size);
+}
+
+/* Reserves the next slot: one fetch-add, no lock.  Returns 1 with *seq
+ * set, or 0 when the region is full (the drop is counted). */
+static inline int region_reserve(struct shmt_header *h,
+				 const struct region_layout *l, uint64_t *seq)
+{
+	uint64_t i = __atomic_fetch_add(&h->head, 1, __ATOMIC_RELAXED);
+	if (i >= l->slot_capacity) {
+		__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
+		return 0;
+	}
+	*seq = i;
+	return 1;
+}
+
+/* Publishes a filled slot: readers trust it from now on. */
+static inline void region_commit(struct shmt_event *ev, uint64_t seq)
+{
+	__atomic_store_n(&ev->commit, seq + 1, __ATOMIC_RELEASE);
+}
 
 #endif

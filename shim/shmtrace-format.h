@@ -92,6 +92,8 @@ struct shmt_header {
 #define SHMT_EVF_STAT        0x08u /* shmctl: args[3..7] hold segment info */
 #define SHMT_EVF_STACK_TRUNC 0x10u /* deeper than max_depth */
 #define SHMT_EVF_START       0x20u /* exec: recorded by the new image */
+#define SHMT_EVF_CREATED     0x40u /* shmget/shm_open: this call created the
+                                      object (not just opened it) */
 
 /*
  * Calls.  Numbers are part of the format: append, never renumber.
@@ -130,6 +132,10 @@ enum shmt_call {
 	SHMT_CALL_MODULE = 20,  /* str path; [0] load bias, [1] lowest address,
 	                           [2] highest address, [3] build-id length,
 	                           [4..7] build-id bytes (at most 32) */
+	SHMT_CALL_WAIT = 21,    /* a child reaped: [0] its pid, [1] wait status
+	                           (as waitpid gives it), [2] SHMT_WAIT_*;
+	                           ret as the call returned.  The launcher
+	                           records what it reaps as SHMT_WAIT_REAPER. */
 	SHMT_CALL_COUNT
 };
 
@@ -151,6 +157,12 @@ enum shmt_exec_variant {
 	SHMT_EXEC_EXECVE = 0, SHMT_EXEC_EXECV, SHMT_EXEC_EXECVP,
 	SHMT_EXEC_EXECVPE, SHMT_EXEC_EXECL, SHMT_EXEC_EXECLP, SHMT_EXEC_EXECLE,
 	SHMT_EXEC_FEXECVE, SHMT_EXEC_EXECVEAT, SHMT_EXEC_COUNT
+};
+
+/* Which wait function reaped (args[2] of SHMT_CALL_WAIT). */
+enum shmt_wait_variant {
+	SHMT_WAIT_WAIT = 0, SHMT_WAIT_WAITPID, SHMT_WAIT_WAIT3, SHMT_WAIT_WAIT4,
+	SHMT_WAIT_WAITID, SHMT_WAIT_REAPER, SHMT_WAIT_COUNT
 };
 
 /*

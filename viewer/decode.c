@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
@@ -311,6 +312,25 @@ static void flags_memfd(struct sbuf *b, uint32_t v)
 		sb_printf(b, "0");
 }
 
+static void wait_status(struct sbuf *b, uint32_t s)
+{
+	int st = (int)s;
+	if (WIFEXITED(st))
+		sb_printf(b, "[{WIFEXITED(s) && WEXITSTATUS(s) == %d}]",
+			  WEXITSTATUS(st));
+	else if (WIFSIGNALED(st))
+		sb_printf(b, "[{WIFSIGNALED(s) && WTERMSIG(s) == SIG%s%s}]",
+			  sigabbrev_np(WTERMSIG(st)) ? sigabbrev_np(WTERMSIG(st)) : "?",
+			  WCOREDUMP(st) ? " && WCOREDUMP(s)" : "");
+	else if (WIFSTOPPED(st))
+		sb_printf(b, "[{WIFSTOPPED(s) && WSTOPSIG(s) == SIG%s}]",
+			  sigabbrev_np(WSTOPSIG(st)) ? sigabbrev_np(WSTOPSIG(st)) : "?");
+	else if (WIFCONTINUED(st))
+		sb_printf(b, "[{WIFCONTINUED(s)}]");
+	else
+		sb_printf(b, "%#x", s);
+}
+
 const char *decode_flags(enum decode_family family, uint64_t value,
 			 char *buf)
 {
@@ -330,6 +350,7 @@ const char *decode_flags(enum decode_family family, uint64_t value,
 	case DECODE_F_OPEN:       flags_open(&b, v); break;
 	case DECODE_F_MODE:       sb_printf(&b, "%#o", v); break;
 	case DECODE_F_MEMFD:      flags_memfd(&b, v); break;
+	case DECODE_F_WSTATUS:    wait_status(&b, v); break;
 	default:                  sb_printf(&b, "0x%" PRIx64, value); break;
 	}
 	return buf;
@@ -439,6 +460,15 @@ static const struct call_desc calls[SHMT_CALL_COUNT] = {
 		AC("start", HEX, 1, JSON, ALWAYS),
 		AC("end", HEX, 2, JSON, ALWAYS),
 		A("build_id", BUILD_ID, 3) } },
+	[SHMT_CALL_WAIT] = { "wait", DECODE_RET_INT, {
+		A("pid", INT, 0), FL("status", WSTATUS, 1) } },
+};
+
+static const char *const wait_names[SHMT_WAIT_COUNT] = {
+	[SHMT_WAIT_WAIT] = "wait",       [SHMT_WAIT_WAITPID] = "waitpid",
+	[SHMT_WAIT_WAIT3] = "wait3",     [SHMT_WAIT_WAIT4] = "wait4",
+	[SHMT_WAIT_WAITID] = "waitid",
+	[SHMT_WAIT_REAPER] = "reap",	/* the launcher, as subreaper */
 };
 
 static const char *const exec_names[SHMT_EXEC_COUNT] = {
@@ -488,6 +518,8 @@ static const char *display_name(const struct trace_event *ev)
 		return ev->args[1] == 1 ? "_exit" : "exit";
 	case SHMT_CALL_POSIX_SPAWN:
 		return ev->args[2] == 1 ? "posix_spawnp" : "posix_spawn";
+	case SHMT_CALL_WAIT:
+		return ev->args[2] < SHMT_WAIT_COUNT ? wait_names[ev->args[2]] : "wait";
 	default:
 		return calls[ev->call].name;
 	}

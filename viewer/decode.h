@@ -44,6 +44,8 @@ enum decode_family {
 	DECODE_F_OPEN,       /* O_RDWR|O_CREAT|O_EXCL... */
 	DECODE_F_MODE,       /* 0600 */
 	DECODE_F_MEMFD,      /* MFD_CLOEXEC|MFD_ALLOW_SEALING... */
+	DECODE_F_WSTATUS,    /* a wait status, strace's way:
+	                        [{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}] */
 	DECODE_F_COUNT
 };
 

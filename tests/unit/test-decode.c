@@ -121,6 +121,10 @@ static void test_open_mode_memfd(void)
 	FLAGS(DECODE_F_MEMFD, 8 | 1, "MFD_CLOEXEC|MFD_NOEXEC_SEAL");
 	FLAGS(DECODE_F_MEMFD, 0x10, "MFD_EXEC");
 	FLAGS(DECODE_F_MEMFD, 0x100, "0x100");
+	FLAGS(DECODE_F_WSTATUS, 3 << 8, "[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]");
+	FLAGS(DECODE_F_WSTATUS, 9, "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]");
+	FLAGS(DECODE_F_WSTATUS, 11 | 0x80,
+	      "[{WIFSIGNALED(s) && WTERMSIG(s) == SIGSEGV && WCOREDUMP(s)}]");
 }
 
 static void test_errno(void)

@@ -75,7 +75,7 @@ int main(void)
 	/* call numbers are part of the format */
 	CHECK(SHMT_CALL_SHMGET == 1 && SHMT_CALL_MMAP == 5 &&
 	      SHMT_CALL_EXEC == 16 && SHMT_CALL_MODULE == 20 &&
-	      SHMT_CALL_COUNT == 21, "call numbers unchanged");
+	      SHMT_CALL_WAIT == 21 && SHMT_CALL_COUNT == 22, "call numbers unchanged");
 	CHECK(SHMT_OBJ_ANON == 1 && SHMT_OBJ_BADFD == 7, "object kinds unchanged");
 	return check_exit();
 }
