@@ -20,10 +20,11 @@
 /* Records a call that returns a new descriptor of kind `obj` named `name`
  * and starts tracking that descriptor. */
 static void note_new_fd(struct rec_ctx *c, uint16_t call, uint32_t obj, int fd,
-			const char *name, uint64_t a1, uint64_t a2)
+			const char *name, uint64_t a1, uint64_t a2, int created)
 {
 	struct rec_event ev = {
 		.call = call, .ret = fd, .err = fd < 0 ? errno : 0,
+		.flags = created ? SHMT_EVF_CREATED : 0,
 		.str = name, .str_len = name ? strlen(name) : 0,
 		.args = { 0, a1, a2 },
 	};
@@ -32,15 +33,36 @@ static void note_new_fd(struct rec_ctx *c, uint16_t call, uint32_t obj, int fd,
 		track_fd_set(fd, obj, seq);
 }
 
+/* As shmget_observed (wrap-sysv.c): O_CREAT without O_EXCL is tried with
+ * O_EXCL first, so the trace knows whether this call created the object. */
+static int shm_open_observed(__typeof__(&shm_open) real, const char *name,
+			     int oflag, mode_t mode, int *created)
+{
+	int fd;
+	if ((oflag & (O_CREAT | O_EXCL)) == O_CREAT) {
+		fd = real(name, oflag | O_EXCL, mode);
+		if (fd >= 0 || errno != EEXIST) {
+			*created = fd >= 0;
+			return fd;
+		}
+		*created = 0;
+		return real(name, oflag, mode);
+	}
+	fd = real(name, oflag, mode);
+	*created = fd >= 0 && (oflag & O_CREAT);
+	return fd;
+}
+
 SHIM_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 {
 	REAL_OR(shm_open, -1);
 	struct rec_ctx c;
-	int on = rec_begin(&c);
-	int fd = real_shm_open(name, oflag, mode);
-	if (on)
-		note_new_fd(&c, SHMT_CALL_SHM_OPEN, SHMT_OBJ_POSIX, fd, name,
-			    (uint32_t)oflag, mode);
+	if (!rec_begin(&c))
+		return real_shm_open(name, oflag, mode);
+	int created;
+	int fd = shm_open_observed(real_shm_open, name, oflag, mode, &created);
+	note_new_fd(&c, SHMT_CALL_SHM_OPEN, SHMT_OBJ_POSIX, fd, name,
+		    (uint32_t)oflag, mode, created);
 	return fd;
 }
 
@@ -52,7 +74,7 @@ SHIM_EXPORT int memfd_create(const char *name, unsigned int flags)
 	int fd = real_memfd_create(name, flags);
 	if (on)
 		note_new_fd(&c, SHMT_CALL_MEMFD_CREATE, SHMT_OBJ_MEMFD, fd, name,
-			    flags, 0);
+			    flags, 0, fd >= 0);
 	return fd;
 }
 

@@ -9,22 +9,47 @@
 
 #define UNKNOWN_SEGMENT_SPAN (UINT64_C(1) << 30)	/* see shmat */
 
+/*
+ * "Open or create" (IPC_CREAT without IPC_EXCL) does not say which it did,
+ * and the leak audit must know who created a segment.  So it is asked
+ * first with IPC_EXCL: a success is the creation the program would have
+ * made; EEXIST means it exists, and the program's own call then does
+ * exactly what it would have done.  For a key that does not exist, both
+ * forms fail or succeed alike.
+ */
+static int shmget_observed(__typeof__(&shmget) real, key_t key, size_t size,
+			   int shmflg, int *created)
+{
+	int ret;
+	if (key != IPC_PRIVATE && (shmflg & (IPC_CREAT | IPC_EXCL)) == IPC_CREAT) {
+		ret = real(key, size, shmflg | IPC_EXCL);
+		if (ret >= 0 || errno != EEXIST) {
+			*created = ret >= 0;
+			return ret;
+		}
+		*created = 0;
+		return real(key, size, shmflg);
+	}
+	ret = real(key, size, shmflg);
+	*created = ret >= 0 && (key == IPC_PRIVATE || (shmflg & IPC_EXCL));
+	return ret;
+}
+
 SHIM_EXPORT int shmget(key_t key, size_t size, int shmflg)
 {
 	REAL_OR(shmget, -1);
 	struct rec_ctx c;
-	int on = rec_begin(&c);
-	int ret = real_shmget(key, size, shmflg);
-	if (!on)
-		return ret;
+	if (!rec_begin(&c))
+		return real_shmget(key, size, shmflg);
+	int created;
+	int ret = shmget_observed(real_shmget, key, size, shmflg, &created);
 	struct rec_event ev = {
 		.call = SHMT_CALL_SHMGET, .ret = ret, .err = ret < 0 ? errno : 0,
+		.flags = created ? SHMT_EVF_CREATED : 0,
 		.args = { (uint32_t)key, size, (uint32_t)shmflg },
 	};
 	rec_end(&c, &ev);
-	/* only a creation is sure to have exactly this size */
-	if (ret >= 0 && (key == IPC_PRIVATE ||
-			 (shmflg & (IPC_CREAT | IPC_EXCL)) == (IPC_CREAT | IPC_EXCL)))
+	if (created)	/* only a creation is sure to have exactly this size */
 		track_segsz_put(ret, size);
 	return ret;
 }
