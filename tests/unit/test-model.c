@@ -1,0 +1,271 @@
+/*
+ * test-model.c - the lifetime model against synthetic traces: the order
+ * events take effect in, inheritance by fork, partial munmap counted as the
+ * kernel counts it, shmdt of every piece, pending-then-removed, killed
+ * children, POSIX objects and their descriptors, exec, mremap.
+ */
+#define TB_CAP 128u
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "model.h"
+#include "trace.h"
+#include "tracegen.h"
+
+static char dir[] = "/tmp/test-model-XXXXXX";
+
+/* Event helpers: time in microseconds since the trace's start. */
+static struct shmt_event *ev(struct tb *b, uint16_t call, int32_t pid,
+			     uint64_t us, int64_t ret)
+{
+	struct shmt_event *e = tb_add(b, call, pid);
+	e->time_ns = b->h->start_ns + us * 1000;
+	e->duration_ns = 100;
+	e->ret = ret;
+	return e;
+}
+
+static void start(struct tb *b, int32_t pid, int32_t ppid, uint64_t us)
+{
+	struct shmt_event *e = ev(b, SHMT_CALL_EXEC, pid, us, 0);
+	e->flags = SHMT_EVF_START;
+	e->args[0] = (uint64_t)ppid;
+	e->args[1] = 1;
+	tb_str(b, e, "/bin/prog\0prog", 14);
+}
+
+static struct shmt_event *shmat_ev(struct tb *b, int32_t pid, uint64_t us,
+				   int shmid, uint64_t addr, uint64_t size)
+{
+	struct shmt_event *e = ev(b, SHMT_CALL_SHMAT, pid, us, (int64_t)addr);
+	e->args[0] = (uint64_t)shmid;
+	e->args[6] = size;
+	return e;
+}
+
+static void build(struct tb *b, struct trace *t, struct model *m,
+		  const char *name)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	fwrite(b->buf, 1, b->size, f);
+	fclose(f);
+	if (trace_open(path, t) != 0)
+		return;
+	model_build(m, t, UINT64_MAX);
+	model_reconcile(m, NULL);
+}
+
+/* A master forks a worker; the worker's exit lands in an earlier slot than
+ * the fork (slots are taken when calls return), which must not matter. */
+static void test_fork_order_and_pending(void)
+{
+	struct tb b;
+	struct trace t;
+	struct model m;
+	tb_init(&b);
+	start(&b, 100, 1, 1);
+	struct shmt_event *e = ev(&b, SHMT_CALL_SHMGET, 100, 10, 7);
+	e->flags = SHMT_EVF_CREATED;
+	e->args[1] = 8192;
+	shmat_ev(&b, 100, 20, 7, 0x10000, 8192);
+	ev(&b, SHMT_CALL_EXIT, 101, 40, 0);
+	ev(&b, SHMT_CALL_FORK, 100, 30, 101);
+	e = ev(&b, SHMT_CALL_SHMCTL, 100, 50, 0);
+	e->args[0] = 7;
+	e->args[1] = IPC_RMID;
+	ev(&b, SHMT_CALL_SHMDT, 100, 60, 0)->args[0] = 0x10000;
+	ev(&b, SHMT_CALL_EXIT, 100, 70, 0);
+	build(&b, &t, &m, "fork.trace");
+
+	CHECK(m.nsegments == 1 && m.nprocesses == 2, "one segment, two processes");
+	struct segment *s = m.segments[0];
+	CHECK(s->kind == SEG_SYSV && s->created && s->shmid == 7 && s->size == 8192,
+	      "the SysV segment is created with its size");
+	CHECK(s->natt == 2 && s->att[1]->proc->pid == 101 &&
+	      s->att[1]->how == ATTACH_FORK && s->att[1]->addr == 0x10000,
+	      "the worker inherits the attach at the same address");
+	CHECK(s->att[1]->detached_ns == 40000, "the worker's exit detaches it");
+	CHECK(s->marked && s->marked_ns == 50000 && s->destroyed &&
+	      s->destroyed_ns == 60000 && s->remover.pid == 100,
+	      "marked at IPC_RMID, destroyed at the last shmdt (pending, then removed)");
+	CHECK(s->state == SEG_REMOVED && m.leaks == 0, "state removed, no leak");
+	struct process *w = model_process(&m, 101);
+	CHECK(w && w->ppid == 100 && w->exit_seen, "the worker's parent is the master");
+	model_free(&m);
+	trace_close(&t);
+	tb_free(&b);
+}
+
+/* munmap of a middle page leaves two mappings; shmdt removes both; a
+ * failed shmdt changes nothing. */
+static void test_partial_munmap(void)
+{
+	struct tb b;
+	struct trace t;
+	struct model m;
+	tb_init(&b);
+	b.h->flags = 0;		/* still running: the attaches stay */
+	start(&b, 100, 1, 1);
+	struct shmt_event *e = ev(&b, SHMT_CALL_SHMGET, 100, 10, 9);
+	e->flags = SHMT_EVF_CREATED;
+	e->args[1] = 3 * 4096;
+	shmat_ev(&b, 100, 20, 9, 0x20000, 3 * 4096);
+	e = ev(&b, SHMT_CALL_MUNMAP, 100, 30, 0);
+	e->args[0] = 0x21000;
+	e->args[1] = 4096;
+	e = ev(&b, SHMT_CALL_SHMDT, 100, 40, -1);
+	e->args[0] = 0x90000;
+	e->err = 22;
+	build(&b, &t, &m, "munmap.trace");
+	struct segment *s = m.segments[0];
+	CHECK(s->live_att == 2 && s->natt == 2 && s->att[0]->length == 4096 &&
+	      s->att[1]->addr == 0x22000 && s->att[1]->length == 4096,
+	      "a middle munmap splits the attach in two, as nattch counts");
+	CHECK(m.prof.by_call[SHMT_CALL_SHMDT].failed == 1 && m.prof.by_errno[22] == 1,
+	      "a failed shmdt is in the profile but changes nothing");
+	model_free(&m);
+	trace_close(&t);
+
+	ev(&b, SHMT_CALL_SHMDT, 100, 50, 0)->args[0] = 0x20000;
+	b.h->flags = SHMT_HF_FINAL;	/* the run is over */
+	build(&b, &t, &m, "munmap2.trace");
+	s = m.segments[0];
+	CHECK(s->live_att == 0 && !s->destroyed && s->state == SEG_LEAKED &&
+	      m.leaks == 1, "shmdt detaches both pieces; never removed: leaked");
+	model_free(&m);
+	trace_close(&t);
+	tb_free(&b);
+}
+
+/* A child killed by SIGKILL records nothing; the launcher's reap does. */
+static void test_killed_child(void)
+{
+	struct tb b;
+	struct trace t;
+	struct model m;
+	tb_init(&b);
+	b.h->flags = 0;		/* a live trace: ends come from events */
+	start(&b, 100, 1, 1);
+	struct shmt_event *e = ev(&b, SHMT_CALL_MMAP, 100, 10, 0x30000);
+	e->args[1] = 4096;
+	e->args[2] = PROT_READ | PROT_WRITE;
+	e->args[3] = MAP_SHARED | MAP_ANONYMOUS;
+	e->obj = SHMT_OBJ_ANON;
+	ev(&b, SHMT_CALL_FORK, 100, 20, 101);
+	e = ev(&b, SHMT_CALL_WAIT, 1, 30, 101);
+	e->args[0] = 101;
+	e->args[1] = 9;		/* WTERMSIG 9 */
+	e->args[2] = SHMT_WAIT_REAPER;
+	build(&b, &t, &m, "killed.trace");
+	struct process *c = model_process(&m, 101);
+	struct segment *s = m.segments[0];
+	CHECK(c && c->ended && c->signal == 9 && c->end_ns == 30000,
+	      "the reaped child ended, killed by signal 9");
+	CHECK(s->kind == SEG_ANON && s->natt == 2 && !s->att[1]->live &&
+	      s->att[0]->live, "its attachment is dropped, the parent's stays");
+	CHECK(model_process(&m, 1) == NULL, "the launcher is not a traced process");
+	model_free(&m);
+	trace_close(&t);
+	tb_free(&b);
+}
+
+static struct shmt_event *posix_open(struct tb *b, int32_t pid, uint64_t us,
+				     const char *name, int fd, int created)
+{
+	struct shmt_event *e = ev(b, SHMT_CALL_SHM_OPEN, pid, us, fd);
+	e->flags = created ? SHMT_EVF_CREATED : 0;
+	tb_str(b, e, name, strlen(name));
+	return e;
+}
+
+static void test_posix(void)
+{
+	struct tb b;
+	struct trace t;
+	struct model m;
+	tb_init(&b);
+	start(&b, 100, 1, 1);
+	posix_open(&b, 100, 10, "/kept", 3, 1);
+	uint64_t kept = b.h->head;	/* seq + 1 of that shm_open */
+	struct shmt_event *e = ev(&b, SHMT_CALL_FTRUNCATE, 100, 20, 0);
+	e->args[1] = 4096;
+	e->args[6] = kept;
+	e = ev(&b, SHMT_CALL_MMAP, 100, 30, 0x40000);
+	e->args[1] = 4096;
+	e->args[2] = PROT_READ;
+	e->args[3] = MAP_SHARED;
+	e->obj = SHMT_OBJ_POSIX;
+	e->args[6] = kept;
+	ev(&b, SHMT_CALL_CLOSE, 100, 40, 0)->args[6] = kept;
+	posix_open(&b, 100, 50, "/gone", 4, 1);
+	e = ev(&b, SHMT_CALL_SHM_UNLINK, 100, 60, 0);
+	tb_str(&b, e, "/gone", 5);
+	ev(&b, SHMT_CALL_EXIT, 100, 70, 0);
+	build(&b, &t, &m, "posix.trace");
+	CHECK(m.nsegments == 2, "two POSIX objects");
+	struct segment *k = m.segments[0], *g = m.segments[1];
+	CHECK(k->kind == SEG_POSIX && k->size == 4096 && k->natt == 1 &&
+	      k->att[0]->readonly && strcmp(k->name, "/kept") == 0,
+	      "ftruncate sizes it; its mmap is found through the descriptor");
+	CHECK(k->state == SEG_LEAKED && g->state == SEG_REMOVED && m.leaks == 1,
+	      "never unlinked: leaked; unlinked and closed at exit: removed");
+	CHECK(g->remover.pid == 100 && g->destroyed_ns == 70000,
+	      "an unlinked object lives until its last descriptor closes");
+	model_free(&m);
+	trace_close(&t);
+	tb_free(&b);
+}
+
+/* exec drops inherited mappings; mremap moves one. */
+static void test_exec_and_mremap(void)
+{
+	struct tb b;
+	struct trace t;
+	struct model m;
+	tb_init(&b);
+	b.h->flags = 0;
+	start(&b, 100, 1, 1);
+	struct shmt_event *e = ev(&b, SHMT_CALL_MMAP, 100, 10, 0x50000);
+	e->args[1] = 8192;
+	e->args[2] = PROT_READ | PROT_WRITE;
+	e->args[3] = MAP_SHARED | MAP_ANONYMOUS;
+	e->obj = SHMT_OBJ_ANON;
+	ev(&b, SHMT_CALL_FORK, 100, 20, 101);
+	start(&b, 101, 100, 30);
+	e = ev(&b, SHMT_CALL_MREMAP, 100, 40, 0x80000);
+	e->args[0] = 0x50000;
+	e->args[1] = 8192;
+	e->args[2] = 16384;
+	e->args[3] = MREMAP_MAYMOVE;
+	build(&b, &t, &m, "exec.trace");
+	struct segment *s = m.segments[0];
+	CHECK(s->natt == 2 && !s->att[1]->live && s->att[1]->detached_ns == 30000,
+	      "the child's exec drops what it inherited");
+	CHECK(s->att[0]->live && s->att[0]->addr == 0x80000 &&
+	      s->att[0]->length == 16384, "mremap moves and grows the attachment");
+	CHECK(m.prof.peak_bytes == 16384, "peak bytes attached (%llu)",
+	      (unsigned long long)m.prof.peak_bytes);
+	model_free(&m);
+	trace_close(&t);
+	tb_free(&b);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	test_fork_order_and_pending();
+	test_partial_munmap();
+	test_killed_child();
+	test_posix();
+	test_exec_and_mremap();
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0, "cleaned up");
+	return check_exit();
+}

@@ -1,0 +1,1026 @@
+/*
+ * model.c - replay a trace into segments, attachments and processes.
+ *
+ * Events are replayed in the order they took effect, not in slot order: a
+ * slot is reserved when a call returns, so a fork's child can record its
+ * first events before the parent records the fork.  Sorting by the time a
+ * call began restores causality (whatever a process learned from another's
+ * call, it learned after that call began); a wait is ordered by when it
+ * returned, since that is when it learned the child had ended.
+ *
+ * The address-space rules follow the kernel: attachments are inherited by
+ * fork, dropped by exec and exit, cut or split by munmap, mremap and
+ * MAP_FIXED; shmdt detaches every piece of the attach at that address; a
+ * SysV segment marked with IPC_RMID is destroyed when its last attachment
+ * goes, a POSIX object when it is unlinked and neither mapped nor open.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <uthash.h>
+
+#include "decode.h"
+#include "kernel.h"
+#include "model.h"
+#include "util.h"
+
+#define PAGE 4096u
+
+struct pid_entry {
+	int32_t pid;
+	struct process *proc;
+	UT_hash_handle hh;
+};
+
+struct u64_entry {		/* shmid, inode or origin seq -> segment */
+	uint64_t key;
+	struct segment *seg;
+	UT_hash_handle hh;
+};
+
+struct name_entry {		/* POSIX name -> its current object */
+	struct segment *seg;
+	UT_hash_handle hh;	/* keyed by seg->name */
+};
+
+struct model_index {
+	struct pid_entry *pids;
+	struct u64_entry *shmids;	/* SysV segments not yet destroyed */
+	struct u64_entry *origins;	/* shm_open/memfd event seq -> object */
+	struct u64_entry *inodes;	/* mapped files */
+	struct name_entry *names;	/* POSIX objects not unlinked */
+};
+
+/* --- small containers ---------------------------------------------------- */
+
+#define GROW(arr, n, cap)                                                   \
+	do {                                                                \
+		if ((n) == (cap)) {                                         \
+			(cap) = (cap) ? 2 * (cap) : 8;                      \
+			(arr) = xrealloc((arr), (cap) * sizeof(*(arr)));    \
+		}                                                           \
+	} while (0)
+
+static struct u64_entry *u64_find(struct u64_entry *h, uint64_t key)
+{
+	struct u64_entry *e;
+	HASH_FIND(hh, h, &key, sizeof(key), e);
+	return e;
+}
+
+static void u64_put(struct u64_entry **h, uint64_t key, struct segment *seg)
+{
+	struct u64_entry *e = u64_find(*h, key);
+	if (!e) {
+		e = xcalloc(1, sizeof(*e));
+		e->key = key;
+		HASH_ADD(hh, *h, key, sizeof(e->key), e);
+	}
+	e->seg = seg;
+}
+
+static void u64_del(struct u64_entry **h, uint64_t key, struct segment *seg)
+{
+	struct u64_entry *e = u64_find(*h, key);
+	if (e && e->seg == seg) {
+		HASH_DEL(*h, e);
+		free(e);
+	}
+}
+
+static void u64_clear(struct u64_entry **h)
+{
+	struct u64_entry *e, *tmp;
+	HASH_ITER(hh, *h, e, tmp) {
+		HASH_DEL(*h, e);
+		free(e);
+	}
+}
+
+static struct segment *name_find(struct model *m, const char *name)
+{
+	struct name_entry *e;
+	HASH_FIND_STR(m->idx->names, name, e);
+	return e ? e->seg : NULL;
+}
+
+static void name_set(struct model *m, struct segment *seg)
+{
+	struct name_entry *e;
+	HASH_FIND_STR(m->idx->names, seg->name, e);
+	if (!e) {
+		e = xcalloc(1, sizeof(*e));
+		e->seg = seg;
+		HASH_ADD_KEYPTR(hh, m->idx->names, seg->name, strlen(seg->name), e);
+	}
+	e->seg = seg;
+	/* the key points into the segment now holding the name */
+	e->hh.key = seg->name;
+}
+
+static void name_drop(struct model *m, struct segment *seg)
+{
+	struct name_entry *e;
+	if (!seg->name)
+		return;
+	HASH_FIND_STR(m->idx->names, seg->name, e);
+	if (e && e->seg == seg) {
+		HASH_DEL(m->idx->names, e);
+		free(e);
+	}
+}
+
+/* --- processes ------------------------------------------------------------------ */
+
+struct process *model_process(const struct model *m, int32_t pid)
+{
+	struct pid_entry *e;
+	HASH_FIND(hh, m->idx->pids, &pid, sizeof(pid), e);
+	return e ? e->proc : NULL;
+}
+
+static struct process *proc_get(struct model *m, int32_t pid, uint64_t t)
+{
+	struct process *p = model_process(m, pid);
+	if (p)
+		return p;
+	p = xcalloc(1, sizeof(*p));
+	p->pid = pid;
+	p->exit_status = -1;
+	p->start_ns = t;
+	p->index = (unsigned)m->nprocesses;
+	GROW(m->processes, m->nprocesses, m->proc_cap);
+	m->processes[m->nprocesses++] = p;
+	struct pid_entry *e = xcalloc(1, sizeof(*e));
+	e->pid = pid;
+	e->proc = p;
+	HASH_ADD(hh, m->idx->pids, pid, sizeof(e->pid), e);
+	return p;
+}
+
+/* --- segments ---------------------------------------------------------------------- */
+
+static struct segment *seg_new(struct model *m, enum seg_kind kind,
+			       const struct trace_event *ev, uint64_t t)
+{
+	struct segment *s = xcalloc(1, sizeof(*s));
+	s->index = (unsigned)m->nsegments;
+	s->kind = kind;
+	s->shmid = -1;
+	s->creator.pid = ev->pid;
+	s->creator.seq = ev->seq;
+	s->remover.seq = MODEL_NO_SEQ;
+	s->created_ns = t;
+	GROW(m->segments, m->nsegments, m->seg_cap);
+	m->segments[m->nsegments++] = s;
+	return s;
+}
+
+static void seg_name(struct segment *s, const struct trace_event *ev)
+{
+	size_t n = strnlen(ev->str, ev->str_len);
+	s->name = xstrndup(ev->str, n);
+}
+
+/* Gone for good: marked (or never named) and nothing holds it. */
+static void maybe_destroy(struct model *m, struct segment *s, uint64_t t)
+{
+	if (s->destroyed || s->live_att || s->open_fds)
+		return;
+	if ((s->kind == SEG_SYSV || s->kind == SEG_POSIX) && !s->marked)
+		return;
+	s->destroyed = true;
+	s->destroyed_ns = t;
+	if (s->kind == SEG_SYSV)
+		u64_del(&m->idx->shmids, (uint32_t)s->shmid, s);
+	if (s->kind == SEG_FILE)
+		u64_del(&m->idx->inodes, s->inode, s);
+}
+
+/* --- attachments -------------------------------------------------------------------- */
+
+static void bytes_changed(struct model *m, int64_t delta, uint64_t t)
+{
+	struct model_profile *p = &m->prof;
+	p->cur_bytes += (uint64_t)delta;
+	if (p->cur_bytes > p->peak_bytes) {
+		p->peak_bytes = p->cur_bytes;
+		p->peak_ns = t;
+	}
+}
+
+struct attach_spec {
+	uint64_t addr, length, origin;
+	bool readonly, private_map;
+	enum attach_how how;
+	uint64_t attached_ns, seq;
+};
+
+static struct attachment *attach(struct model *m, struct segment *s,
+				 struct process *p, const struct attach_spec *a)
+{
+	struct attachment *at = xcalloc(1, sizeof(*at));
+	at->seg = s;
+	at->proc = p;
+	at->addr = a->addr;
+	at->length = a->length;
+	at->origin_addr = a->origin;
+	at->readonly = a->readonly;
+	at->private_map = a->private_map;
+	at->how = a->how;
+	at->attached_ns = a->attached_ns;
+	at->seq = a->seq;
+	at->live = true;
+	GROW(s->att, s->natt, s->att_cap);
+	s->att[s->natt++] = at;
+	s->live_att++;
+	GROW(p->live, p->nlive, p->live_cap);
+	p->live[p->nlive++] = at;
+	bytes_changed(m, (int64_t)a->length, a->attached_ns);
+	return at;
+}
+
+static void unlist(struct process *p, struct attachment *at)
+{
+	for (size_t i = 0; i < p->nlive; i++)
+		if (p->live[i] == at) {
+			p->live[i] = p->live[--p->nlive];
+			return;
+		}
+}
+
+static void detach(struct model *m, struct attachment *at, uint64_t t)
+{
+	struct model_profile *pr = &m->prof;
+	uint64_t d = t >= at->attached_ns ? t - at->attached_ns : 0;
+	at->live = false;
+	at->detached_ns = t;
+	unlist(at->proc, at);
+	at->seg->live_att--;
+	bytes_changed(m, -(int64_t)at->length, t);
+	if (!pr->attach_count || d < pr->attach_min_ns)
+		pr->attach_min_ns = d;
+	if (d > pr->attach_max_ns)
+		pr->attach_max_ns = d;
+	pr->attach_total_ns += d;
+	pr->attach_count++;
+	maybe_destroy(m, at->seg, t);
+}
+
+static void detach_all(struct model *m, struct process *p, uint64_t t)
+{
+	while (p->nlive)
+		detach(m, p->live[p->nlive - 1], t);
+}
+
+/* Unmaps [lo, hi) from p: attachments inside it end, those across an end
+ * are trimmed, one spanning it is split in two (two mappings, as the
+ * kernel sees it). */
+static void cut_range(struct model *m, struct process *p, uint64_t lo,
+		      uint64_t hi, uint64_t t)
+{
+	for (size_t i = 0; i < p->nlive;) {
+		struct attachment *at = p->live[i];
+		uint64_t a = at->addr, b = at->addr + at->length;
+		if (b <= lo || a >= hi) {
+			i++;
+			continue;
+		}
+		if (a >= lo && b <= hi) {
+			detach(m, at, t);	/* reorders p->live: recheck i */
+			continue;
+		}
+		if (a < lo && b > hi) {
+			struct attach_spec right = {
+				hi, b - hi, at->origin_addr, at->readonly,
+				at->private_map, at->how, at->attached_ns, at->seq };
+			at->length = lo - a;
+			bytes_changed(m, -(int64_t)(b - lo), t);
+			attach(m, at->seg, p, &right);
+		} else if (a < lo) {
+			at->length = lo - a;
+			bytes_changed(m, -(int64_t)(b - lo), t);
+		} else {
+			at->addr = hi;
+			at->length = b - hi;
+			bytes_changed(m, -(int64_t)(hi - a), t);
+		}
+		i++;
+	}
+}
+
+static uint64_t page_round(uint64_t n)
+{
+	return (n + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+}
+
+/* --- descriptors held on POSIX objects and memfds --------------------------------- */
+
+static void fd_hold(struct process *p, struct segment *s, bool cloexec)
+{
+	for (size_t i = 0; i < p->nfds; i++)
+		if (p->fds[i].seg == s) {
+			p->fds[i].count++;
+			s->open_fds++;
+			return;
+		}
+	GROW(p->fds, p->nfds, p->fds_cap);
+	p->fds[p->nfds++] = (struct fd_hold){ s, 1, cloexec };
+	s->open_fds++;
+}
+
+static void fd_release(struct model *m, struct process *p, size_t i, unsigned n,
+		       uint64_t t)
+{
+	struct segment *s = p->fds[i].seg;
+	if (n > p->fds[i].count)
+		n = p->fds[i].count;
+	p->fds[i].count -= n;
+	s->open_fds -= n;
+	if (!p->fds[i].count)
+		p->fds[i] = p->fds[--p->nfds];
+	maybe_destroy(m, s, t);
+}
+
+static void fd_close(struct model *m, struct process *p, struct segment *s,
+		     uint64_t t)
+{
+	for (size_t i = 0; i < p->nfds; i++)
+		if (p->fds[i].seg == s) {
+			fd_release(m, p, i, 1, t);
+			return;
+		}
+}
+
+/* exit drops every descriptor; exec only the close-on-exec ones */
+static void fd_drop_all(struct model *m, struct process *p, bool only_cloexec,
+			uint64_t t)
+{
+	for (size_t i = p->nfds; i-- > 0;)
+		if (!only_cloexec || p->fds[i].cloexec)
+			fd_release(m, p, i, p->fds[i].count, t);
+}
+
+/* --- process events ------------------------------------------------------------------- */
+
+static void proc_end(struct model *m, struct process *p, uint64_t t)
+{
+	if (p->ended)
+		return;
+	p->ended = true;
+	p->end_ns = t;
+	detach_all(m, p, t);
+	fd_drop_all(m, p, false, t);
+}
+
+/* A fork: the child inherits the parent's attachments and descriptors. */
+static void do_fork(struct model *m, struct process *parent, int32_t child_pid,
+		    uint64_t t, uint64_t seq)
+{
+	struct process *c = proc_get(m, child_pid, t);
+	if (c->ppid)
+		return;		/* already known: two records of one fork */
+	c->ppid = parent->pid;
+	c->start_ns = t;
+	free(c->exe);
+	c->exe = parent->exe ? xstrdup(parent->exe) : NULL;
+	if (parent->argv) {
+		size_t n = 0;
+		while (parent->argv[n])
+			n++;
+		c->argv = xcalloc(n + 1, sizeof(char *));
+		for (size_t i = 0; i < n; i++)
+			c->argv[i] = xstrdup(parent->argv[i]);
+	}
+	size_t n = parent->nlive;
+	for (size_t i = 0; i < n; i++) {
+		struct attachment *a = parent->live[i];
+		struct attach_spec s = { a->addr, a->length, a->origin_addr,
+					 a->readonly, a->private_map, ATTACH_FORK,
+					 t, seq };
+		attach(m, a->seg, c, &s);
+	}
+	for (size_t i = 0; i < parent->nfds; i++)
+		for (unsigned k = 0; k < parent->fds[i].count; k++)
+			fd_hold(c, parent->fds[i].seg, parent->fds[i].cloexec);
+}
+
+static void free_argv(char **argv)
+{
+	for (size_t i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
+/* A new image: path and argv from the exec record; an image replacing
+ * another (or a fork child's copy) drops its mappings. */
+static void do_exec_start(struct model *m, struct process *p,
+			  const struct trace_event *ev, uint64_t t)
+{
+	if (p->exe || p->ppid) {
+		detach_all(m, p, t);
+		fd_drop_all(m, p, true, t);
+	}
+	if (!p->ppid)
+		p->ppid = (int32_t)ev->args[0];
+	if (!p->exe)
+		p->start_ns = t;
+	free(p->exe);
+	free_argv(p->argv);
+	struct decode_strings it;
+	struct decode_piece piece;
+	decode_strings_begin(&it, ev);
+	decode_strings_first(&it, &piece);
+	p->exe = xstrndup(piece.s, piece.len);
+	size_t n = 0, cap = 0;
+	p->argv = NULL;
+	while (decode_strings_next(&it, &piece)) {
+		GROW(p->argv, n, cap);
+		p->argv[n++] = xstrndup(piece.s, piece.len);
+	}
+	GROW(p->argv, n, cap);
+	p->argv[n] = NULL;
+}
+
+static void do_wait(struct model *m, const struct trace_event *ev, uint64_t t)
+{
+	int st = (int)(uint32_t)ev->args[1];
+	struct process *c = model_process(m, (int32_t)ev->args[0]);
+	if (!c || !(WIFEXITED(st) || WIFSIGNALED(st)))
+		return;
+	if (WIFSIGNALED(st))
+		c->signal = WTERMSIG(st);
+	else if (c->exit_status < 0)
+		c->exit_status = WEXITSTATUS(st);
+	proc_end(m, c, t);
+}
+
+/* --- SysV ---------------------------------------------------------------------------------- */
+
+static struct segment *sysv_seg(struct model *m, int32_t shmid,
+				const struct trace_event *ev, uint64_t t)
+{
+	struct u64_entry *e = u64_find(m->idx->shmids, (uint32_t)shmid);
+	if (e)
+		return e->seg;
+	struct segment *s = seg_new(m, SEG_SYSV, ev, t);
+	s->shmid = shmid;
+	s->notes |= SEG_NOTE_PREEXISTING;
+	u64_put(&m->idx->shmids, (uint32_t)shmid, s);
+	return s;
+}
+
+static void do_shmget(struct model *m, const struct trace_event *ev, uint64_t t)
+{
+	int32_t shmid = (int32_t)ev->ret;
+	struct u64_entry *e = u64_find(m->idx->shmids, (uint32_t)shmid);
+	if (ev->flags & SHMT_EVF_CREATED) {
+		if (e)	/* the id came back: the old one went unseen */
+			e->seg->notes |= SEG_NOTE_REMOVED_OUTSIDE;
+		struct segment *s = seg_new(m, SEG_SYSV, ev, t);
+		s->shmid = shmid;
+		s->key = (uint32_t)ev->args[0];
+		s->size = ev->args[1];
+		s->created = true;
+		u64_put(&m->idx->shmids, (uint32_t)shmid, s);
+		return;
+	}
+	struct segment *s = sysv_seg(m, shmid, ev, t);
+	s->key = (uint32_t)ev->args[0];
+}
+
+static void do_shmat(struct model *m, struct process *p,
+		     const struct trace_event *ev, uint64_t t)
+{
+	struct segment *s = sysv_seg(m, (int32_t)ev->args[0], ev, t);
+	if (ev->args[6])
+		s->size = ev->args[6];
+	uint64_t addr = (uint64_t)ev->ret, len = page_round(s->size);
+	if (ev->args[2] & SHM_REMAP)
+		cut_range(m, p, addr, addr + len, t);
+	struct attach_spec a = { addr, len, addr, (ev->args[2] & SHM_RDONLY) != 0,
+				 false, ATTACH_SHMAT, t, ev->seq };
+	attach(m, s, p, &a);
+}
+
+/* shmdt: every live SysV piece of the attach made at that address */
+static void do_shmdt(struct model *m, struct process *p,
+		     const struct trace_event *ev, uint64_t t)
+{
+	for (size_t i = 0; i < p->nlive;) {
+		struct attachment *a = p->live[i];
+		if (a->seg->kind == SEG_SYSV && a->origin_addr == ev->args[0])
+			detach(m, a, t);
+		else
+			i++;
+	}
+}
+
+static void do_shmctl(struct model *m, const struct trace_event *ev, uint64_t t)
+{
+	int cmd = (int)(ev->args[1] & ~0x100u);	/* IPC_64 */
+	if (cmd == IPC_RMID) {
+		struct segment *s = sysv_seg(m, (int32_t)ev->args[0], ev, t);
+		if (!s->marked) {
+			s->marked = true;
+			s->marked_ns = t;
+			s->remover.pid = ev->pid;
+			s->remover.seq = ev->seq;
+		}
+		maybe_destroy(m, s, t);
+	} else if (ev->flags & SHMT_EVF_STAT) {
+		int32_t id = cmd == IPC_STAT ? (int32_t)ev->args[0] : (int32_t)ev->ret;
+		struct segment *s = sysv_seg(m, id, ev, t);
+		s->key = (uint32_t)ev->args[3];
+		s->size = ev->args[6];
+	}
+}
+
+/* --- POSIX, memfd ------------------------------------------------------------------------------ */
+
+static void do_shm_open(struct model *m, struct process *p,
+			const struct trace_event *ev, uint64_t t)
+{
+	char *name = xstrndup(ev->str, strnlen(ev->str, ev->str_len));
+	struct segment *s = name_find(m, name);
+	if ((ev->flags & SHMT_EVF_CREATED) || !s) {
+		if (s && (ev->flags & SHMT_EVF_CREATED))	/* unlinked unseen */
+			s->notes |= SEG_NOTE_REMOVED_OUTSIDE;
+		s = seg_new(m, SEG_POSIX, ev, t);
+		s->name = name;
+		name = NULL;
+		s->created = ev->flags & SHMT_EVF_CREATED;
+		if (!s->created)
+			s->notes |= SEG_NOTE_PREEXISTING;
+		name_set(m, s);
+	}
+	free(name);
+	u64_put(&m->idx->origins, ev->seq, s);
+	fd_hold(p, s, true);	/* shm_open sets O_CLOEXEC */
+}
+
+static void do_shm_unlink(struct model *m, const struct trace_event *ev, uint64_t t)
+{
+	char *name = xstrndup(ev->str, strnlen(ev->str, ev->str_len));
+	struct segment *s = name_find(m, name);
+	if (!s) {	/* an object made before the trace */
+		s = seg_new(m, SEG_POSIX, ev, t);
+		s->name = name;
+		name = NULL;
+		s->notes |= SEG_NOTE_PREEXISTING;
+	}
+	free(name);
+	name_drop(m, s);
+	s->marked = true;
+	s->marked_ns = t;
+	s->remover.pid = ev->pid;
+	s->remover.seq = ev->seq;
+	maybe_destroy(m, s, t);
+}
+
+static void do_memfd(struct model *m, struct process *p,
+		     const struct trace_event *ev, uint64_t t)
+{
+	struct segment *s = seg_new(m, SEG_MEMFD, ev, t);
+	seg_name(s, ev);
+	s->created = true;
+	u64_put(&m->idx->origins, ev->seq, s);
+	fd_hold(p, s, ev->args[1] & 1u /* MFD_CLOEXEC */);
+}
+
+/* The object an event's descriptor came from (args[6]: origin seq + 1). */
+static struct segment *origin_seg(struct model *m, const struct trace_event *ev)
+{
+	struct u64_entry *e = ev->args[6] ?
+		u64_find(m->idx->origins, ev->args[6] - 1) : NULL;
+	return e ? e->seg : NULL;
+}
+
+static void do_ftruncate(struct model *m, const struct trace_event *ev)
+{
+	struct segment *s = origin_seg(m, ev);
+	if (s)
+		s->size = ev->args[1];
+}
+
+static void do_close(struct model *m, struct process *p,
+		     const struct trace_event *ev, uint64_t t)
+{
+	struct segment *s = origin_seg(m, ev);
+	if (s)
+		fd_close(m, p, s, t);
+}
+
+/* --- mappings ---------------------------------------------------------------------------------- */
+
+/* The segment a successful mmap maps, or NULL for one that maps none (a
+ * private mapping recorded because it replaced a shared one). */
+static struct segment *mmap_seg(struct model *m, const struct trace_event *ev,
+				uint64_t t)
+{
+	bool shared = ev->args[3] & MAP_SHARED;
+	struct segment *s;
+	switch (ev->obj) {
+	case SHMT_OBJ_ANON:
+		s = seg_new(m, SEG_ANON, ev, t);
+		break;
+	case SHMT_OBJ_DEVZERO:
+		if (!shared)
+			return NULL;
+		s = seg_new(m, SEG_DEVZERO, ev, t);
+		break;
+	case SHMT_OBJ_POSIX:
+	case SHMT_OBJ_MEMFD:
+		s = origin_seg(m, ev);
+		if (s)
+			return s;
+		s = seg_new(m, ev->obj == SHMT_OBJ_POSIX ? SEG_POSIX : SEG_MEMFD, ev, t);
+		s->notes |= SEG_NOTE_UNKNOWN_ORIGIN;
+		s->marked = true;	/* nameless: nothing to unlink */
+		return s;
+	case SHMT_OBJ_FILE:
+	case SHMT_OBJ_OTHER:
+		if (!shared)
+			return NULL;
+		if (ev->args[7]) {
+			struct u64_entry *e = u64_find(m->idx->inodes, ev->args[7]);
+			if (e)
+				return e->seg;
+		}
+		s = seg_new(m, SEG_FILE, ev, t);
+		s->inode = ev->args[7];
+		if (s->inode)
+			u64_put(&m->idx->inodes, s->inode, s);
+		return s;
+	default:
+		return NULL;
+	}
+	s->created = true;
+	s->size = ev->args[1];
+	return s;
+}
+
+static void do_mmap(struct model *m, struct process *p,
+		    const struct trace_event *ev, uint64_t t)
+{
+	uint64_t addr = (uint64_t)ev->ret, len = page_round(ev->args[1]);
+	if (ev->args[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE))
+		cut_range(m, p, addr, addr + len, t);
+	struct segment *s = mmap_seg(m, ev, t);
+	if (!s)
+		return;
+	struct attach_spec a = { addr, len, addr, !(ev->args[2] & PROT_WRITE),
+				 !(ev->args[3] & MAP_SHARED), ATTACH_MMAP, t,
+				 ev->seq };
+	attach(m, s, p, &a);
+}
+
+static void do_munmap(struct model *m, struct process *p,
+		      const struct trace_event *ev, uint64_t t)
+{
+	cut_range(m, p, ev->args[0], ev->args[0] + page_round(ev->args[1]), t);
+}
+
+/* mremap moves (or resizes) the attachment holding old_address; whatever
+ * else the old range held is unmapped. */
+static void do_mremap(struct model *m, struct process *p,
+		      const struct trace_event *ev, uint64_t t)
+{
+	uint64_t old = ev->args[0], old_end = old + page_round(ev->args[1]);
+	struct attachment *moved = NULL;
+	for (size_t i = 0; i < p->nlive; i++) {
+		struct attachment *a = p->live[i];
+		if (old >= a->addr && old < a->addr + a->length) {
+			moved = a;
+			break;
+		}
+	}
+	if (!moved) {
+		cut_range(m, p, old, old_end, t);
+		return;
+	}
+	unlist(p, moved);	/* keep it out of the cut */
+	cut_range(m, p, old, old_end, t);
+	GROW(p->live, p->nlive, p->live_cap);
+	p->live[p->nlive++] = moved;
+	uint64_t len = page_round(ev->args[2]);
+	bytes_changed(m, (int64_t)len - (int64_t)moved->length, t);
+	moved->addr = (uint64_t)ev->ret;
+	moved->length = len;
+	moved->origin_addr = moved->addr;
+}
+
+/* --- replay ---------------------------------------------------------------------------------------- */
+
+static bool is_reaper(const struct trace_event *ev)
+{
+	return ev->call == SHMT_CALL_WAIT && ev->args[2] == SHMT_WAIT_REAPER;
+}
+
+static void profile(struct model *m, const struct trace_event *ev,
+		    const struct decode_view *v)
+{
+	struct model_call_stats *c = &m->prof.by_call[ev->call];
+	c->calls++;
+	c->total_ns += ev->duration_ns;
+	if (v->failed) {
+		c->failed++;
+		if (v->errnum > 0 && v->errnum < 256)
+			m->prof.by_errno[v->errnum]++;
+	}
+}
+
+/* Applies one event.  Failed calls only count in the profile. */
+static void replay(struct model *m, const struct trace_event *ev)
+{
+	uint64_t t = (uint64_t)trace_event_reltime(m->trace, ev);
+	struct decode_view v;
+	if (ev->call == SHMT_CALL_MODULE)
+		return;
+	decode_event(ev, &v);
+	profile(m, ev, &v);
+	m->events++;
+	if (is_reaper(ev)) {
+		do_wait(m, ev, t);
+		return;
+	}
+	struct process *p = proc_get(m, ev->pid, t);
+	p->traced = true;
+	if (v.failed)
+		return;
+	switch (ev->call) {
+	case SHMT_CALL_SHMGET:       do_shmget(m, ev, t); break;
+	case SHMT_CALL_SHMAT:        do_shmat(m, p, ev, t); break;
+	case SHMT_CALL_SHMDT:        do_shmdt(m, p, ev, t); break;
+	case SHMT_CALL_SHMCTL:       do_shmctl(m, ev, t); break;
+	case SHMT_CALL_MMAP:         do_mmap(m, p, ev, t); break;
+	case SHMT_CALL_MUNMAP:       do_munmap(m, p, ev, t); break;
+	case SHMT_CALL_MREMAP:       do_mremap(m, p, ev, t); break;
+	case SHMT_CALL_SHM_OPEN:     do_shm_open(m, p, ev, t); break;
+	case SHMT_CALL_SHM_UNLINK:   do_shm_unlink(m, ev, t); break;
+	case SHMT_CALL_MEMFD_CREATE: do_memfd(m, p, ev, t); break;
+	case SHMT_CALL_FTRUNCATE:    do_ftruncate(m, ev); break;
+	case SHMT_CALL_CLOSE:        do_close(m, p, ev, t); break;
+	case SHMT_CALL_FORK:
+		if (ev->flags & SHMT_EVF_CHILD) {
+			struct process *parent = proc_get(m, (int32_t)ev->args[0], t);
+			do_fork(m, parent, p->pid, t, ev->seq);
+		} else if (ev->ret > 0) {
+			do_fork(m, p, (int32_t)ev->ret, t, ev->seq);
+		}
+		break;
+	case SHMT_CALL_VFORK:
+	case SHMT_CALL_POSIX_SPAWN: {
+		int32_t child = ev->call == SHMT_CALL_VFORK ? (int32_t)ev->ret :
+			(int32_t)ev->args[0];
+		struct process *c = child > 0 ? proc_get(m, child, t) : NULL;
+		if (c && !c->ppid)
+			c->ppid = p->pid;
+		break;
+	}
+	case SHMT_CALL_EXEC:
+		if (ev->flags & SHMT_EVF_START)
+			do_exec_start(m, p, ev, t);
+		break;
+	case SHMT_CALL_EXIT:
+		if (p->exit_status < 0)
+			p->exit_status = (int)(ev->args[0] & 0xff);
+		p->exit_seen = true;
+		proc_end(m, p, t);
+		break;
+	case SHMT_CALL_WAIT:
+		do_wait(m, ev, t);
+		break;
+	default:
+		break;
+	}
+}
+
+/* When an event took effect, for ordering: a call's start, a wait's end. */
+struct order {
+	uint64_t when, seq;
+};
+
+static int order_cmp(const void *a, const void *b)
+{
+	const struct order *x = a, *y = b;
+	if (x->when != y->when)
+		return x->when < y->when ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static struct order *collect(struct model *m, uint64_t until_ns, size_t *n)
+{
+	struct trace_iter it;
+	const struct trace_event *ev;
+	struct order *o = NULL;
+	size_t cap = 0;
+	*n = 0;
+	trace_iter_init(&it, m->trace);
+	while ((ev = trace_iter_next(&it))) {
+		int64_t rel = trace_event_reltime(m->trace, ev);
+		if (ev->call == SHMT_CALL_MODULE || rel < 0 ||
+		    (uint64_t)rel > until_ns)
+			continue;
+		GROW(o, *n, cap);
+		o[*n].when = ev->time_ns +
+			(ev->call == SHMT_CALL_WAIT ? ev->duration_ns : 0);
+		o[(*n)++].seq = ev->seq;
+	}
+	m->abandoned = it.abandoned;
+	m->corrupt = it.corrupt;
+	return o;
+}
+
+const struct trace_event *model_event(const struct model *m, uint64_t seq,
+				      struct trace_iter *it)
+{
+	if (seq == MODEL_NO_SEQ)
+		return NULL;
+	trace_iter_init_at(it, m->trace, seq);
+	const struct trace_event *ev = trace_iter_next(it);
+	return ev && ev->seq == seq ? ev : NULL;
+}
+
+int model_build(struct model *m, const struct trace *t, uint64_t until_ns)
+{
+	memset(m, 0, sizeof(*m));
+	m->trace = t;
+	m->idx = xcalloc(1, sizeof(*m->idx));
+	m->final = t->flags & SHMT_HF_FINAL;
+	size_t n;
+	struct order *o = collect(m, until_ns, &n);
+	qsort(o, n, sizeof(*o), order_cmp);
+	struct trace_iter it;
+	uint64_t last = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct trace_event *ev = model_event(m, o[i].seq, &it);
+		if (!ev)
+			continue;
+		replay(m, ev);
+		uint64_t rel = (uint64_t)trace_event_reltime(t, ev);
+		if (rel > last)
+			last = rel;
+	}
+	free(o);
+	m->until_ns = until_ns == UINT64_MAX ? last : until_ns;
+	if (m->final && until_ns == UINT64_MAX) {
+		/* the launcher waited for every process: all have ended */
+		uint64_t end = t->end_ns > t->start_ns ? t->end_ns - t->start_ns : last;
+		m->until_ns = end;
+		for (size_t i = 0; i < m->nprocesses; i++)
+			proc_end(m, m->processes[i], end);
+	}
+	return 0;
+}
+
+/* --- reconciliation -------------------------------------------------------------------------------- */
+
+static bool any_alive(const struct model *m)
+{
+	for (size_t i = 0; i < m->nprocesses; i++)
+		if (!m->processes[i]->ended)
+			return true;
+	return false;
+}
+
+static enum seg_state sysv_state(struct model *m, struct segment *s,
+				 const struct kernel_view *k)
+{
+	if (!k || !k->sysv_ok) {
+		if (s->destroyed)
+			return SEG_REMOVED;
+		if (s->marked)
+			return SEG_PENDING;
+		return m->running ? SEG_LIVE : SEG_LEAKED;
+	}
+	const struct kernel_sysv *ks = kernel_find_shmid(k, s->shmid);
+	if (ks && s->key && ks->key != s->key)
+		ks = NULL;	/* the id was reused for another segment */
+	if (!ks || (s->destroyed && !ks->dest)) {
+		if (!s->marked)
+			s->notes |= SEG_NOTE_REMOVED_OUTSIDE;
+		return SEG_REMOVED;
+	}
+	s->in_kernel = true;
+	s->k_nattch = ks->nattch;
+	s->k_cpid = ks->cpid;
+	if (ks->nattch > s->live_att)
+		s->notes |= SEG_NOTE_ATTACHED_OUTSIDE;
+	if (ks->dest)
+		return SEG_PENDING;
+	return m->running ? SEG_LIVE : SEG_LEAKED;
+}
+
+static enum seg_state posix_state(struct model *m, struct segment *s,
+				  const struct kernel_view *k)
+{
+	const struct kernel_posix *kp = k && k->posix_ok && s->name ?
+		kernel_find_posix(k, s->name) : NULL;
+	if (s->marked) {
+		if (kp && name_find(m, s->name) == NULL)
+			s->notes |= SEG_NOTE_NAME_REUSED;
+		return s->destroyed ? SEG_REMOVED : SEG_PENDING;
+	}
+	if (k && k->posix_ok && !kp) {
+		s->notes |= SEG_NOTE_REMOVED_OUTSIDE;
+		return SEG_REMOVED;
+	}
+	s->in_kernel = kp != NULL;
+	if (kp)
+		s->inode = kp->inode;
+	return m->running ? SEG_LIVE : SEG_LEAKED;
+}
+
+void model_reconcile(struct model *m, const struct kernel_view *k)
+{
+	/* processes the kernel says are gone have ended, unseen */
+	for (size_t i = 0; k && !m->final && i < m->nprocesses; i++) {
+		struct process *p = m->processes[i];
+		if (!p->ended && !kernel_pid_alive(p->pid))
+			proc_end(m, p, m->until_ns);
+	}
+	m->running = !m->final && any_alive(m);
+	m->leaks = 0;
+	for (size_t i = 0; i < m->nsegments; i++) {
+		struct segment *s = m->segments[i];
+		switch (s->kind) {
+		case SEG_SYSV:
+			s->state = sysv_state(m, s, k);
+			break;
+		case SEG_POSIX:
+			s->state = posix_state(m, s, k);
+			break;
+		default:
+			s->state = s->destroyed ? SEG_REMOVED : SEG_LIVE;
+			break;
+		}
+		if (s->state == SEG_LEAKED && s->created)
+			m->leaks++;
+	}
+}
+
+/* --- freeing and names ---------------------------------------------------------------------------------- */
+
+void model_free(struct model *m)
+{
+	for (size_t i = 0; i < m->nsegments; i++) {
+		struct segment *s = m->segments[i];
+		for (size_t j = 0; j < s->natt; j++)
+			free(s->att[j]);
+		free(s->att);
+		free(s->name);
+		free(s);
+	}
+	for (size_t i = 0; i < m->nprocesses; i++) {
+		struct process *p = m->processes[i];
+		free(p->exe);
+		free_argv(p->argv);
+		free(p->live);
+		free(p->fds);
+		free(p);
+	}
+	free(m->segments);
+	free(m->processes);
+	if (m->idx) {
+		struct pid_entry *pe, *ptmp;
+		HASH_ITER(hh, m->idx->pids, pe, ptmp) {
+			HASH_DEL(m->idx->pids, pe);
+			free(pe);
+		}
+		struct name_entry *ne, *ntmp;
+		HASH_ITER(hh, m->idx->names, ne, ntmp) {
+			HASH_DEL(m->idx->names, ne);
+			free(ne);
+		}
+		u64_clear(&m->idx->shmids);
+		u64_clear(&m->idx->origins);
+		u64_clear(&m->idx->inodes);
+		free(m->idx);
+	}
+	memset(m, 0, sizeof(*m));
+}
+
+const char *model_kind_name(enum seg_kind kind)
+{
+	static const char *const names[SEG_KIND_COUNT] = {
+		"sysv", "posix", "anon", "devzero", "memfd", "file" };
+	return kind < SEG_KIND_COUNT ? names[kind] : "?";
+}
+
+const char *model_state_name(enum seg_state state)
+{
+	static const char *const names[SEG_STATE_COUNT] = {
+		"live", "pending", "removed", "leaked" };
+	return state < SEG_STATE_COUNT ? names[state] : "?";
+}
+
+const char *model_how_name(enum attach_how how)
+{
+	static const char *const names[] = { "shmat", "mmap", "fork" };
+	return how <= ATTACH_FORK ? names[how] : "?";
+}

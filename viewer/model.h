@@ -1,0 +1,206 @@
+/*
+ * model.h - what a trace means: segments, their lifetimes and attachments,
+ * and the process tree, derived from the events.
+ *
+ * The model replays a trace's events in the order they took effect and
+ * keeps, per process, the address ranges it has attached.  Calls that
+ * failed stay in the history (they are in the profile) but never change
+ * the model.  model_reconcile() then compares the model with what the
+ * kernel says now (kernel.h) and decides each segment's state:
+ *
+ *   removed  gone, as it should be
+ *   leaked   still exists after every traced process ended
+ *   live     still in use by a traced process that is still running
+ *   pending  marked for removal (IPC_RMID, shm_unlink) but still attached
+ *
+ * The renderers (report, map, live, export) only read a model.
+ */
+#ifndef SHMVIEW_MODEL_H
+#define SHMVIEW_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+struct kernel_view;
+struct model_index;
+
+enum seg_kind {
+	SEG_SYSV,    /* shmget: identified by shmid (and key) */
+	SEG_POSIX,   /* shm_open: by name; one segment per object, so a name
+	                unlinked and created again is two segments */
+	SEG_ANON,    /* mmap(MAP_SHARED|MAP_ANONYMOUS), shared through fork */
+	SEG_DEVZERO, /* mmap of /dev/zero, MAP_SHARED */
+	SEG_MEMFD,   /* memfd_create */
+	SEG_FILE,    /* MAP_SHARED mapping of a regular file, by inode */
+	SEG_KIND_COUNT
+};
+
+enum seg_state {
+	SEG_LIVE, SEG_PENDING, SEG_REMOVED, SEG_LEAKED, SEG_STATE_COUNT
+};
+
+/* Notes on a segment: what the trace alone cannot explain. */
+#define SEG_NOTE_PREEXISTING     0x01u /* existed before the trace saw it */
+#define SEG_NOTE_REMOVED_OUTSIDE 0x02u /* gone, but no traced process
+                                          removed it */
+#define SEG_NOTE_ATTACHED_OUTSIDE 0x04u /* the kernel counts attaches the
+                                           trace did not see */
+#define SEG_NOTE_NAME_REUSED     0x08u /* /dev/shm/NAME now is another
+                                          object than the one traced */
+#define SEG_NOTE_UNKNOWN_ORIGIN  0x10u /* mapped from a descriptor whose
+                                          opening event was dropped */
+
+enum attach_how { ATTACH_SHMAT, ATTACH_MMAP, ATTACH_FORK };
+
+/* An event of the trace, by its process and slot: enough to find it again
+ * (for its backtrace) with model_event(). */
+struct model_ref {
+	int32_t pid;
+	uint64_t seq;        /* MODEL_NO_SEQ when there is none */
+};
+#define MODEL_NO_SEQ UINT64_MAX
+
+struct segment;
+struct process;
+
+/* One mapping of a segment into one process.  A partial munmap splits an
+ * attachment in two, as the kernel splits the mapping (and, for SysV,
+ * counts each piece in shm_nattch). */
+struct attachment {
+	struct segment *seg;
+	struct process *proc;
+	uint64_t addr, length;
+	uint64_t origin_addr;  /* where the attach began: shmdt finds every
+	                          piece of an attach by it */
+	bool readonly;         /* SHM_RDONLY, or mapped without PROT_WRITE */
+	bool private_map;      /* MAP_PRIVATE mapping of a shared object */
+	enum attach_how how;
+	uint64_t attached_ns;  /* since the trace's start */
+	uint64_t detached_ns;  /* valid when !live */
+	bool live;
+	uint64_t seq;          /* the event that made it (fork: the fork) */
+};
+
+struct segment {
+	unsigned index;          /* position in model.segments */
+	enum seg_kind kind;
+	enum seg_state state;    /* set by model_reconcile() */
+	unsigned notes;          /* SEG_NOTE_* */
+
+	int32_t shmid;           /* SysV; -1 otherwise */
+	uint32_t key;            /* SysV */
+	char *name;              /* POSIX / memfd name (owned), or NULL */
+	uint64_t inode;          /* file (and POSIX when known), else 0 */
+	uint64_t size;           /* bytes, 0 when unknown */
+
+	bool created;            /* the trace saw its creation */
+	struct model_ref creator;   /* creating event (or first seen) */
+	struct model_ref remover;   /* IPC_RMID / shm_unlink, or none */
+	bool marked;             /* removal asked for */
+	bool destroyed;          /* gone per the trace: marked (or unnamed)
+	                            and nothing attached or open */
+	uint64_t created_ns, marked_ns, destroyed_ns;
+
+	struct attachment **att; /* every attachment ever, in order */
+	size_t natt, att_cap;
+	unsigned live_att;       /* attachments live now */
+	unsigned open_fds;       /* POSIX/memfd descriptors open now */
+
+	/* filled by model_reconcile() from the kernel's view */
+	bool in_kernel;
+	uint32_t k_nattch;
+	int32_t k_cpid;
+};
+
+struct process {
+	int32_t pid, ppid;       /* ppid 0 when unknown */
+	char *exe;               /* owned; NULL before its exec is seen */
+	char **argv;             /* owned, NULL-terminated; may be NULL */
+	uint64_t start_ns, end_ns;
+	bool ended;
+	bool exit_seen;          /* it recorded its own exit */
+	int exit_status;         /* exit(N); -1 when unknown */
+	int signal;              /* killing signal, 0 when none/unknown */
+	bool traced;             /* it recorded events itself */
+	struct attachment **live;/* its attachments live now */
+	size_t nlive, live_cap;
+	struct fd_hold *fds;     /* descriptors it holds on segments */
+	size_t nfds, fds_cap;
+	unsigned index;          /* position in model.processes */
+};
+
+struct fd_hold {
+	struct segment *seg;
+	unsigned count;
+	bool cloexec;
+};
+
+/* The IPC profile of a run. */
+struct model_call_stats {
+	uint64_t calls, failed, total_ns;
+};
+
+struct model_profile {
+	struct model_call_stats by_call[SHMT_CALL_COUNT];
+	uint64_t by_errno[256];       /* failed calls by errno (< 256) */
+	uint64_t peak_bytes;          /* most bytes attached at one time */
+	uint64_t peak_ns;             /* when */
+	uint64_t cur_bytes;
+	uint64_t attach_count;        /* attachments that ended */
+	uint64_t attach_min_ns, attach_max_ns, attach_total_ns;
+};
+
+struct model {
+	const struct trace *trace;
+	struct segment **segments;
+	size_t nsegments, seg_cap;
+	struct process **processes;   /* in order of appearance */
+	size_t nprocesses, proc_cap;
+	struct model_index *idx;      /* lookups, private to model.c */
+
+	uint64_t until_ns;            /* replayed up to here (since start) */
+	uint64_t events;              /* events replayed */
+	bool final;                   /* the trace file is complete */
+	bool running;                 /* set by model_reconcile() */
+	uint64_t leaks;               /* segments leaked (reconciled) */
+	uint64_t abandoned, corrupt;  /* slots skipped by the reader */
+	struct model_profile prof;
+};
+
+/*
+ * Build the model of trace `t` from its events that began at most
+ * `until_ns` after the trace's start (UINT64_MAX: all of them), replayed
+ * in the order they took effect.  Returns 0, or -1 after printing why
+ * (only when memory runs out: bad events were already skipped by the
+ * reader).  Every segment's state is provisional until model_reconcile().
+ * The caller frees the model with model_free(); `t` must outlive it.
+ */
+int model_build(struct model *m, const struct trace *t, uint64_t until_ns);
+
+/*
+ * Decide each segment's state against the kernel's view `k` (NULL: the
+ * trace alone, as for a trace of another machine or a past moment), ends
+ * the processes the kernel says are gone, and counts the leaks.
+ */
+void model_reconcile(struct model *m, const struct kernel_view *k);
+
+/* Free everything the model owns.  Safe on a zeroed model. */
+void model_free(struct model *m);
+
+/* The process with this pid, or NULL. */
+struct process *model_process(const struct model *m, int32_t pid);
+
+/* Find event `seq` again: fills *it and returns its event, or NULL. */
+const struct trace_event *model_event(const struct model *m, uint64_t seq,
+				      struct trace_iter *it);
+
+/* Names for JSON and text: "sysv", "posix", "anon", "devzero", "memfd",
+ * "file"; "live", "pending", "removed", "leaked"; "shmat", "mmap", "fork". */
+const char *model_kind_name(enum seg_kind kind);
+const char *model_state_name(enum seg_state state);
+const char *model_how_name(enum attach_how how);
+
+#endif /* SHMVIEW_MODEL_H */
