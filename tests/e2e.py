@@ -1538,6 +1538,105 @@ def t_live_read():
           % (p.returncode, final))
 
 
+def map_json(path, *opts):
+    res = run([VIEWER, "map", "--json"] + list(opts) + [path])
+    if res.rc != 0:
+        raise Fatal("shmview map failed: " + res.why())
+    return json.loads(res.out.decode())
+
+
+@test("map")
+def t_map():
+    """The attach map while the run goes on, at a past moment, and at the end."""
+    need(LAUNCHER)
+    path = trace_path("map")
+    p = subprocess.Popen([LAUNCHER, "-q", "-o", path, "--", example("nginx-zone"),
+                          "--hold", "2", "anon", "3"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    live = None
+    try:
+        deadline = time.time() + 1.8
+        while time.time() < deadline and live is None:
+            time.sleep(0.2)
+            if not os.path.exists(path):
+                continue
+            m = map_json(path)
+            anon = [s for s in m["segments"] if s["kind"] == "anon"]
+            if anon and len(anon[0]["attachments"]) == 4:
+                live = m
+    finally:
+        p.communicate(timeout=TIMEOUT)
+    if not check(live is not None, "map: the workers' attachments appear while they run",
+                 "never saw 4 attachments"):
+        return
+    seg = [s for s in live["segments"] if s["kind"] == "anon"][0]
+    addrs = {a["addr"] for a in seg["attachments"]}
+    alive = [q for q in live["processes"] if q["alive"]]
+    check(live["running"] and len(addrs) == 1 and seg["state"] == "live"
+          and len(alive) == 4 and seg["size"] == 1048576,
+          "map: running, one live anon zone at one address in the master and 3 workers",
+          json.dumps(live)[:400])
+    evs = dump_json(path)
+    master = min(evs, key=seq)["pid"]
+    worker_exits = [e["time_ns"] for e in evs if e.get("call") == "exit" and e["pid"] != master]
+    unmap = [e["time_ns"] for e in evs if e.get("call") == "munmap" and e["pid"] == master]
+    if len(worker_exits) == 3 and unmap and max(worker_exits) < unmap[0]:
+        at = (max(worker_exits) + unmap[0]) // 2
+        mid = map_json(path, "--at", str(at))
+        seg = [s for s in mid["segments"] if s["kind"] == "anon"]
+        check(seg and [a["pid"] for a in seg[0]["attachments"]] == [master],
+              "map: --at after the workers exited shows only the master attached",
+              json.dumps(mid)[:400])
+    end = map_json(path)
+    check(not end["running"] and not [s for s in end["segments"] if s["kind"] == "anon"]
+          and all(not q["alive"] for q in end["processes"]),
+          "map: at the end the zone is gone and every process ended", json.dumps(end)[:300])
+    res = run([VIEWER, "map", path])
+    check(res.rc == 0 and b"attach map of" in res.out and b"processes:" in res.out,
+          "map: text form", res.why())
+    res = run([VIEWER, "map", "--at", "soon", path])
+    check(res.rc == 2 and len(res.err.splitlines()) == 1, "map: a bad --at is one line, exit 2",
+          res.why())
+
+
+@test("export")
+def t_export():
+    key = free_key()
+    try:
+        t = traced("sysv-detach-twice")
+        res = run([VIEWER, "export", "--format", "chrome", t.path])
+        if not check(res.rc == 0, "export: chrome format runs", res.why()):
+            return
+        try:
+            doc = json.loads(res.out.decode())
+        except ValueError as e:
+            fail("export: output is one valid JSON document", str(e))
+            return
+        evs = doc.get("traceEvents", [])
+        check(all(isinstance(e.get("pid"), int) and isinstance(e.get("tid"), int)
+                  and e.get("ph") in ("M", "X", "i") for e in evs),
+              "export: every trace event has ph, pid and tid", json.dumps(evs[:3]))
+        names = [e for e in evs if e["ph"] == "M"]
+        spans = [e for e in evs if e["ph"] == "X"]
+        inst = [e for e in evs if e["ph"] == "i"]
+        check(any(e["name"] == "process_name" for e in names)
+              and any(e["name"] == "thread_name" for e in names),
+              "export: process and thread names", json.dumps(names[:3]))
+        seg = [e for e in spans if e["name"].startswith("sysv shmid")
+               and e.get("args", {}).get("state")]
+        att = [e for e in spans if e["name"].startswith("rw sysv")]
+        check(len(seg) == 1 and len(att) == 1 and seg[0]["dur"] >= att[0]["dur"] >= 0,
+              "export: a lifetime track for the segment and its attach interval",
+              json.dumps(spans)[:400])
+        check(any("shmdt failed: EINVAL" == e["name"] for e in inst),
+              "export: the failed second shmdt is an instant event", json.dumps(inst))
+        res = run([VIEWER, "export", "--format", "svg", t.path])
+        check(res.rc == 2 and len(res.err.splitlines()) == 1,
+              "export: an unknown format is one line, exit 2", res.why())
+    finally:
+        remove_key(key)
+
+
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------

@@ -81,6 +81,12 @@ void json_uint(struct json_writer *w, uint64_t v)
 	fprintf(w->out, "%" PRIu64, v);
 }
 
+void json_fixed3(struct json_writer *w, double v)
+{
+	before_value(w);
+	fprintf(w->out, "%.3f", v);
+}
+
 void json_hex(struct json_writer *w, uint64_t v)
 {
 	before_value(w);

@@ -43,6 +43,7 @@ void json_string_n(struct json_writer *w, const char *s, size_t n);
 void json_int(struct json_writer *w, int64_t v);
 void json_uint(struct json_writer *w, uint64_t v);
 void json_hex(struct json_writer *w, uint64_t v);  /* "0x1f" as a string */
+void json_fixed3(struct json_writer *w, double v); /* 12.345: 3 decimals */
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
 

@@ -944,7 +944,8 @@ void model_reconcile(struct model *m, const struct kernel_view *k)
 		if (!p->ended && !kernel_pid_alive(p->pid))
 			proc_end(m, p, m->until_ns);
 	}
-	m->running = !m->final && any_alive(m);
+	/* a final trace replayed to its end has every process ended */
+	m->running = any_alive(m);
 	m->leaks = 0;
 	for (size_t i = 0; i < m->nsegments; i++) {
 		struct segment *s = m->segments[i];

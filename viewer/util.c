@@ -70,3 +70,28 @@ char *xstrndup(const char *s, size_t n)
 {
 	return check_alloc(strndup(s, n));
 }
+
+int parse_time_ns(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *suffix;
+		double ns;
+	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
+		      { "", 1 } };
+	char *end;
+	if (!s || !*s || *s == '-')
+		return -1;
+	double v = strtod(s, &end);
+	if (end == s)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) != 0)
+			continue;
+		double ns = v * units[i].ns;
+		if (!(ns >= 0 && ns < 1.8e19))
+			return -1;
+		*out = (uint64_t)ns;
+		return 0;
+	}
+	return -1;
+}

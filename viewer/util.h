@@ -10,6 +10,7 @@
 #define SHMVIEW_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define SHMVIEW_NAME "shmview"
 #define SHMVIEW_VERSION "0.1.0"
@@ -42,5 +43,12 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *ptr, size_t size);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+
+/*
+ * Parse a time since the trace's start: nanoseconds ("1500000"), or a
+ * number with a unit suffix: "1.5s", "200ms", "30us", "10ns".  Returns 0
+ * with *out set, or -1 when `s` is not such a time.
+ */
+int parse_time_ns(const char *s, uint64_t *out);
 
 #endif /* SHMVIEW_UTIL_H */
