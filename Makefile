@@ -12,15 +12,25 @@ LDFLAGS ?=
 B       := build
 
 WARN     := -std=gnu11 -Wall -Wextra -Wno-unused-parameter
-ALL_CFLAGS = $(WARN) $(CFLAGS) -Ishim -MMD -MP
+# SAN=1: the launcher, the viewer, the unit tests (with the shim's recorder
+# core inside them) get ASan and UBSan; the preloaded shim gets UBSan only,
+# because ASan's runtime must be the first library of every process and
+# would change every traced program; the examples (the traced programs)
+# stay as they are.  Any finding aborts, so a test fails.
 ifeq ($(SAN),1)
-ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
+SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer
 SAN_LDFLAGS := -fsanitize=address,undefined
+SHIM_SAN    := -fsanitize=undefined -fno-sanitize-recover=all
 endif
+ALL_CFLAGS = $(WARN) $(CFLAGS) -Ishim -MMD -MP $(SAN_FLAGS)
 
 # Debian packages the build and the tests need.
 DEPS_PKGS := gcc make libunwind-dev uthash-dev libdw-dev libelf-dev \
              libncurses-dev tmux python3 procps
+# ... and the ones only `make bench` uses (tracers to compare with, the
+# profiler, /usr/bin/time for peak memory).
+DEPS_PKGS += strace ltrace linux-perf valgrind time
 
 # --- the shim: a recorder core, thin wrappers, the region code -------------
 SHIM_CORE := shim/recorder.c shim/region.c shim/track.c shim/modules.c \
@@ -31,15 +41,19 @@ SHIM_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec \
 SHIM_CORE_OBJ := $(SHIM_CORE:%.c=$(B)/%.o)
 SHIM_WRAP_OBJ := $(SHIM_WRAP:%.c=$(B)/%.o)
 
-# The preloaded library is never built with sanitizers: their runtimes must
-# come first in the process and would change what the host sees.
 $(B)/shim/%.o: shim/%.c | $(B)/shim
-	$(CC) $(WARN) $(CFLAGS) -Ishim -MMD -MP $(SHIM_CFLAGS) -c $< -o $@
+	$(CC) $(WARN) $(CFLAGS) -Ishim -MMD -MP $(SHIM_CFLAGS) $(SHIM_SAN) -c $< -o $@
 
 $(B)/libshmtrace.so: $(SHIM_CORE_OBJ) $(SHIM_WRAP_OBJ) shim/exports.map
 	$(CC) -shared -o $@ $(SHIM_CORE_OBJ) $(SHIM_WRAP_OBJ) \
 	  -Wl,--version-script=shim/exports.map -Wl,-z,nodelete \
-	  $(LDFLAGS) -lunwind -ldl -lpthread
+	  $(LDFLAGS) $(SHIM_SAN) -lunwind -ldl -lpthread
+
+# The recorder core again, built like the rest for the unit tests, which
+# exercise it directly (with ASan under SAN=1).
+SHIM_TEST_OBJ := $(SHIM_CORE:shim/%.c=$(B)/shim-test/%.o)
+$(B)/shim-test/%.o: shim/%.c | $(B)/shim-test
+	$(CC) $(ALL_CFLAGS) $(SHIM_CFLAGS) -c $< -o $@
 
 # --- the launcher -----------------------------------------------------------
 LAUNCHER_SRC := shim/launcher.c
@@ -62,16 +76,16 @@ $(B)/shmview: $(VIEWER_OBJ) $(B)/launcher/region.o $(B)/launcher/clock.o
 # --- examples and tests -------------------------------------------------------
 EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 $(B)/examples/%: examples/%.c | $(B)/examples
-	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -o $@ $< $(LDFLAGS) $(SAN_LDFLAGS) -lpthread
+	$(CC) $(WARN) $(CFLAGS) -MMD -MP -D_GNU_SOURCE -o $@ $< $(LDFLAGS) -lpthread
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-*.c))
 # Unit tests link the viewer's reader core and the shim's recorder core
 # directly (no preloading), the way heaptrack tests its core.
-$(B)/tests/%: tests/unit/%.c $(VIEWER_LIB_OBJ) $(SHIM_CORE_OBJ) | $(B)/tests
+$(B)/tests/%: tests/unit/%.c $(VIEWER_LIB_OBJ) $(SHIM_TEST_OBJ) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -Iviewer -o $@ $< $(VIEWER_LIB_OBJ) \
-	  $(SHIM_CORE_OBJ) $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS) -lunwind -ldl -lpthread
+	  $(SHIM_TEST_OBJ) $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS) -lunwind -ldl -lpthread
 
-$(B)/shim $(B)/launcher $(B)/viewer $(B)/examples $(B)/tests:
+$(B)/shim $(B)/shim-test $(B)/launcher $(B)/viewer $(B)/examples $(B)/tests:
 	mkdir -p $@
 
 .PHONY: all deps test demo clean examples unit
@@ -98,3 +112,20 @@ clean:
 	rm -rf $(B)
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+# --- benchmarks (bench/): not part of `make test` ----------------------------
+#   make bench      workloads bare / under the shim / strace / ltrace, the
+#                   viewer on a million events; prints a table and writes
+#                   bench/RESULTS.md.  BENCH_QUICK=1 or BENCH_REPS=N to vary.
+# The workloads are built without sanitizers whatever SAN says, and keep
+# every frame of their recursion (no sibling calls).  The viewer is built
+# if it can be; the viewer benchmarks are skipped with a note if not.
+$(B)/bench/workload: bench/workload.c | $(B)/bench
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -fno-optimize-sibling-calls \
+	  -o $@ $< $(LDFLAGS) -lpthread
+$(B)/bench:
+	mkdir -p $@
+.PHONY: bench
+bench: $(B)/libshmtrace.so $(B)/shmtrace $(B)/bench/workload
+	-@$(MAKE) --no-print-directory $(B)/shmview
+	@python3 bench/run.py
