@@ -3,6 +3,7 @@
 #   make deps       install missing Debian packages (apt-get), no-op otherwise
 #   make test       unit and end-to-end tests; ends with "N passed, N failed"
 #   make demo       trace the nginx-style example and show what it did
+#   make fuzz       fuzz the trace reader for FUZZ_SECONDS (default 60)
 #   make clean
 # CC, CFLAGS, LDFLAGS may be overridden; SAN=1 adds ASan+UBSan.
 
@@ -85,10 +86,34 @@ $(B)/tests/%: tests/unit/%.c $(VIEWER_LIB_OBJ) $(SHIM_TEST_OBJ) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -Iviewer -o $@ $< $(VIEWER_LIB_OBJ) \
 	  $(SHIM_TEST_OBJ) $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS) -lunwind -ldl -lpthread
 
-$(B)/shim $(B)/shim-test $(B)/launcher $(B)/viewer $(B)/examples $(B)/tests:
+# The fuzz target, replayed over the regression corpus as a unit test.
+$(B)/tests/test-fuzz-regressions: tests/unit/test-fuzz-regressions.c \
+		tests/fuzz/fuzz-trace.c $(VIEWER_LIB_OBJ) $(SHIM_TEST_OBJ) | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -Iviewer -o $@ $< tests/fuzz/fuzz-trace.c \
+	  $(VIEWER_LIB_OBJ) $(SHIM_TEST_OBJ) $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS) \
+	  -lunwind -ldl -lpthread
+
+# --- fuzzing: libFuzzer from clang, bounded in time ---------------------------
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_PKGS    := clang libclang-rt-14-dev
+FUZZ_SRC     := tests/fuzz/fuzz-trace.c $(filter-out viewer/main.c,$(VIEWER_SRC)) \
+                shim/region.c shim/clock.c
+$(B)/fuzz/fuzz-trace: $(FUZZ_SRC) | $(B)/fuzz
+	$(FUZZ_CC) $(WARN) -g -O1 -Ishim -Iviewer -D_GNU_SOURCE -DFUZZ_LIBFUZZER \
+	  -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRC) $(VIEWER_LIBS)
+
+fuzz-deps:
+	@$(MAKE) --no-print-directory deps DEPS_PKGS="$(FUZZ_PKGS)"
+
+fuzz: fuzz-deps all examples
+	@$(MAKE) --no-print-directory $(B)/fuzz/fuzz-trace
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+$(B)/shim $(B)/shim-test $(B)/launcher $(B)/viewer $(B)/examples $(B)/tests $(B)/fuzz:
 	mkdir -p $@
 
-.PHONY: all deps test demo clean examples unit
+.PHONY: all deps test demo clean examples unit fuzz fuzz-deps
 all: $(B)/libshmtrace.so $(B)/shmtrace $(B)/shmview
 examples: $(EXAMPLES)
 unit: $(UNIT_TESTS)
