@@ -1,7 +1,8 @@
 /*
  * launcher.c - build/shmtrace: run a program under the shim.
  *
- *	shmtrace [-o FILE] [--force] [--size BYTES] [--depth N] [-q] -- PROG ARGS
+ *	shmtrace [-o FILE] [--force] [--size BYTES] [--depth N] [-q]
+ *		 [--error-exitcode=N] -- PROG ARGS
  *
  * The live region is a memfd (tmpfs: no disk page faults in the traced
  * program's hot path, and no name left behind anywhere).  Traced processes
@@ -10,6 +11,10 @@
  * the file can be read while the run goes on, and writes the complete,
  * compacted trace when the last descendant has ended.  The launcher is a
  * child subreaper: it outlives, and waits for, every descendant.
+ *
+ * At the end it runs the viewer beside it (`shmview report --summary`) for
+ * the valgrind-like leak summary, and with --error-exitcode exits with N
+ * when the viewer says something leaked.
  */
 #include "region.h"
 #include "clock.h"
@@ -34,12 +39,15 @@
 #define SYNC_PERIOD_NS 100000000L
 #define POPULATE_AHEAD (32u << 20)
 #define ABANDON_AFTER_NS 2000000000u
+#define VIEWER_LEAK_EXIT 99	/* what we ask `shmview report` to exit with
+				   when something leaked */
 
 struct options {
 	const char *output;
 	int force, quiet;
 	uint64_t size;
 	uint32_t depth;
+	int error_exitcode;	/* exit status when something leaked, 0: none */
 	char **argv;		/* the program and its arguments */
 };
 
@@ -77,9 +85,14 @@ static void usage(FILE *to)
 	      "  -d, --depth N      backtrace frames per event, 0 to disable\n"
 	      "                     (default 16; also SHMTRACE_DEPTH)\n"
 	      "  -q, --quiet        no summary on exit\n"
+	      "  --error-exitcode=N exit with N when the program leaked a\n"
+	      "                     shared memory segment (1 to 255)\n"
 	      "  -h, --help         this help\n"
 	      "  -V, --version      print the version\n\n"
-	      "Read the trace with: shmview dump FILE\n", to);
+	      "On exit a summary of the segments created, removed and leaked\n"
+	      "goes to stderr (from shmview, found beside shmtrace or named by\n"
+	      "SHMTRACE_VIEWER).\n"
+	      "Read the trace with: shmview dump FILE, shmview report FILE\n", to);
 }
 
 /* Parses "123", "64K", "256M", "1G".  Returns 0 or -1. */
@@ -105,6 +118,18 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* Parses an exit status for --error-exitcode: 1 to 255.  Returns 0 or -1. */
+static int parse_exitcode(const char *s, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 1 || v > 255)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
 /* Returns 0 with *o filled, 1 after --help/--version, -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -114,6 +139,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "size", required_argument, NULL, 's' },
 		{ "depth", required_argument, NULL, 'd' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "error-exitcode", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 }
@@ -139,9 +165,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return error("bad --depth '%s': want 0 to %u", optarg, SHMT_MAX_DEPTH);
 			o->depth = (uint32_t)v;
 			break;
+		case 'E':
+			if (parse_exitcode(optarg, &o->error_exitcode))
+				return error("bad --error-exitcode '%s': want 1 to 255",
+					     optarg);
+			break;
 		case 'h': usage(stdout); return 1;
 		case 'V': puts("shmtrace 0.1.0"); return 1;
 		default:
+			if (optopt && strchr("osdE", optopt))
+				return error("option '%s' needs a value (see shmtrace --help)",
+					     argv[optind - 1]);
 			return error("unknown option '%s' (see shmtrace --help)",
 				     argv[optind - 1]);
 		}
@@ -183,14 +217,16 @@ static int find_program(const char *prog, char *buf, size_t size)
 	return -1;
 }
 
-/* The shim beside the launcher (build/ or an install's lib dir), or
- * SHMTRACE_LIB. */
-static int find_shim(char *buf, size_t size)
+/* The first of `places` (printf formats taking the launcher's directory)
+ * that exists with access `mode`, into buf; or the path in environment
+ * variable `env` when it is set.  Returns 0 or -1. */
+static int find_beside(const char *env_name, const char *const *places,
+		       unsigned nplaces, int mode, char *buf, size_t size)
 {
-	const char *env = getenv("SHMTRACE_LIB");
+	const char *env = getenv(env_name);
 	if (env && *env) {
 		snprintf(buf, size, "%s", env);
-		return access(buf, R_OK);
+		return access(buf, mode);
 	}
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -198,14 +234,29 @@ static int find_shim(char *buf, size_t size)
 		return -1;
 	self[n] = 0;
 	*strrchr(self, '/') = 0;
-	static const char *const places[] = { "%s/libshmtrace.so",
-		"%s/../lib/shmtrace/libshmtrace.so" };
-	for (unsigned i = 0; i < sizeof(places) / sizeof(places[0]); i++) {
+	for (unsigned i = 0; i < nplaces; i++) {
 		int n = snprintf(buf, size, places[i], self);
-		if (n > 0 && (size_t)n < size && access(buf, R_OK) == 0)
+		if (n > 0 && (size_t)n < size && access(buf, mode) == 0)
 			return 0;
 	}
 	return -1;
+}
+
+/* The shim beside the launcher (build/ or an install's lib dir), or
+ * SHMTRACE_LIB. */
+static int find_shim(char *buf, size_t size)
+{
+	static const char *const places[] = { "%s/libshmtrace.so",
+		"%s/../lib/shmtrace/libshmtrace.so" };
+	return find_beside("SHMTRACE_LIB", places, 2, R_OK, buf, size);
+}
+
+/* The viewer beside the launcher (build/ or an install's bin dir), or
+ * SHMTRACE_VIEWER. */
+static int find_viewer(char *buf, size_t size)
+{
+	static const char *const places[] = { "%s/shmview", "%s/../bin/shmview" };
+	return find_beside("SHMTRACE_VIEWER", places, 2, X_OK, buf, size);
 }
 
 static void default_output(const struct options *o, char *buf, size_t size)
@@ -452,6 +503,63 @@ static int exit_code(int status)
 	return EXIT_SETUP;
 }
 
+/* --- the leak summary ------------------------------------------------------------ */
+
+/* In the viewer's child: the environment the launcher was given (no shim,
+ * no region) and its output where the summary goes. */
+static void viewer_child(const char *viewer, char **args, const char *preload,
+			 int quiet, const sigset_t *old)
+{
+	sigprocmask(SIG_SETMASK, old, NULL);
+	if (preload)
+		setenv("LD_PRELOAD", preload, 1);
+	else
+		unsetenv("LD_PRELOAD");
+	unsetenv("SHMTRACE_REGION");
+	int null = quiet ? open("/dev/null", O_WRONLY) : -1;
+	if (quiet && (null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0))
+		_exit(126);
+	if (!quiet && dup2(2, 1) < 0)	/* the summary goes to stderr */
+		_exit(126);
+	execv(viewer, args);
+	error("cannot run '%s': %s", viewer, strerror(errno));
+	_exit(126);
+}
+
+/*
+ * Runs `shmview report --summary --leak-exit 99 OUTPUT` (output discarded
+ * when quiet).  Returns 1 when it says something leaked, 0 when not, -1
+ * when it could not tell (it said why, or we do).
+ */
+static int report_leaks(const struct options *o, const char *output,
+			const char *preload, const sigset_t *old)
+{
+	char viewer[PATH_MAX], code[16];
+	if (find_viewer(viewer, sizeof(viewer))) {
+		error("no leak summary: cannot find shmview beside the launcher "
+		      "(set SHMTRACE_VIEWER)");
+		return -1;
+	}
+	snprintf(code, sizeof(code), "%d", VIEWER_LEAK_EXIT);
+	char *args[] = { viewer, "report", "--summary", "--leak-exit", code,
+			 "--", (char *)output, NULL };
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid < 0) {
+		error("no leak summary: cannot fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		viewer_child(viewer, args, preload, o->quiet, old);
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == VIEWER_LEAK_EXIT)
+		return 1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 static void summarize(const struct options *o, const char *output,
 		      const struct live *L)
 {
@@ -487,6 +595,9 @@ int main(int argc, char **argv)
 		default_output(&o, outbuf, sizeof(outbuf));
 		output = outbuf;
 	}
+	/* the viewer runs in the environment we were given */
+	const char *preload_env = getenv("LD_PRELOAD");
+	char *preload = preload_env ? strdup(preload_env) : NULL;
 	struct live L = { .file_fd = -1 };
 	if (setup_region(&o, output, &L) || setup_env(shim, L.mem_fd)) {
 		if (L.file_fd >= 0)
@@ -509,6 +620,12 @@ int main(int argc, char **argv)
 	int status = wait_all(&L, pid, &set);
 	if (write_final(&L, status))
 		return EXIT_SETUP;
+	int leaked = 0;
+	if (!o.quiet || o.error_exitcode)
+		leaked = report_leaks(&o, output, preload, &old);
 	summarize(&o, output, &L);
+	free(preload);
+	if (leaked > 0 && o.error_exitcode)
+		return o.error_exitcode;
 	return exit_code(status);
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# run-tests.sh - run every unit test binary, then the end-to-end tests.
+# run-tests.sh - run every unit test binary, then the end-to-end tests
+# (every tests/e2e*.py).
 #
 # Passes their output through, counts the "ok " and "not ok " lines, and
-# ends with exactly one line "N passed, N failed".  A unit binary (or e2e.py)
+# ends with exactly one line "N passed, N failed".  A unit binary (or e2e script)
 # that exits non-zero without printing any "not ok" line, or that dies from
 # a signal, counts as one more failure named after it.  Exit status 1 when
 # anything failed (or when no test ran at all).
@@ -47,7 +48,10 @@ for t in build/tests/test-*; do
 	run_one "$(basename "$t")" "$t"
 done
 
-run_one e2e.py python3 tests/e2e.py
+for t in tests/e2e*.py; do
+	[ -f "$t" ] || continue
+	run_one "$(basename "$t")" python3 "$t"
+done
 
 if [ $((passed + failed)) -eq 0 ]; then
 	echo "not ok - run-tests: no test ran"

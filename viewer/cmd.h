@@ -12,5 +12,9 @@
 #define EXIT_USAGE 2
 
 int cmd_dump(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_clean(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 #endif /* SHMVIEW_CMD_H */

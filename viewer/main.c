@@ -18,6 +18,10 @@ struct command {
 
 static const struct command commands[] = {
 	{ "dump", cmd_dump, "print the events of a trace, strace-like or JSON" },
+	{ "report", cmd_report, "the leak audit: segments, processes, profile" },
+	{ "clean", cmd_clean, "remove the segments a trace leaked" },
+	{ "map", cmd_map, "the attach map: who has which segment, where" },
+	{ "export", cmd_export, "a timeline for Perfetto / chrome://tracing" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -117,7 +117,7 @@ static void json_nullable_str(struct json_writer *w, const char *key,
 		json_null(w);
 }
 
-static void json_frame(struct json_writer *w, uint64_t ip,
+void render_json_frame(struct json_writer *w, uint64_t ip,
 		       const struct sym_frame *f)
 {
 	json_begin_object(w);
@@ -145,7 +145,7 @@ static void json_stack(struct json_writer *w, const struct trace_event *ev,
 	json_key(w, "stack");
 	json_begin_array(w);
 	for (unsigned i = 0; i < ev->nframes; i++)
-		json_frame(w, ev->frames[i], frames ? &frames[i] : NULL);
+		render_json_frame(w, ev->frames[i], frames ? &frames[i] : NULL);
 	json_end_array(w);
 }
 

@@ -51,4 +51,13 @@ extern const struct dump_ops dump_json_ops;
  */
 void render_text_cstring(FILE *out, const char *s, size_t n);
 
+/*
+ * Write one stack frame as dump's JSON does:
+ *   {"ip":"0x..","module":..,"symbol":..,"offset":..,"file":..,"line":..}
+ * with null members where `f` (NULL: nothing resolved) knows nothing.
+ * Shared by every JSON output so frames read the same everywhere.
+ */
+void render_json_frame(struct json_writer *w, uint64_t ip,
+		       const struct sym_frame *f);
+
 #endif /* SHMVIEW_RENDER_H */

@@ -1,0 +1,312 @@
+/*
+ * cmd-report.c - `shmview report`: the leak audit of a trace.
+ *
+ * Builds the model of the whole trace, reconciles it with what the kernel
+ * says now (a segment still there once every traced process has ended is
+ * a leak), symbolizes the stacks of the events that created and removed
+ * each segment, and hands the result to one renderer: the full text audit,
+ * one JSON object, or the short valgrind-like summary the launcher prints
+ * at exit.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "kernel.h"
+#include "model.h"
+#include "report.h"
+#include "symbolize.h"
+#include "trace.h"
+#include "util.h"
+
+static const char report_usage[] =
+"usage: shmview report [--json | --summary] [--leak-exit N] TRACE\n"
+"\n"
+"Audit TRACE: every segment with its lifetime and attachments, the\n"
+"process tree, a profile of the calls, and the segments the run leaked\n"
+"(checked against /proc/sysvipc/shm and /dev/shm now).\n"
+"\n"
+"  --json          one JSON object instead of text\n"
+"  --summary       only the short summary the launcher prints at exit\n"
+"  --leak-exit N   exit with status N when a segment leaked\n"
+"  -h, --help      show this help\n";
+
+enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SUMMARY };
+
+struct report_options {
+	enum report_format format;
+	int leak_exit;          /* 0: leaks do not change the status */
+};
+
+static int parse_leak_exit(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end || v < 0 || v > 255)
+		return error("report: bad --leak-exit '%s': want 0 to 255", s);
+	*out = (int)v;
+	return 0;
+}
+
+static int set_format(struct report_options *o, enum report_format f)
+{
+	if (o->format != FORMAT_TEXT && o->format != f)
+		return error("report: --json and --summary exclude each other");
+	o->format = f;
+	return 0;
+}
+
+static int unknown_option(char **argv)
+{
+	if (optopt == 'l')
+		return error("report: --leak-exit needs a number (see "
+			     "'shmview report --help')");
+	if (optopt)
+		return error("report: unknown option '-%c' (see 'shmview "
+			     "report --help')", optopt);
+	return error("report: unknown option '%s' (see 'shmview report "
+		     "--help')", argv[optind - 1]);
+}
+
+/* Returns 0 with *o and *path set, 1 after --help, -1 on a usage error. */
+static int parse_options(int argc, char **argv, struct report_options *o,
+			 const char **path)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "summary", no_argument, NULL, 's' },
+		{ "leak-exit", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': if (set_format(o, FORMAT_JSON)) return -1; break;
+		case 's': if (set_format(o, FORMAT_SUMMARY)) return -1; break;
+		case 'l':
+			if (parse_leak_exit(optarg, &o->leak_exit))
+				return -1;
+			break;
+		case 'h': fputs(report_usage, stdout); return 1;
+		default: return unknown_option(argv);
+		}
+	}
+	if (optind != argc - 1)
+		return error(optind == argc ? "report: missing the trace file "
+			     "(see 'shmview report --help')" : "report: too many "
+			     "arguments (see 'shmview report --help')");
+	*path = argv[optind];
+	return 0;
+}
+
+/* --- symbolizing the stacks worth showing ------------------------------- */
+
+static struct sym_table *learn_modules(const struct trace *t)
+{
+	struct sym_table *st = sym_new();
+	const struct trace_event *ev;
+	struct trace_iter it;
+
+	trace_iter_init(&it, t);
+	while ((ev = trace_iter_next(&it)))
+		sym_learn(st, ev);
+	return st;
+}
+
+static void resolve_stack(const struct model *m, struct sym_table *st,
+			  const struct model_ref *ref, struct report_stack *out)
+{
+	const struct trace_event *ev;
+	struct trace_iter it;
+
+	memset(out, 0, sizeof(*out));
+	ev = model_event(m, ref->seq, &it);
+	if (!ev)
+		return;
+	out->known = true;
+	out->nframes = ev->nframes;
+	out->truncated = ev->flags & SHMT_EVF_STACK_TRUNC;
+	out->frames = xcalloc(ev->nframes, sizeof(*out->frames));
+	for (unsigned i = 0; i < ev->nframes; i++)
+		sym_resolve(st, ev->pid, ev->seq, ev->frames[i],
+			    &out->frames[i]);
+}
+
+/* The summary shows the stacks of leaks only: with no leak, no ELF file
+ * is opened at all. */
+static void resolve_stacks(struct report *r, struct sym_table *st,
+			   bool leaks_only)
+{
+	const struct model *m = r->model;
+
+	r->segs = xcalloc(m->nsegments, sizeof(*r->segs));
+	for (size_t i = 0; i < m->nsegments; i++) {
+		const struct segment *s = m->segments[i];
+
+		if (leaks_only && !report_is_leak(s))
+			continue;
+		resolve_stack(m, st, &s->creator, &r->segs[i].created);
+		if (s->marked)
+			resolve_stack(m, st, &s->remover, &r->segs[i].removed);
+	}
+}
+
+static void free_stacks(struct report *r)
+{
+	for (size_t i = 0; r->segs && i < r->model->nsegments; i++) {
+		free(r->segs[i].created.frames);
+		free(r->segs[i].removed.frames);
+	}
+	free(r->segs);
+}
+
+/* --- the report ---------------------------------------------------------- */
+
+/*
+ * The traced program: under the launcher, the process the launcher
+ * started (its exec names the launcher as parent); preloaded by hand, the
+ * first traced process, which created the trace.
+ */
+static int32_t main_pid(const struct model *m, const struct trace *t)
+{
+	const struct process *p;
+
+	for (size_t i = 0; i < m->nprocesses; i++) {
+		p = m->processes[i];
+		if ((t->flags & SHMT_HF_LAUNCHER) &&
+		    (uint64_t)p->ppid == t->creator_pid)
+			return p->pid;
+	}
+	p = model_process(m, (int32_t)t->creator_pid);
+	if (p && p->traced)
+		return p->pid;
+	return m->nprocesses ? m->processes[0]->pid : 0;
+}
+
+bool report_is_leak(const struct segment *s)
+{
+	return s->created && s->state == SEG_LEAKED;
+}
+
+static void count_totals(const struct model *m, struct report_totals *tot)
+{
+	memset(tot, 0, sizeof(*tot));
+	for (size_t i = 0; i < m->nsegments; i++) {
+		const struct segment *s = m->segments[i];
+
+		tot->segments++;
+		if (s->state < SEG_STATE_COUNT)
+			tot->by_state[s->state]++;
+		if (!s->created)
+			continue;
+		tot->created++;
+		tot->created_removed += s->state == SEG_REMOVED;
+		tot->leaked += s->state == SEG_LEAKED;
+	}
+}
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+/* The text audit says this in its header; the other formats on stderr. */
+static void warn_losses(const struct report *r)
+{
+	const struct trace_counters *c = &r->counters;
+	const struct model *m = r->model;
+
+	if (c->dropped)
+		warning("%" PRIu64 " event%s dropped: the trace region was "
+			"full, this report may be wrong", c->dropped,
+			plural(c->dropped));
+	if (m->abandoned && m->final)
+		warning("%" PRIu64 " slot%s abandoned: a process died while "
+			"recording", m->abandoned, plural(m->abandoned));
+	if (m->corrupt)
+		warning("%" PRIu64 " corrupt slot%s skipped", m->corrupt,
+			plural(m->corrupt));
+}
+
+static int build(struct model *m, const struct trace *t)
+{
+	struct kernel_view k;
+
+	if (model_build(m, t, UINT64_MAX) < 0)
+		return -1;
+	kernel_read(&k);
+	model_reconcile(m, &k);
+	kernel_free(&k);
+	return 0;
+}
+
+static void render(const struct report *r, enum report_format f)
+{
+	switch (f) {
+	case FORMAT_TEXT:
+		report_text(stdout, r);
+		break;
+	case FORMAT_JSON:
+		warn_losses(r);
+		report_json(stdout, r);
+		break;
+	case FORMAT_SUMMARY:
+		warn_losses(r);
+		report_summary(stdout, r);
+		break;
+	}
+}
+
+static int report(const char *path, const struct report_options *o)
+{
+	struct model m = { 0 };
+	struct report r = { 0 };
+	struct sym_table *st;
+	struct trace t;
+	int rc = 0;
+
+	if (trace_open(path, &t) < 0)
+		return 1;
+	if (build(&m, &t) < 0) {
+		model_free(&m);
+		trace_close(&t);
+		return 1;
+	}
+	r.path = path;
+	r.trace = &t;
+	r.model = &m;
+	trace_counters(&t, &r.counters);
+	r.main_pid = main_pid(&m, &t);
+	count_totals(&m, &r.totals);
+	st = learn_modules(&t);
+	resolve_stacks(&r, st, o->format == FORMAT_SUMMARY);
+	render(&r, o->format);
+	if (fflush(stdout) != 0 || ferror(stdout))
+		rc = error("write error on standard output");
+	free_stacks(&r);
+	sym_free(st);
+	if (rc == 0 && m.leaks && o->leak_exit)
+		rc = o->leak_exit;
+	model_free(&m);
+	trace_close(&t);
+	return rc < 0 ? 1 : rc;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_options o = { FORMAT_TEXT, 0 };
+	const char *path = NULL;
+	int rc = parse_options(argc, argv, &o, &path);
+
+	if (rc)
+		return rc > 0 ? 0 : EXIT_USAGE;
+	return report(path, &o);
+}

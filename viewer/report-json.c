@@ -1,0 +1,237 @@
+/*
+ * report-json.c - `shmview report --json`: the audit as one JSON object.
+ *
+ *   trace        the trace file, as given
+ *   running      whether a traced process still runs
+ *   segments     [{kind, shmid, key, name, inode, size, state,
+ *                  created_ns, marked_ns, destroyed_ns,
+ *                  creator {pid, stack} | null,
+ *                  removed_by {pid, stack} | null,
+ *                  attachments [{pid, addr, length, readonly, attached_ns,
+ *                                detached_ns | null, how}],
+ *                  notes [..]}]
+ *   processes    [{pid, ppid, exe, argv, start_ns, end_ns | null,
+ *                  exit_status | null, signal ("SIGKILL") | null}]
+ *   leaks        segments the trace created that outlived it
+ *
+ * Same conventions as dump's JSON: addresses and keys are "0x.." strings,
+ * times nanoseconds since the trace's start, stack frames written by the
+ * same code as dump's.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "render.h"
+#include "report.h"
+
+static void nullable_string(struct json_writer *w, const char *key,
+			    const char *s)
+{
+	json_key(w, key);
+	if (s)
+		json_string(w, s);
+	else
+		json_null(w);
+}
+
+static void nullable_uint(struct json_writer *w, const char *key, bool set,
+			  uint64_t v)
+{
+	json_key(w, key);
+	if (set)
+		json_uint(w, v);
+	else
+		json_null(w);
+}
+
+static void put_stack(struct json_writer *w, const struct report_stack *st)
+{
+	json_key(w, "stack");
+	json_begin_array(w);
+	for (unsigned i = 0; i < st->nframes; i++)
+		render_json_frame(w, st->frames[i].ip, &st->frames[i]);
+	json_end_array(w);
+}
+
+/* {"pid": N, "stack": [...]} or null when there is no such event. */
+static void put_actor(struct json_writer *w, const char *key, bool present,
+		      const struct model_ref *ref, const struct report_stack *st)
+{
+	json_key(w, key);
+	if (!present) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_key(w, "pid");
+	json_int(w, ref->pid);
+	put_stack(w, st);
+	json_end_object(w);
+}
+
+static void put_identity(struct json_writer *w, const struct segment *s)
+{
+	bool sysv = s->kind == SEG_SYSV;
+
+	json_key(w, "kind");
+	json_string(w, model_kind_name(s->kind));
+	json_key(w, "shmid");
+	if (sysv)
+		json_int(w, s->shmid);
+	else
+		json_null(w);
+	json_key(w, "key");
+	if (sysv)
+		json_hex(w, s->key);
+	else
+		json_null(w);
+	nullable_string(w, "name", s->name);
+	nullable_uint(w, "inode", s->inode != 0, s->inode);
+	json_key(w, "size");
+	json_uint(w, s->size);
+	json_key(w, "state");
+	json_string(w, model_state_name(s->state));
+}
+
+static void put_times(struct json_writer *w, const struct segment *s)
+{
+	json_key(w, "created_ns");
+	json_uint(w, s->created_ns);
+	nullable_uint(w, "marked_ns", s->marked, s->marked_ns);
+	nullable_uint(w, "destroyed_ns", s->destroyed, s->destroyed_ns);
+}
+
+static void put_attachment(struct json_writer *w, const struct attachment *a)
+{
+	json_begin_object(w);
+	json_key(w, "pid");
+	json_int(w, a->proc->pid);
+	json_key(w, "addr");
+	json_hex(w, a->addr);
+	json_key(w, "length");
+	json_uint(w, a->length);
+	json_key(w, "readonly");
+	json_bool(w, a->readonly);
+	json_key(w, "attached_ns");
+	json_uint(w, a->attached_ns);
+	nullable_uint(w, "detached_ns", !a->live, a->detached_ns);
+	json_key(w, "how");
+	json_string(w, model_how_name(a->how));
+	json_end_object(w);
+}
+
+static void put_notes(struct json_writer *w, unsigned notes)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{ SEG_NOTE_PREEXISTING, "preexisting" },
+		{ SEG_NOTE_REMOVED_OUTSIDE, "removed_outside" },
+		{ SEG_NOTE_ATTACHED_OUTSIDE, "attached_outside" },
+		{ SEG_NOTE_NAME_REUSED, "name_reused" },
+		{ SEG_NOTE_UNKNOWN_ORIGIN, "unknown_origin" },
+	};
+
+	json_key(w, "notes");
+	json_begin_array(w);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (notes & names[i].bit)
+			json_string(w, names[i].name);
+	json_end_array(w);
+}
+
+static void put_segment(struct json_writer *w, const struct segment *s,
+			const struct report_seg *rs)
+{
+	json_begin_object(w);
+	put_identity(w, s);
+	put_times(w, s);
+	put_actor(w, "creator", s->created, &s->creator, &rs->created);
+	put_actor(w, "removed_by", s->marked && s->remover.seq != MODEL_NO_SEQ,
+		  &s->remover, &rs->removed);
+	json_key(w, "attachments");
+	json_begin_array(w);
+	for (size_t i = 0; i < s->natt; i++)
+		put_attachment(w, s->att[i]);
+	json_end_array(w);
+	put_notes(w, s->notes);
+	json_end_object(w);
+}
+
+static void put_argv(struct json_writer *w, char *const *argv)
+{
+	json_key(w, "argv");
+	if (!argv) {
+		json_null(w);
+		return;
+	}
+	json_begin_array(w);
+	for (size_t i = 0; argv[i]; i++)
+		json_string(w, argv[i]);
+	json_end_array(w);
+}
+
+static void put_signal(struct json_writer *w, int sig)
+{
+	const char *abbrev = sig ? sigabbrev_np(sig) : NULL;
+	char buf[32];
+
+	json_key(w, "signal");
+	if (!sig) {
+		json_null(w);
+		return;
+	}
+	if (abbrev)
+		snprintf(buf, sizeof(buf), "SIG%s", abbrev);
+	else
+		snprintf(buf, sizeof(buf), "SIG%d", sig);   /* never ambiguous */
+	json_string(w, buf);
+}
+
+static void put_process(struct json_writer *w, const struct process *p)
+{
+	json_begin_object(w);
+	json_key(w, "pid");
+	json_int(w, p->pid);
+	json_key(w, "ppid");
+	json_int(w, p->ppid);
+	nullable_string(w, "exe", p->exe);
+	put_argv(w, p->argv);
+	json_key(w, "start_ns");
+	json_uint(w, p->start_ns);
+	nullable_uint(w, "end_ns", p->ended, p->end_ns);
+	json_key(w, "exit_status");
+	if (p->exit_status >= 0 && !p->signal)
+		json_int(w, p->exit_status);
+	else
+		json_null(w);
+	put_signal(w, p->signal);
+	json_end_object(w);
+}
+
+void report_json(FILE *out, const struct report *r)
+{
+	const struct model *m = r->model;
+	struct json_writer w;
+
+	json_init(&w, out);
+	json_begin_object(&w);
+	json_key(&w, "trace");
+	json_string(&w, r->path);
+	json_key(&w, "running");
+	json_bool(&w, m->running);
+	json_key(&w, "segments");
+	json_begin_array(&w);
+	for (size_t i = 0; i < m->nsegments; i++)
+		put_segment(&w, m->segments[i], &r->segs[i]);
+	json_end_array(&w);
+	json_key(&w, "processes");
+	json_begin_array(&w);
+	for (size_t i = 0; i < m->nprocesses; i++)
+		put_process(&w, m->processes[i]);
+	json_end_array(&w);
+	json_key(&w, "leaks");
+	json_uint(&w, m->leaks);
+	json_end_object(&w);
+	json_newline(&w);
+}
