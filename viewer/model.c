@@ -547,11 +547,18 @@ static void do_shm_open(struct model *m, struct process *p,
 {
 	char *name = xstrndup(ev->str, strnlen(ev->str, ev->str_len));
 	struct segment *s = name_find(m, name);
-	if ((ev->flags & SHMT_EVF_CREATED) || !s) {
-		if (s && (ev->flags & SHMT_EVF_CREATED))	/* unlinked unseen */
+	uint64_t inode = ev->args[7];
+	bool replaced = s && s->inode && inode && s->inode != inode;
+	if ((ev->flags & SHMT_EVF_CREATED) || !s || replaced) {
+		if (s) {	/* unlinked (and made again) unseen */
 			s->notes |= SEG_NOTE_REMOVED_OUTSIDE;
+			name_drop(m, s);
+			s->marked = true;
+			maybe_destroy(m, s, t);
+		}
 		s = seg_new(m, SEG_POSIX, ev, t);
 		s->name = name;
+		s->inode = inode;
 		name = NULL;
 		s->created = ev->flags & SHMT_EVF_CREATED;
 		if (!s->created)
@@ -587,6 +594,7 @@ static void do_memfd(struct model *m, struct process *p,
 {
 	struct segment *s = seg_new(m, SEG_MEMFD, ev, t);
 	seg_name(s, ev);
+	s->inode = ev->args[7];
 	s->created = true;
 	u64_put(&m->idx->origins, ev->seq, s);
 	fd_hold(p, s, ev->args[1] & 1u /* MFD_CLOEXEC */);
@@ -741,13 +749,13 @@ static void replay(struct model *m, const struct trace_event *ev)
 	struct decode_view v;
 	if (ev->call == SHMT_CALL_MODULE)
 		return;
-	decode_event(ev, &v);
-	profile(m, ev, &v);
-	m->events++;
-	if (is_reaper(ev)) {
+	if (is_reaper(ev)) {	/* the launcher's, not the program's */
 		do_wait(m, ev, t);
 		return;
 	}
+	decode_event(ev, &v);
+	profile(m, ev, &v);
+	m->events++;
 	struct process *p = proc_get(m, ev->pid, t);
 	p->traced = true;
 	if (v.failed)
@@ -926,12 +934,17 @@ static enum seg_state posix_state(struct model *m, struct segment *s,
 			s->notes |= SEG_NOTE_NAME_REUSED;
 		return s->destroyed ? SEG_REMOVED : SEG_PENDING;
 	}
+	if (kp && s->inode && kp->inode != s->inode) {
+		/* the name now names another object: ours went unseen */
+		s->notes |= SEG_NOTE_REMOVED_OUTSIDE | SEG_NOTE_NAME_REUSED;
+		return SEG_REMOVED;
+	}
 	if (k && k->posix_ok && !kp) {
 		s->notes |= SEG_NOTE_REMOVED_OUTSIDE;
 		return SEG_REMOVED;
 	}
 	s->in_kernel = kp != NULL;
-	if (kp)
+	if (kp && !s->inode)
 		s->inode = kp->inode;
 	return m->running ? SEG_LIVE : SEG_LEAKED;
 }
