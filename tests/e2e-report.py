@@ -556,8 +556,14 @@ def t_clean():
         time.sleep(0.1)
         e2e.bare("posix-writer", name)
         res = run([VIEWER, "clean", "--yes", p.path])
-        check(res.rc == 0 and name.lstrip("/") in dev_shm() and b"left alone" in res.out,
+        # the trace recorded its object's inode: the new one is not it
+        check(res.rc == 0 and name.lstrip("/") in dev_shm()
+              and (b"left alone" in res.out or b"nothing to clean" in res.out),
               "clean --yes: leaves alone a POSIX name made again after the trace", res.why())
+        seg = one_seg(report_json(p.path), "posix")
+        check(seg.get("state") == "removed" and "name_reused" in seg.get("notes", []),
+              "report: the traced object is gone, its name reused outside the trace",
+              brief(seg))
     finally:
         remove_key(key)
         remove_shmid(outside)
