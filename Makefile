@@ -29,6 +29,8 @@ ALL_CFLAGS = $(WARN) $(CFLAGS) -Ishim -MMD -MP $(SAN_FLAGS)
 # Debian packages the build and the tests need.
 DEPS_PKGS := gcc make libunwind-dev uthash-dev libdw-dev libelf-dev \
              libncurses-dev tmux python3 procps
+# ... the real programs the reliability tests run under the tracer
+DEPS_PKGS += nginx-light postgresql
 # ... and the ones only `make bench` uses (tracers to compare with, the
 # profiler, /usr/bin/time for peak memory).
 DEPS_PKGS += strace ltrace linux-perf valgrind time
