@@ -19,6 +19,7 @@
 #include "region.h"
 #include "clock.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -54,6 +55,7 @@ struct options {
 /* What the launcher keeps of the live region while it copies it out. */
 struct live {
 	int file_fd, mem_fd;
+	const char *output;	/* the trace file's path */
 	struct shmt_header *h;
 	struct region_layout layout;	/* ours: never re-read from the region */
 	uint64_t done;		/* slots before this are in the file */
@@ -242,6 +244,42 @@ static int find_beside(const char *env_name, const char *const *places,
 	return -1;
 }
 
+/* Why LD_PRELOAD cannot reach the program at `path`, or NULL: the loader
+ * ignores it for a setuid/setgid program that changes our identity, and a
+ * statically linked program has no loader at all. */
+static const char *untraceable(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return NULL;
+	if ((st.st_mode & S_ISUID) && st.st_uid != geteuid())
+		return "is setuid: the loader drops LD_PRELOAD for it";
+	if ((st.st_mode & S_ISGID) && st.st_gid != getegid())
+		return "is setgid: the loader drops LD_PRELOAD for it";
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	Elf64_Ehdr eh;
+	const char *why = NULL;
+	if (pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) &&
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr)) {
+		why = "is statically linked: no dynamic loader, so no LD_PRELOAD";
+		for (unsigned i = 0; i < eh.e_phnum && i < 256; i++) {
+			Elf64_Phdr ph;
+			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + i * sizeof(ph))) !=
+			    (ssize_t)sizeof(ph))
+				break;
+			if (ph.p_type == PT_INTERP || ph.p_type == PT_DYNAMIC) {
+				why = NULL;
+				break;
+			}
+		}
+	}
+	close(fd);
+	return why;
+}
+
 /* The shim beside the launcher (build/ or an install's lib dir), or
  * SHMTRACE_LIB. */
 static int find_shim(char *buf, size_t size)
@@ -375,8 +413,44 @@ static void sync_live(struct live *L)
 	populate_ahead(L, head);
 }
 
+/* Writes a compacted trace with header `out` into fd: used slots, then the
+ * used arena right after them, then the header last. */
+static int write_compact(struct live *L, int fd, const struct shmt_header *out)
+{
+	const struct region_layout *l = &L->layout;
+	return pwrite_all(fd, slot_at(L, 0), out->slot_capacity * l->slot_size,
+			  l->slot_offset) ||
+	       pwrite_all(fd, (char *)L->h + l->arena_offset, out->arena_size,
+			  out->arena_offset) ||
+	       pwrite_all(fd, out, sizeof(*out), 0) ||
+	       ftruncate(fd, (off_t)out->total_size) ? -1 : 0;
+}
+
+/* Puts the final trace in place: written to a new file renamed over the
+ * live one, so a viewer still reading the live file keeps valid pages; in
+ * place (shrinking it) only when the new file cannot be made. */
+static int replace_trace(struct live *L, const struct shmt_header *out)
+{
+	char tmp[PATH_MAX];
+	const char *slash = strrchr(L->output, '/');
+	int dirlen = slash ? (int)(slash - L->output + 1) : 0;
+	snprintf(tmp, sizeof(tmp), "%.*s.%s.%d.tmp", dirlen, L->output,
+		 slash ? slash + 1 : L->output, (int)getpid());
+	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0 && write_compact(L, fd, out) == 0 && rename(tmp, L->output) == 0) {
+		close(L->file_fd);
+		L->file_fd = fd;
+		return 0;
+	}
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	return write_compact(L, L->file_fd, out);
+}
+
 /* Writes the complete trace: header, used slots, used arena right after
- * them, and cuts the file there. */
+ * them, nothing more. */
 static int write_final(struct live *L, int status)
 {
 	struct shmt_header *h = L->h;
@@ -397,11 +471,7 @@ static int write_final(struct live *L, int status)
 	out.arena_offset = l->slot_offset + used * l->slot_size;
 	out.arena_size = arena_used;
 	out.total_size = out.arena_offset + arena_used;
-	if (pwrite_all(L->file_fd, slot_at(L, 0), used * l->slot_size, l->slot_offset) ||
-	    pwrite_all(L->file_fd, (char *)h + l->arena_offset, arena_used,
-		       out.arena_offset) ||
-	    pwrite_all(L->file_fd, &out, sizeof(out), 0) ||
-	    ftruncate(L->file_fd, (off_t)out.total_size))
+	if (replace_trace(L, &out))
 		return error("cannot write the trace: %s", strerror(errno));
 	h->flags |= SHMT_HF_FINAL;
 	return 0;
@@ -586,6 +656,9 @@ int main(int argc, char **argv)
 		error("cannot run '%s': %s", o.argv[0], strerror(errno));
 		return errno == ENOENT ? 127 : 126;
 	}
+	const char *why = untraceable(prog);
+	if (why)
+		error("'%s' %s; it runs untraced", o.argv[0], why);
 	if (find_shim(shim, sizeof(shim))) {
 		error("cannot find libshmtrace.so beside the launcher (set SHMTRACE_LIB)");
 		return EXIT_SETUP;
@@ -598,7 +671,7 @@ int main(int argc, char **argv)
 	/* the viewer runs in the environment we were given */
 	const char *preload_env = getenv("LD_PRELOAD");
 	char *preload = preload_env ? strdup(preload_env) : NULL;
-	struct live L = { .file_fd = -1 };
+	struct live L = { .file_fd = -1, .output = output };
 	if (setup_region(&o, output, &L) || setup_env(shim, L.mem_fd)) {
 		if (L.file_fd >= 0)
 			unlink(output);

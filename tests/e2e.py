@@ -1424,6 +1424,33 @@ def t_launcher_errors():
               res.why())
 
 
+@test("untraceable")
+def t_untraceable():
+    """Statically linked and setuid programs run, untraced, and we say why."""
+    need(LAUNCHER)
+    src = os.path.join(TMP, "static.c")
+    with open(src, "w") as f:
+        f.write("int main(void) { return 5; }\n")
+    static = os.path.join(TMP, "static-prog")
+    cc = run(["cc", "-static", "-o", static, src])
+    if cc.rc == 0:
+        res = run([LAUNCHER, "-q", "-o", trace_path("static"), "--", static])
+        check(res.rc == 5 and b"statically linked" in res.err and one_line(res),
+              "untraceable: a static program runs (exit 5), and the launcher says why",
+              res.why())
+    else:
+        print("# skip untraceable static: no static libc (%s)" % cc.why(), flush=True)
+    if os.geteuid() == 0:
+        suid = os.path.join(TMP, "suid-true")
+        shutil.copy2("/bin/true", suid)
+        os.chown(suid, 65534, 65534)
+        os.chmod(suid, 0o4755)
+        res = run([LAUNCHER, "-q", "-o", trace_path("suid"), "--", suid])
+        check(res.rc == 0 and b"setuid" in res.err and one_line(res),
+              "untraceable: a setuid program of another user runs, untraced, and we say why",
+              res.why())
+
+
 @test("preload-by-hand")
 def t_preload_by_hand():
     need(SHIM)
