@@ -1451,6 +1451,43 @@ def t_untraceable():
               res.why())
 
 
+@test("hostile-names")
+def t_hostile_names():
+    """Names and argv from a traced program never put control bytes on the
+    user's terminal, and JSON stays valid."""
+    py = "/usr/bin/python3"
+    if not os.path.exists(py):
+        print("# skip hostile-names: no /usr/bin/python3", flush=True)
+        return
+    evil = "/\x1b[31mred\x1b]0;title\x07\nnext\xff"
+    script = ("import _posixshmem, os, sys\n"
+              "n = ''.join(c for c in sys.argv[1] if ord(c) < 128)\n"
+              "fd = _posixshmem.shm_open(n, os.O_CREAT | os.O_RDWR, 0o600)\n"
+              "os.close(fd)\n"
+              "_posixshmem.shm_unlink(n)\n")
+    t = traced("python", argv=[py, "-c", script, evil], label="hostile")
+    check(t.rc == 0, "hostile-names: the program runs", t.why())
+    outs = {}
+    for cmd in (["dump"], ["dump", "--stack"], ["report"], ["map"]):
+        res = run([VIEWER] + cmd + [t.path])
+        outs[" ".join(cmd)] = res.out
+    bad = [k for k, v in outs.items() if any(c in v for c in (b"\x1b", b"\x07", b"\xff"))]
+    check(not bad, "hostile-names: no control byte in dump, dump --stack, report, map",
+          "raw control bytes in %s" % bad)
+    opens = t.calls("shm_open")
+    check(len(opens) == 1 and opens[0]["args"]["name"] == "".join(
+              c for c in evil if ord(c) < 128),
+          "hostile-names: JSON is valid and carries the name exactly",
+          repr(opens[:1]))
+    res = run([VIEWER, "report", "--json", t.path])
+    try:
+        json.loads(res.out.decode())
+        ok_json = True
+    except ValueError:
+        ok_json = False
+    check(ok_json, "hostile-names: report --json stays valid JSON", res.why())
+
+
 @test("preload-by-hand")
 def t_preload_by_hand():
     need(SHIM)
