@@ -1534,6 +1534,36 @@ def t_foreign_region():
             f.seek(0)
             same = len(f.read()) == 65536
         check(same, "foreign-region: the foreign file is left alone", "size changed")
+
+        # a real region, altered: another version, another owner, a run over
+        t = traced("sysv-excl", "%x" % key, label="region-src")
+        with open(t.path, "rb") as f:
+            good = bytearray(f.read())
+        struct.pack_into("<I", good, 28, struct.unpack_from("<I", good, 28)[0] & ~2)
+        cases = [("version", 8, "<I", 2, b"version"),
+                 ("owner", 72, "<Q", 12345, b"another user")]
+        for what, off, fmt, value, says in cases:
+            bad = bytearray(good)
+            struct.pack_into(fmt, bad, off, value)
+            path = os.path.join(TMP, "altered-%s.region" % what)
+            with open(path, "wb") as f:
+                f.write(bad)
+            env = dict(os.environ, LD_PRELOAD=SHIM, SHMTRACE_REGION=path)
+            res = run([example("sysv-excl"), "%x" % key], env=env)
+            with open(path, "rb") as f:
+                untouched = f.read() == bytes(bad)
+            check(res.rc == b.rc and res.out == b.out and one_line(res) and says in res.err
+                  and untouched,
+                  "foreign-region: a region of another %s is refused with one line, "
+                  "the program runs, the file is untouched" % what, res.why())
+        path = os.path.join(TMP, "ended.region")
+        with open(path, "wb") as f:
+            with open(t.path, "rb") as src:
+                f.write(src.read())
+        env = dict(os.environ, LD_PRELOAD=SHIM, SHMTRACE_REGION=path)
+        res = run([example("sysv-excl"), "%x" % key], env=env)
+        check(res.rc == b.rc and one_line(res) and b"ended" in res.err,
+              "foreign-region: the finished trace of another run is refused", res.why())
     finally:
         remove_key(key)
 
