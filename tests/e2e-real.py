@@ -416,18 +416,8 @@ def t_python():
 
 def main(argv):
     words = argv[1:]
-    signal.signal(signal.SIGTERM, e2e.on_term)
     try:
-        for name, fn in TESTS:
-            if words and not any(w in name for w in words):
-                continue
-            try:
-                fn()
-            except Fatal as ex:
-                fail(name, str(ex))
-            except Exception:
-                fail(name, "exception: " + traceback.format_exc().strip().splitlines()[-1])
-                sys.stderr.write(traceback.format_exc())
+        e2e.run_tests(TESTS, words)
     finally:
         e2e.cleanup_all()
     return 1 if e2e.FAILED else 0

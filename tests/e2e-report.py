@@ -30,14 +30,7 @@ from e2e import (Fatal, check, fail, run, traced, need, source_line,  # noqa: E4
                  sysv_segments, dev_shm, unlink_shm, posix_name, seq, ret,
                  arg, LAUNCHER, VIEWER, ROOT, TMP)
 
-TESTS = []
-
-
-def test(name):
-    def register(fn):
-        TESTS.append((name, fn))
-        return fn
-    return register
+TESTS, test = e2e.registry()
 
 
 # --------------------------------------------------------------------------
@@ -606,24 +599,8 @@ def t_bad_files():
 
 def main(argv):
     words = argv[1:]
-    os.chdir(ROOT)
-    asan = os.environ.get("ASAN_OPTIONS", "")
-    if "verify_asan_link_order" not in asan:
-        os.environ["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
-            "verify_asan_link_order=0"
-    signal.signal(signal.SIGTERM, e2e.on_term)
-    signal.signal(signal.SIGINT, e2e.on_term)
     try:
-        for name, fn in TESTS:
-            if words and not any(w in name for w in words):
-                continue
-            try:
-                fn()
-            except Fatal as e:
-                fail(name, str(e))
-            except Exception:
-                fail(name, "exception: " + traceback.format_exc().strip().splitlines()[-1])
-                sys.stderr.write(traceback.format_exc())
+        e2e.run_tests(TESTS, words)
         if not words:
             check(not e2e.LEAKS, "report leaks: the tests left nothing behind",
                   "; ".join("%s after %s" % (w, r) for r, w in e2e.LEAKS))

@@ -22,14 +22,7 @@ import e2e  # noqa: E402
 from e2e import (Fatal, check, fail, run, traced, bare, dump_json, free_key,  # noqa: E402
                  remove_key, remove_shmid, example, VIEWER, LAUNCHER, TMP)
 
-TESTS = []
-
-
-def test(name):
-    def register(fn):
-        TESTS.append((name, fn))
-        return fn
-    return register
+TESTS, test = e2e.registry()
 
 
 def figure(what, value):
@@ -176,18 +169,8 @@ def t_exec_chain():
 
 def main(argv):
     words = argv[1:]
-    signal.signal(signal.SIGTERM, e2e.on_term)
     try:
-        for name, fn in TESTS:
-            if words and not any(w in name for w in words):
-                continue
-            try:
-                fn()
-            except Fatal as ex:
-                fail(name, str(ex))
-            except Exception:
-                fail(name, "exception: " + traceback.format_exc().strip().splitlines()[-1])
-                sys.stderr.write(traceback.format_exc())
+        e2e.run_tests(TESTS, words)
     finally:
         e2e.cleanup_all()
     return 1 if e2e.FAILED else 0

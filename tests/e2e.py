@@ -74,14 +74,20 @@ class Fatal(Exception):
     """Stops one test: reported as a single "not ok" line."""
 
 
-TESTS = []
+def registry():
+    """A list of tests and the decorator that fills it, one pair per test
+    file:  TESTS, test = registry();  @test("name") def t(): ..."""
+    tests = []
+
+    def test(name):
+        def register(fn):
+            tests.append((name, fn))
+            return fn
+        return register
+    return tests, test
 
 
-def test(name):
-    def register(fn):
-        TESTS.append((name, fn))
-        return fn
-    return register
+TESTS, test = registry()
 
 
 # --------------------------------------------------------------------------
@@ -1735,28 +1741,29 @@ def t_export():
 # Main
 # --------------------------------------------------------------------------
 
-def main(argv):
-    words = argv[1:]
+def run_tests(tests, words):
+    """Run each (name, fn) of tests whose name contains one of words (every
+    one when there are none), from the top of the checkout, with a clean-up
+    on a signal.  A Fatal or an exception ends that test as one failure."""
     os.chdir(ROOT)
-    # With SAN=1 the examples carry ASan, whose runtime refuses to come
-    # after a preloaded library; bare and traced runs get the same setting.
-    asan = os.environ.get("ASAN_OPTIONS", "")
-    if "verify_asan_link_order" not in asan:
-        os.environ["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
-            "verify_asan_link_order=0"
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    for name, fn in tests:
+        if words and not any(w in name for w in words):
+            continue
+        try:
+            fn()
+        except Fatal as e:
+            fail(name, str(e))
+        except Exception:
+            fail(name, "exception: " + traceback.format_exc().strip().splitlines()[-1])
+            sys.stderr.write(traceback.format_exc())
+
+
+def main(argv):
+    words = argv[1:]
     try:
-        for name, fn in TESTS:
-            if words and not any(w in name for w in words):
-                continue
-            try:
-                fn()
-            except Fatal as e:
-                fail(name, str(e))
-            except Exception:
-                fail(name, "exception: " + traceback.format_exc().strip().splitlines()[-1])
-                sys.stderr.write(traceback.format_exc())
+        run_tests(TESTS, words)
         if LOADED:
             priv = ["%s in %s" % (describe(e), label) for label, evs in LOADED for e in evs
                     if e.get("call") == "mmap" and "MAP_PRIVATE" in fnames(arg(e, "flags"))]
