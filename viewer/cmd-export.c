@@ -35,19 +35,6 @@ static const char export_usage[] =
 "  --format chrome   the only format so far (and the default)\n"
 "  -h, --help        show this help\n";
 
-/* The identity of a segment as a plain string, for track and event
- * names (JSON escaping happens when it is written). */
-static void identity(const struct segment *s, char *buf, size_t size)
-{
-	FILE *f = fmemopen(buf, size, "w");
-	if (!f) {
-		snprintf(buf, size, "%s", model_kind_name(s->kind));
-		return;
-	}
-	report_put_identity(f, s);
-	fclose(f);
-}
-
 static double us(uint64_t ns)
 {
 	return (double)ns / 1000.0;
@@ -98,7 +85,7 @@ static void segment_track(struct json_writer *w, const struct model *m,
 			  const struct segment *s)
 {
 	char name[256];
-	identity(s, name, sizeof(name));
+	report_identity(s, name, sizeof(name));
 	metadata(w, "thread_name", SEGMENTS_PID, s->index + 1, name);
 	uint64_t end = s->destroyed ? s->destroyed_ns : m->until_ns;
 	span(w, name, SEGMENTS_PID, s->index + 1, s->created_ns, end);
@@ -125,7 +112,7 @@ static void attach_span(struct json_writer *w, const struct model *m,
 			const struct attachment *a)
 {
 	char name[300], id[256];
-	identity(a->seg, id, sizeof(id));
+	report_identity(a->seg, id, sizeof(id));
 	snprintf(name, sizeof(name), "%s %s", a->readonly ? "ro" : "rw", id);
 	span(w, name, a->proc->pid, LANE_BASE + a->seg->index,
 	     a->attached_ns, a->live ? m->until_ns : a->detached_ns);
@@ -161,7 +148,7 @@ static void process_tracks(struct json_writer *w, const struct model *m,
 				continue;
 			if (!named) {
 				char id[256];
-				identity(s, id, sizeof(id));
+				report_identity(s, id, sizeof(id));
 				metadata(w, "thread_name", p->pid, LANE_BASE + s->index, id);
 				named = true;
 			}

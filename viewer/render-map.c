@@ -81,27 +81,7 @@ void map_text(FILE *out, const struct model *m, const char *path)
 static void json_segment(struct json_writer *w, const struct segment *s)
 {
 	json_begin_object(w);
-	json_key(w, "kind");
-	json_string(w, model_kind_name(s->kind));
-	json_key(w, "shmid");
-	if (s->kind == SEG_SYSV)
-		json_int(w, s->shmid);
-	else
-		json_null(w);
-	json_key(w, "key");
-	if (s->kind == SEG_SYSV)
-		json_hex(w, s->key);
-	else
-		json_null(w);
-	json_key(w, "name");
-	if (s->name)
-		json_string(w, s->name);
-	else
-		json_null(w);
-	json_key(w, "size");
-	json_uint(w, s->size);
-	json_key(w, "state");
-	json_string(w, model_state_name(s->state));
+	report_json_identity(w, s);
 	json_key(w, "attachments");
 	json_begin_array(w);
 	for (size_t i = 0; i < s->natt; i++) {

@@ -71,7 +71,7 @@ static void put_actor(struct json_writer *w, const char *key, bool present,
 	json_end_object(w);
 }
 
-static void put_identity(struct json_writer *w, const struct segment *s)
+void report_json_identity(struct json_writer *w, const struct segment *s)
 {
 	bool sysv = s->kind == SEG_SYSV;
 
@@ -144,7 +144,7 @@ static void put_segment(struct json_writer *w, const struct segment *s,
 			const struct report_seg *rs)
 {
 	json_begin_object(w);
-	put_identity(w, s);
+	report_json_identity(w, s);
 	put_times(w, s);
 	put_actor(w, "creator", s->created, &s->creator, &rs->created);
 	put_actor(w, "removed_by", s->marked && s->remover.seq != MODEL_NO_SEQ,

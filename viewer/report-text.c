@@ -125,6 +125,18 @@ void report_put_identity(FILE *out, const struct segment *s)
 	}
 }
 
+char *report_identity(const struct segment *s, char *buf, size_t size)
+{
+	FILE *f = fmemopen(buf, size, "w");
+	if (!f) {
+		snprintf(buf, size, "%s", model_kind_name(s->kind));
+		return buf;
+	}
+	report_put_identity(f, s);
+	fclose(f);	/* fmemopen NUL-terminates, cutting if need be */
+	return buf;
+}
+
 /* Whether c may stand unquoted in a shell word. */
 static bool shell_plain(unsigned char c)
 {

@@ -69,7 +69,15 @@ void report_json(FILE *out, const struct report *r);
  * report_put_remove_cmd returns false when it wrote nothing.
  */
 void report_put_identity(FILE *out, const struct segment *s);
+/* The same phrase in buf (cut to size), for track names and curses. */
+char *report_identity(const struct segment *s, char *buf, size_t size);
 bool report_put_remove_cmd(FILE *out, const struct segment *s);
+
+/* A segment's identity and state as JSON members of the object being
+ * written: kind, shmid, key, name, inode, size, state (null where they do
+ * not apply).  Shared by every JSON output that lists segments. */
+struct json_writer;
+void report_json_identity(struct json_writer *w, const struct segment *s);
 
 /* Write a string from a traced program or an ELF file, unquoted, with
  * every byte outside printable ASCII as \xNN (and \\ for a backslash). */
