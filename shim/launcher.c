@@ -61,6 +61,7 @@ struct live {
 	uint64_t done;		/* slots before this are in the file */
 	uint64_t stuck_since;	/* when `done` last stopped moving */
 	uint64_t populated;	/* bytes of the region pre-faulted */
+	int tsc;		/* events are stamped in TSC ticks */
 };
 
 static int error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -344,7 +345,7 @@ static void record_reaped(struct live *L, pid_t pid, int status)
 	struct shmt_event *e = slot_at(L, i);
 	memset((char *)e + sizeof(e->commit), 0,
 	       SHMT_EVENT_FIXED - sizeof(e->commit));
-	e->time_ns = clock_now_ns();
+	e->time_ns = L->tsc ? clock_ticks() : clock_now_ns();
 	e->pid = e->tid = (int32_t)getpid();
 	e->call = SHMT_CALL_WAIT;
 	e->ret = pid;
@@ -382,6 +383,31 @@ static void populate_ahead(struct live *L, uint64_t head)
 	L->populated = want;
 }
 
+/* Moves the later calibration point to now: the longer the span, the
+ * more exact the conversion of ticks to ns. */
+static void calibrate(struct live *L)
+{
+	if (!L->tsc)
+		return;
+	L->h->cal_tsc1 = clock_ticks();
+	L->h->cal_ns1 = clock_now_ns();
+}
+
+/* Takes the first calibration point, and a second 2 ms later so a reader
+ * can convert from the start; later passes move the second one on. */
+static void start_clock(struct live *L)
+{
+	if (!clock_tsc_usable())
+		return;
+	L->tsc = 1;
+	L->h->flags |= SHMT_HF_TSC;
+	L->h->cal_tsc0 = clock_ticks();
+	L->h->cal_ns0 = clock_now_ns();
+	while (clock_now_ns() - L->h->cal_ns0 < 2000000)
+		;
+	calibrate(L);
+}
+
 /* One pass: slots committed since the last pass, their strings, the
  * header.  A slot never committed (its writer died) holds `done` back for
  * at most ABANDON_AFTER_NS, then is passed over. */
@@ -402,6 +428,7 @@ static void sync_live(struct live *L)
 		pwrite_all(L->file_fd, slot_at(L, L->done),
 			   (head - L->done) * l->slot_size,
 			   l->slot_offset + L->done * l->slot_size);
+	calibrate(L);
 	pwrite_all(L->file_fd, L->h, SHMT_HEADER_SIZE, 0);
 	uint64_t now = clock_now_ns();
 	if (first_open != L->done) {
@@ -455,6 +482,7 @@ static int write_final(struct live *L, int status)
 {
 	struct shmt_header *h = L->h;
 	const struct region_layout *l = &L->layout;
+	calibrate(L);
 	h->end_ns = clock_now_ns();
 	h->exit_status = status;
 	struct shmt_header out;
@@ -504,6 +532,7 @@ static int setup_region(const struct options *o, const char *output,
 		return error("cannot map the trace region: %s", strerror(errno));
 	L->layout = l;
 	region_init_header(L->h, &l, SHMT_HF_LAUNCHER);
+	start_clock(L);
 	L->h->launcher_fd = (uint64_t)L->mem_fd;
 	L->stuck_since = clock_now_ns();
 	populate_ahead(L, 0);

@@ -37,6 +37,7 @@ static struct {
 	uint32_t depth;
 	uintptr_t lo, hi;		/* the mapping, to protect it */
 	int stacks;			/* libunwind is set up */
+	int tsc;			/* stamp events with clock_ticks() */
 } R;
 
 /* Identity: cached because getpid() is a real system call (about 1 us on
@@ -138,6 +139,7 @@ static int adopt(struct shmt_header *h, uint64_t size, const char *path)
 		return -1;
 	}
 	R.hdr = h;
+	R.tsc = (h->flags & SHMT_HF_TSC) != 0;
 	region_layout_of(h, &R.layout);
 	R.arena = (char *)h + h->arena_offset;
 	R.depth = (uint32_t)(h->depth < h->max_depth ? h->depth : h->max_depth);
@@ -334,19 +336,24 @@ static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 	return i + 1;
 }
 
+uint64_t rec_now(void)
+{
+	return R.tsc ? clock_ticks() : clock_now_ns();
+}
+
 int rec_begin(struct rec_ctx *c)
 {
 	if (!ensure_init())
 		return 0;
 	c->nested = tls.nest++ > 0;
-	c->t0 = clock_now_ns();
+	c->t0 = rec_now();
 	return 1;
 }
 
 uint64_t rec_end(struct rec_ctx *c, const struct rec_event *ev)
 {
 	int saved = errno;
-	uint64_t t1 = clock_now_ns();
+	uint64_t t1 = rec_now();
 	uint64_t seq = 0;
 	if (__atomic_load_n(&R.state, __ATOMIC_ACQUIRE) == ST_ON) {
 		if (c->nested)
@@ -371,7 +378,7 @@ uint64_t rec_note(const struct rec_event *ev, int with_stack)
 		return 0;
 	int saved = errno;
 	int nested = tls.nest++ > 0;
-	uint64_t now = clock_now_ns();
+	uint64_t now = rec_now();
 	uint64_t seq = write_event(ev, now, now, with_stack && !nested, 0);
 	tls.nest--;
 	errno = saved;

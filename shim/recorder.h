@@ -46,6 +46,11 @@ struct rec_event {
 				   hooks, which may run in a vfork child */
 };
 
+/* The recorder's clock: TSC ticks when the region says SHMT_HF_TSC (a few
+ * ns to read), else CLOCK_MONOTONIC ns.  For a wrapper that must take its
+ * start time before rec_begin (exec, wait); rec_begin takes its own. */
+uint64_t rec_now(void);
+
 /* Starts recording a call.  Returns 1 when the call is to be recorded
  * (then rec_end or rec_cancel must follow on this thread), 0 when tracing
  * is off or not ready; the wrapper then just forwards.  Safe before the

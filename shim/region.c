@@ -171,11 +171,19 @@ static int check_extent(const struct shmt_header *h, uint64_t size,
 	return 0;
 }
 
+static int check_clock(const struct shmt_header *h, char *w, size_t wn)
+{
+	if ((h->flags & SHMT_HF_TSC) &&
+	    (h->cal_tsc1 <= h->cal_tsc0 || h->cal_ns1 <= h->cal_ns0))
+		return why(w, wn, "corrupted header (clock calibration)");
+	return 0;
+}
+
 int region_check_header(const struct shmt_header *h, uint64_t size,
 			char *w, size_t wn)
 {
 	if (check_identity(h, size, w, wn) || check_slots(h, w, wn) ||
-	    check_extent(h, size, w, wn))
+	    check_extent(h, size, w, wn) || check_clock(h, w, wn))
 		return -1;
 	return 0;
 }

@@ -44,6 +44,9 @@
 #define SHMT_HF_LAUNCHER 0x1u /* created by the launcher; live copy in memory */
 #define SHMT_HF_FINAL    0x2u /* the run ended and this file is complete */
 #define SHMT_HF_COMPACT  0x4u /* unused slots cut off: capacity == used */
+#define SHMT_HF_TSC      0x8u /* events' time_ns and duration_ns are TSC
+                                 ticks: readers convert them with the
+                                 calibration points cal_* */
 
 /*
  * The header.  Counters written by producers are 8-byte lock-free atomics,
@@ -71,7 +74,12 @@ struct shmt_header {
 	int64_t exit_status;           /* 120 the main program's wait status */
 	uint64_t depth;                /* 128 backtrace depth asked for */
 	uint64_t launcher_fd;          /* 136 memfd number in the launcher */
-	char reserved0[112];           /* 144 */
+	uint64_t cal_tsc0, cal_ns0;    /* 144 a TSC reading and CLOCK_MONOTONIC
+	                                      at the same moment (SHMT_HF_TSC) */
+	uint64_t cal_tsc1, cal_ns1;    /* 160 a later pair, moved on as the run
+	                                      goes; ns = ns0 + (tsc - tsc0) *
+	                                      (ns1 - ns0) / (tsc1 - tsc0) */
+	char reserved0[80];            /* 176 */
 	uint64_t head;                 /* 256 next slot index, may pass capacity */
 	char pad1[56];
 	uint64_t arena_head;           /* 320 next free arena byte */

@@ -191,7 +191,7 @@ static int do_exec(int variant, int dirfd, const char *path,
 {
 	ENV_FIXED(env, envp);
 	rec_flush_counters();
-	uint64_t t0 = clock_now_ns();
+	uint64_t t0 = rec_now();
 	int ret = call_exec(variant, dirfd, path, argv, env, flags);
 	int err = errno;
 	char fdpath[32];

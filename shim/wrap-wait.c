@@ -49,7 +49,7 @@ SHIM_EXPORT pid_t waitpid(pid_t pid, int *wstatus, int options)
 	REAL_OR(waitpid, -1);
 	int local;
 	int *st = wstatus ? wstatus : &local;
-	uint64_t t0 = clock_now_ns();
+	uint64_t t0 = rec_now();
 	pid_t ret = real_waitpid(pid, st, options);
 	if (ret > 0)
 		note_wait(t0, SHMT_WAIT_WAITPID, ret, ret, *st);
@@ -61,7 +61,7 @@ SHIM_EXPORT pid_t wait(int *wstatus)
 	REAL_OR(wait, -1);
 	int local;
 	int *st = wstatus ? wstatus : &local;
-	uint64_t t0 = clock_now_ns();
+	uint64_t t0 = rec_now();
 	pid_t ret = real_wait(st);
 	if (ret > 0)
 		note_wait(t0, SHMT_WAIT_WAIT, ret, ret, *st);
@@ -73,7 +73,7 @@ SHIM_EXPORT pid_t wait3(int *wstatus, int options, struct rusage *ru)
 	REAL_OR(wait3, -1);
 	int local;
 	int *st = wstatus ? wstatus : &local;
-	uint64_t t0 = clock_now_ns();
+	uint64_t t0 = rec_now();
 	pid_t ret = real_wait3(st, options, ru);
 	if (ret > 0)
 		note_wait(t0, SHMT_WAIT_WAIT3, ret, ret, *st);
@@ -85,7 +85,7 @@ SHIM_EXPORT pid_t wait4(pid_t pid, int *wstatus, int options, struct rusage *ru)
 	REAL_OR(wait4, -1);
 	int local;
 	int *st = wstatus ? wstatus : &local;
-	uint64_t t0 = clock_now_ns();
+	uint64_t t0 = rec_now();
 	pid_t ret = real_wait4(pid, st, options, ru);
 	if (ret > 0)
 		note_wait(t0, SHMT_WAIT_WAIT4, ret, ret, *st);
@@ -95,7 +95,7 @@ SHIM_EXPORT pid_t wait4(pid_t pid, int *wstatus, int options, struct rusage *ru)
 SHIM_EXPORT int waitid(idtype_t idtype, id_t id, siginfo_t *info, int options)
 {
 	REAL_OR(waitid, -1);
-	uint64_t t0 = clock_now_ns();
+	uint64_t t0 = rec_now();
 	int ret = real_waitid(idtype, id, info, options);
 	if (ret == 0 && info && info->si_pid > 0)
 		note_wait(t0, SHMT_WAIT_WAITID, ret, info->si_pid, status_of(info));

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "region.h"
 #include "trace.h"
 #include "util.h"
@@ -83,6 +84,10 @@ static void copy_layout(struct trace *t, const struct shmt_header *h)
 	t->token = h->token;
 	t->depth = h->depth;
 	t->exit_status = h->exit_status;
+	t->cal_tsc0 = h->cal_tsc0;
+	t->cal_ns0 = h->cal_ns0;
+	t->cal_tsc1 = h->cal_tsc1;
+	t->cal_ns1 = h->cal_ns1;
 }
 
 /*
@@ -235,6 +240,13 @@ static void fill_event(struct trace_iter *it, const struct shmt_event *e,
 	ev->seq = seq;
 	ev->time_ns = e->time_ns;
 	ev->duration_ns = e->duration_ns;
+	if (t->flags & SHMT_HF_TSC) {	/* stamped in ticks: to ns */
+		ev->time_ns = clock_ticks_to_ns(e->time_ns, t->cal_tsc0, t->cal_ns0,
+						t->cal_tsc1, t->cal_ns1);
+		ev->duration_ns = clock_ticks_span_ns(e->duration_ns, t->cal_tsc0,
+						      t->cal_ns0, t->cal_tsc1,
+						      t->cal_ns1);
+	}
 	ev->ret = e->ret;
 	ev->pid = e->pid;
 	ev->tid = e->tid;

@@ -46,6 +46,8 @@ struct trace {
 	uint64_t token;
 	uint64_t depth;
 	int64_t exit_status;
+	uint64_t cal_tsc0, cal_ns0;     /* SHMT_HF_TSC: event times are ticks, */
+	uint64_t cal_tsc1, cal_ns1;     /* converted to ns when read */
 };
 
 /* Producer counters from the header, read at one moment. */

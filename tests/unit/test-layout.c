@@ -36,6 +36,10 @@ int main(void)
 	PIN(shmt_header, exit_status, 120, 8);
 	PIN(shmt_header, depth, 128, 8);
 	PIN(shmt_header, launcher_fd, 136, 8);
+	PIN(shmt_header, cal_tsc0, 144, 8);
+	PIN(shmt_header, cal_ns0, 152, 8);
+	PIN(shmt_header, cal_tsc1, 160, 8);
+	PIN(shmt_header, cal_ns1, 168, 8);
 	PIN(shmt_header, head, 256, 8);
 	PIN(shmt_header, arena_head, 320, 8);
 	PIN(shmt_header, dropped, 384, 8);
