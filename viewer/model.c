@@ -244,9 +244,11 @@ static struct attachment *attach(struct model *m, struct segment *s,
 	return at;
 }
 
+/* From the end: detach_all() takes the last one, which keeps ending a
+ * process with thousands of attachments linear. */
 static void unlist(struct process *p, struct attachment *at)
 {
-	for (size_t i = 0; i < p->nlive; i++)
+	for (size_t i = p->nlive; i-- > 0;)
 		if (p->live[i] == at) {
 			p->live[i] = p->live[--p->nlive];
 			return;
@@ -862,10 +864,13 @@ int model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 	m->final = t->flags & SHMT_HF_FINAL;
 	size_t n;
 	struct order *o = collect(m, until_ns, &n);
-	qsort(o, n, sizeof(*o), order_cmp);
+	if (n)	/* qsort(NULL, 0) is undefined: a trace with no event yet */
+		qsort(o, n, sizeof(*o), order_cmp);
 	struct trace_iter it;
 	uint64_t last = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (i && i % 65536 == 0)	/* bound the resident trace pages */
+			trace_release_pages(t);
 		const struct trace_event *ev = model_event(m, o[i].seq, &it);
 		if (!ev)
 			continue;
@@ -1017,6 +1022,42 @@ void model_free(struct model *m)
 		free(m->idx);
 	}
 	memset(m, 0, sizeof(*m));
+}
+
+/* --- models from elsewhere (procmap.c) ------------------------------------------------------------------ */
+
+void model_init(struct model *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->idx = xcalloc(1, sizeof(*m->idx));
+}
+
+struct process *model_add_process(struct model *m, int32_t pid)
+{
+	return proc_get(m, pid, 0);
+}
+
+struct segment *model_add_segment(struct model *m, enum seg_kind kind)
+{
+	struct segment *s = xcalloc(1, sizeof(*s));
+	s->index = (unsigned)m->nsegments;
+	s->kind = kind;
+	s->shmid = -1;
+	s->creator.seq = MODEL_NO_SEQ;
+	s->remover.seq = MODEL_NO_SEQ;
+	GROW(m->segments, m->nsegments, m->seg_cap);
+	m->segments[m->nsegments++] = s;
+	return s;
+}
+
+struct attachment *model_add_attachment(struct model *m, struct segment *s,
+					struct process *p, uint64_t addr,
+					uint64_t length, bool readonly,
+					enum attach_how how)
+{
+	struct attach_spec a = { addr, length, addr, readonly, false, how, 0,
+				 MODEL_NO_SEQ };
+	return attach(m, s, p, &a);
 }
 
 const char *model_kind_name(enum seg_kind kind)

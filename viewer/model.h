@@ -165,6 +165,9 @@ struct model {
 	uint64_t events;              /* events replayed */
 	bool final;                   /* the trace file is complete */
 	bool running;                 /* set by model_reconcile() */
+	bool from_proc;               /* built from /proc by procmap.c: no
+	                                 trace (trace is NULL), no history,
+	                                 no backtraces */
 	uint64_t leaks;               /* segments leaked (reconciled) */
 	uint64_t abandoned, corrupt;  /* slots skipped by the reader */
 	struct model_profile prof;
@@ -189,6 +192,24 @@ void model_reconcile(struct model *m, const struct kernel_view *k);
 
 /* Free everything the model owns.  Safe on a zeroed model. */
 void model_free(struct model *m);
+
+/*
+ * Building a model from another source than a trace (procmap.c builds one
+ * from /proc): an empty model, then its processes, segments and live
+ * attachments.  model_init() leaves m->trace NULL; the caller sets each
+ * segment's state and the model's flags itself (model_reconcile() is for
+ * replayed traces).  model_add_process() returns the existing process
+ * when pid is already there.  A new segment has shmid -1, no creator and
+ * no remover (seq MODEL_NO_SEQ); a new attachment is live, made by `how`.
+ * model_free() frees it all.
+ */
+void model_init(struct model *m);
+struct process *model_add_process(struct model *m, int32_t pid);
+struct segment *model_add_segment(struct model *m, enum seg_kind kind);
+struct attachment *model_add_attachment(struct model *m, struct segment *s,
+					struct process *p, uint64_t addr,
+					uint64_t length, bool readonly,
+					enum attach_how how);
 
 /* The process with this pid, or NULL. */
 struct process *model_process(const struct model *m, int32_t pid);

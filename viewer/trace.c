@@ -264,12 +264,35 @@ static void fill_event(struct trace_iter *it, const struct shmt_event *e,
 	ev->frames = it->frames;
 }
 
+/* Slots a pass keeps mapped behind it: the pages of a big trace are
+ * given back as a pass moves on, so reading a million events does not
+ * hold a quarter of a GiB resident.  They stay in the page cache, and the
+ * mapping stays valid: touching them again faults them back in. */
+#define RELEASE_WINDOW 65536u
+
+static void release_range(const struct trace *t, uint64_t from, uint64_t to)
+{
+	uintptr_t page = 4096;
+	uintptr_t a = ((uintptr_t)t->base + from + page - 1) & ~(page - 1);
+	uintptr_t b = ((uintptr_t)t->base + to) & ~(page - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+void trace_release_pages(const struct trace *t)
+{
+	release_range(t, 0, t->size);
+}
+
 const struct trace_event *trace_iter_next(struct trace_iter *it)
 {
 	const struct trace *t = it->trace;
 
 	while (it->next < it->end) {
 		uint64_t seq = it->next++;
+		if (seq && seq % RELEASE_WINDOW == 0)
+			release_range(t, t->slot_offset + (seq - RELEASE_WINDOW) *
+				      t->slot_size, t->slot_offset + seq * t->slot_size);
 		const unsigned char *slot =
 			t->base + t->slot_offset + seq * t->slot_size;
 		struct shmt_event e;

@@ -130,6 +130,11 @@ void trace_iter_init_at(struct trace_iter *it, const struct trace *t,
  */
 const struct trace_event *trace_iter_next(struct trace_iter *it);
 
+/* Give back the resident pages of the mapping (they stay in the page
+ * cache; pointers into the trace stay valid).  For passes that read in
+ * another order than slot order. */
+void trace_release_pages(const struct trace *t);
+
 /* Nanoseconds between the trace's start and the event (may be < 0 for a
  * clock that went odd; never undefined behaviour). */
 int64_t trace_event_reltime(const struct trace *t,
