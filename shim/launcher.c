@@ -38,7 +38,10 @@
 #define EXIT_USAGE 2
 #define EXIT_SETUP 125	/* the tracer failed, as env(1) and timeout(1) say */
 #define SYNC_PERIOD_NS 100000000L
+#define WAKE_PERIOD_NS 5000000L	/* pre-faulting keeps pace with writers */
 #define POPULATE_AHEAD (32u << 20)
+#define POPULATE_STEP (16u << 20)	/* at most this much per wake */
+#define POPULATE_FIRST (2u << 20)	/* before the program starts */
 #define ABANDON_AFTER_NS 2000000000u
 #define VIEWER_LEAK_EXIT 99	/* what we ask `shmview report` to exit with
 				   when something leaked */
@@ -281,21 +284,40 @@ static const char *untraceable(const char *path)
 	return why;
 }
 
-/* The shim beside the launcher (build/ or an install's lib dir), or
- * SHMTRACE_LIB. */
+/* The shim beside the launcher (build/), in an install's lib dir
+ * (PREFIX/bin/shmtrace finds PREFIX/lib/shmtrace/libshmtrace.so), or
+ * SHMTRACE_LIB; as an absolute path without "..", since LD_PRELOAD must
+ * still name it after the program changes directory.  The loader splits
+ * LD_PRELOAD at spaces and colons, so a path with one cannot be used. */
 static int find_shim(char *buf, size_t size)
 {
 	static const char *const places[] = { "%s/libshmtrace.so",
 		"%s/../lib/shmtrace/libshmtrace.so" };
-	return find_beside("SHMTRACE_LIB", places, 2, R_OK, buf, size);
+	char found[PATH_MAX], real[PATH_MAX];
+	if (find_beside("SHMTRACE_LIB", places, 2, R_OK, found, sizeof(found)) ||
+	    !realpath(found, real))
+		return -1;
+	if (strpbrk(real, " :")) {
+		error("the shim's path '%s' has a space or a colon, which "
+		      "LD_PRELOAD cannot carry", real);
+		return -1;
+	}
+	int n = snprintf(buf, size, "%s", real);
+	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-/* The viewer beside the launcher (build/ or an install's bin dir), or
- * SHMTRACE_VIEWER. */
+/* The viewer beside the launcher (build/ or an install's bin dir, where
+ * PREFIX/bin/shmtrace finds PREFIX/bin/shmview), or SHMTRACE_VIEWER. */
 static int find_viewer(char *buf, size_t size)
 {
 	static const char *const places[] = { "%s/shmview", "%s/../bin/shmview" };
-	return find_beside("SHMTRACE_VIEWER", places, 2, X_OK, buf, size);
+	char found[PATH_MAX];
+	if (find_beside("SHMTRACE_VIEWER", places, 2, X_OK, found, sizeof(found)))
+		return -1;
+	char *real = realpath(found, NULL);
+	int n = snprintf(buf, size, "%s", real ? real : found);
+	free(real);
+	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
 static void default_output(const struct options *o, char *buf, size_t size)
@@ -367,12 +389,15 @@ static void copy_string(struct live *L, const struct shmt_event *ev)
 		   l->arena_offset + off);
 }
 
-/* Pre-faults the region ahead of the writers so their first touch of a
- * page does not allocate it in the traced program's hot path. */
-static void populate_ahead(struct live *L, uint64_t head)
+/* Pre-faults the region ahead of the writers (up to `ahead` bytes past the
+ * head, at most POPULATE_STEP at a time) so their first touch of a page
+ * does not allocate and clear it in the traced program's hot path. */
+static void populate_ahead(struct live *L, uint64_t head, uint64_t ahead)
 {
 	const struct region_layout *l = &L->layout;
-	uint64_t want = l->slot_offset + head * l->slot_size + POPULATE_AHEAD;
+	uint64_t want = l->slot_offset + head * l->slot_size + ahead;
+	if (want > L->populated + POPULATE_STEP)
+		want = L->populated + POPULATE_STEP;
 	if (want > l->arena_offset)
 		want = l->arena_offset;
 	want &= ~(uint64_t)4095;
@@ -437,7 +462,6 @@ static void sync_live(struct live *L)
 	} else if (first_open < head && now - L->stuck_since > ABANDON_AFTER_NS) {
 		L->done = first_open + 1;
 	}
-	populate_ahead(L, head);
 }
 
 /* Writes a compacted trace with header `out` into fd: used slots, then the
@@ -535,7 +559,7 @@ static int setup_region(const struct options *o, const char *output,
 	start_clock(L);
 	L->h->launcher_fd = (uint64_t)L->mem_fd;
 	L->stuck_since = clock_now_ns();
-	populate_ahead(L, 0);
+	populate_ahead(L, 0, POPULATE_FIRST);
 	sync_live(L);
 	return 0;
 }
@@ -570,7 +594,8 @@ static pid_t start_program(const char *path, char **argv, const sigset_t *old)
 static int wait_all(struct live *L, pid_t main_pid, const sigset_t *set)
 {
 	int main_status = 0, main_done = 0;
-	struct timespec period = { 0, SYNC_PERIOD_NS };
+	struct timespec period = { 0, WAKE_PERIOD_NS };
+	uint64_t last_sync = clock_now_ns();
 	for (;;) {
 		int st;
 		pid_t p;
@@ -587,8 +612,13 @@ static int wait_all(struct live *L, pid_t main_pid, const sigset_t *set)
 		int sig = sigtimedwait(set, &si, &period);
 		if (sig > 0 && sig != SIGCHLD && si.si_code != SI_KERNEL && !main_done)
 			kill(main_pid, sig);	/* a tty's signal reached it already */
-		if (sig < 0)
+		if (sig >= 0)
+			continue;
+		populate_ahead(L, used_slots(L), POPULATE_AHEAD);
+		if (clock_now_ns() - last_sync >= SYNC_PERIOD_NS) {
 			sync_live(L);
+			last_sync = clock_now_ns();
+		}
 	}
 	return main_status;
 }

@@ -1,0 +1,743 @@
+/*
+ * cmd-live.c - `shmview live`: the attach map in the terminal, refreshed
+ * from the trace while the traced run goes on (see live.h).
+ *
+ * The reader side of the UI.  Every refresh reads the trace file's header
+ * with pread; only when it changed (size, inode, slots and strings used,
+ * counters, flags: not its mtime, which the launcher bumps every 100 ms
+ * even when nothing happened) is the file opened, mapped, modelled,
+ * reconciled with the kernel and closed again.  No mapping is kept between
+ * refreshes: at its end the launcher renames the complete trace over the
+ * live file (or, when it cannot, rewrites it in place, smaller), and a read
+ * that meets such a cut (SIGBUS) is abandoned and done again at the next
+ * refresh, keeping the last good model on screen.  The model is then
+ * self-contained (its strings are copies); only a detail view needs the
+ * events again, and it is written while the trace is open.
+ *
+ * Diagnostics would scribble over the screen: while the UI runs, stderr is
+ * a pipe whose last line becomes the status line.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "kernel.h"
+#include "live.h"
+#include "model.h"
+#include "trace.h"
+#include "util.h"
+
+#define DEFAULT_INTERVAL_MS 250    /* four refreshes a second */
+#define SLOW_REFRESH_NS 1000000000u /* kernel re-check, detail rewrite */
+
+static const char live_usage[] =
+"usage: shmview live [--interval MS] [--timing] [TRACE]\n"
+"\n"
+"Watch the attach map of TRACE in the terminal while the traced run goes\n"
+"on, or look around a finished trace: segments as rows, processes as\n"
+"columns, in each cell where that process has the segment attached.\n"
+"Enter shows a segment's backtraces and events; press ? for every key.\n"
+"Without TRACE: the *.trace of the current directory, or a list to pick\n"
+"from (newest first) when there are several.\n"
+"\n"
+"  --interval MS  read the trace again every MS milliseconds (default 250)\n"
+"  --timing       show how long reading and drawing take\n"
+"  -h, --help     show this help\n";
+
+struct live_options {
+	int interval_ms;
+	bool timing;
+};
+
+/* What tells that the trace file changed, read without mapping it. */
+struct live_sig {
+	uint64_t dev, ino, size;
+	uint64_t token, head, arena_head, dropped, strings_dropped, end_ns;
+	uint64_t flags;            /* 64 bits: no padding for memcmp() */
+};
+
+struct live {
+	struct live_view v;
+	const char *path;
+	int interval_ms;
+	struct model model;        /* the last good one; trace == NULL */
+	bool have_model;
+	struct live_sig sig;       /* of the file the model was built from */
+	struct trace times;        /* the clock fields of that file only */
+	uint64_t last_read_ns, last_reconcile_ns, last_detail_ns;
+	bool detail_stale;         /* the model changed under the detail */
+};
+
+/* --- options ------------------------------------------------------------- */
+
+static int parse_interval(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (end == s || *end || v < 20 || v > 60000)
+		return error("live: bad --interval '%s': want 20 to 60000 "
+			     "milliseconds", s);
+	*out = (int)v;
+	return 0;
+}
+
+/* Returns 0 with *o and *path set (NULL: none given), 1 after --help, -1
+ * on a usage error. */
+static int parse_options(int argc, char **argv, struct live_options *o,
+			 const char **path)
+{
+	static const struct option longopts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "timing", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (parse_interval(optarg, &o->interval_ms))
+				return -1;
+			break;
+		case 't': o->timing = true; break;
+		case 'h': fputs(live_usage, stdout); return 1;
+		default:
+			if (optopt == 'i')
+				return error("live: --interval needs a number of "
+					     "milliseconds");
+			return error("live: unknown option '%s' (see 'shmview "
+				     "live --help')", argv[optind - 1]);
+		}
+	}
+	if (argc - optind > 1)
+		return error("live: one TRACE only (see 'shmview live --help')");
+	*path = optind < argc ? argv[optind] : NULL;
+	return 0;
+}
+
+/* --- small helpers -------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void set_status(struct live *L, bool is_error, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_status(struct live *L, bool is_error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(L->v.status, sizeof(L->v.status), fmt, ap);
+	va_end(ap);
+	L->v.status_error = is_error;
+}
+
+/* --- reading the trace ----------------------------------------------------------- */
+
+static int saved_stderr = -1, err_pipe = -1;
+
+/* While the UI runs, diagnostics go into a pipe, not over the screen. */
+static void capture_stderr(void)
+{
+	int p[2];
+
+	fflush(stderr);
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return;
+	saved_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	if (saved_stderr < 0 || dup2(p[1], STDERR_FILENO) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return;
+	}
+	close(p[1]);
+	err_pipe = p[0];
+}
+
+static void release_stderr(void)
+{
+	if (saved_stderr >= 0) {
+		fflush(stderr);
+		dup2(saved_stderr, STDERR_FILENO);
+		close(saved_stderr);
+		saved_stderr = -1;
+	}
+	if (err_pipe >= 0)
+		close(err_pipe);
+	err_pipe = -1;
+}
+
+/* Put the last line written to stderr since the last call (without the
+ * "shmview: " prefix) in the status line. */
+static void drain_stderr(struct live *L)
+{
+	static char cur[256];
+	static size_t len;
+	char chunk[4096];
+	ssize_t n;
+
+	while (err_pipe >= 0 && (n = read(err_pipe, chunk, sizeof(chunk))) > 0)
+		for (ssize_t i = 0; i < n; i++) {
+			if (chunk[i] != '\n') {
+				if (len + 1 < sizeof(cur))
+					cur[len++] = chunk[i];
+				continue;
+			}
+			cur[len] = '\0';
+			const char *msg = cur;
+			if (!strncmp(msg, SHMVIEW_NAME ": ", strlen(SHMVIEW_NAME) + 2))
+				msg += strlen(SHMVIEW_NAME) + 2;
+			set_status(L, true, "%s", msg);
+			len = 0;
+		}
+}
+
+static void on_exit_restore(void)
+{
+	live_ui_stop();
+	release_stderr();
+}
+
+static int read_sig(const char *path, struct live_sig *s)
+{
+	struct shmt_header h;
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+	memset(s, 0, sizeof(*s));
+	if (fd < 0)
+		return error("cannot read '%s': %s", path, strerror(errno));
+	memset(&h, 0, sizeof(h));
+	if (fstat(fd, &st) < 0 || pread(fd, &h, sizeof(h), 0) < 0) {
+		error("cannot read '%s': %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	s->dev = st.st_dev;
+	s->ino = st.st_ino;
+	s->size = (uint64_t)st.st_size;
+	s->token = h.token;
+	s->head = h.head;
+	s->arena_head = h.arena_head;
+	s->dropped = h.dropped;
+	s->strings_dropped = h.strings_dropped;
+	s->end_ns = h.end_ns;
+	s->flags = h.flags;
+	return 0;
+}
+
+static bool same_sig(const struct live_sig *a, const struct live_sig *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+/* A read that meets the end of a file cut shorter under it gets SIGBUS:
+ * jump back out of it.  Outside a read there is no mapping to fault on. */
+static sigjmp_buf bus_env;
+static volatile sig_atomic_t bus_armed;
+
+static void on_sigbus(int sig)
+{
+	static const char msg[] =
+		SHMVIEW_NAME ": fatal: bus error outside a trace read\n";
+	ssize_t unused;
+
+	(void)sig;
+	if (bus_armed)
+		siglongjmp(bus_env, 1);
+	unused = write(saved_stderr >= 0 ? saved_stderr : STDERR_FILENO, msg,
+		       sizeof(msg) - 1);
+	(void)unused;
+	_exit(1);
+}
+
+static void catch_sigbus(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigbus;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+}
+
+/* What one read produces, moved into struct live when it succeeded. */
+struct live_read {
+	struct trace t;
+	struct model m;
+	struct trace_counters counters;
+	struct live_text detail;
+	bool with_detail;
+	struct trace times;        /* clock fields and flags, no mapping */
+};
+
+static uint64_t elapsed(const struct trace *t)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (t->flags & SHMT_HF_FINAL)
+		return t->end_ns > t->start_ns ? t->end_ns - t->start_ns : 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return now > t->start_realtime_ns ? now - t->start_realtime_ns : 0;
+}
+
+static void write_detail(const struct live_view *v, const struct model *m,
+			 const struct trace *t, struct live_text *out)
+{
+	if (v->ui.mode == LIVE_PROCESS ||
+	    (v->ui.mode == LIVE_HELP && v->ui.back == LIVE_PROCESS))
+		live_detail_process(out, m, t, v->ui.pid);
+	else
+		live_detail_segment(out, m, t, v->ui.seg_key);
+}
+
+/* Open, model, reconcile, (detail), close.  Touches the mapping: runs
+ * under the SIGBUS guard. */
+static int read_all(struct live *L, struct live_read *r)
+{
+	struct kernel_view k;
+
+	if (trace_open(L->path, &r->t) < 0)
+		return -1;
+	if (model_build(&r->m, &r->t, UINT64_MAX) < 0) {
+		trace_close(&r->t);
+		return -1;
+	}
+	kernel_read(&k);
+	model_reconcile(&r->m, &k);
+	kernel_free(&k);
+	trace_counters(&r->t, &r->counters);
+	if (r->with_detail)
+		write_detail(&L->v, &r->m, &r->t, &r->detail);
+	r->times.flags = r->t.flags;
+	r->times.start_ns = r->t.start_ns;
+	r->times.end_ns = r->t.end_ns;
+	r->times.start_realtime_ns = r->t.start_realtime_ns;
+	trace_close(&r->t);
+	r->m.trace = NULL;
+	return 0;
+}
+
+/* Write the open detail view from the same file the model came from,
+ * without building the model again. */
+static int read_detail(struct live *L, struct live_read *r)
+{
+	if (trace_open(L->path, &r->t) < 0)
+		return -1;
+	L->model.trace = &r->t;
+	write_detail(&L->v, &L->model, &r->t, &r->detail);
+	L->model.trace = NULL;
+	trace_close(&r->t);
+	return 0;
+}
+
+/* Run a read under the SIGBUS guard; the caller's *r is what survives a
+ * jump back (its half-built model is leaked: it may hold freed pointers). */
+static int guarded(struct live *L, struct live_read *r,
+		   int (*fn)(struct live *L, struct live_read *r))
+{
+	int rc;
+
+	if (sigsetjmp(bus_env, 1)) {
+		bus_armed = 0;
+		memset(&r->m, 0, sizeof(r->m));
+		L->model.trace = NULL;
+		live_text_free(&r->detail);
+		trace_close(&r->t);
+		set_status(L, true, "the trace file was cut while being read "
+			   "(the run ended?): reading it again");
+		return -1;
+	}
+	bus_armed = 1;
+	rc = fn(L, r);
+	bus_armed = 0;
+	return rc;
+}
+
+static void count(struct live *L)
+{
+	const struct model *m = &L->model;
+
+	memset(L->v.by_state, 0, sizeof(L->v.by_state));
+	for (size_t i = 0; i < m->nsegments; i++)
+		if (m->segments[i]->state < SEG_STATE_COUNT)
+			L->v.by_state[m->segments[i]->state]++;
+	L->v.alive = 0;
+	for (size_t i = 0; i < m->nprocesses; i++)
+		L->v.alive += !m->processes[i]->ended;
+	L->v.running = !L->v.final && m->running;
+}
+
+static void relist(struct live *L)
+{
+	struct live_keys k;
+
+	live_remember(&L->v, &k);
+	live_list(&L->v, &L->model, &k);
+}
+
+/* Read the trace into a new model (and the open detail view's text);
+ * keeps the last good one when that fails. */
+static int reread(struct live *L, const struct live_sig *sig, bool detail)
+{
+	struct live_read r;
+	struct live_keys k;
+	uint64_t t0 = now_ns();
+
+	memset(&r, 0, sizeof(r));
+	r.with_detail = detail;
+	if (guarded(L, &r, read_all) < 0) {
+		drain_stderr(L);
+		memset(&L->sig, 0, sizeof(L->sig));	/* try again next time */
+		return -1;
+	}
+	live_remember(&L->v, &k);
+	model_free(&L->model);
+	L->model = r.m;
+	L->have_model = true;
+	L->v.model = &L->model;
+	L->v.counters = r.counters;
+	L->times = r.times;
+	L->v.final = r.times.flags & SHMT_HF_FINAL;
+	L->v.elapsed_ns = elapsed(&L->times);
+	L->sig = *sig;
+	if (detail) {
+		live_text_free(&L->v.detail);
+		L->v.detail = r.detail;
+		L->last_detail_ns = now_ns();
+	}
+	if (L->v.status_error)
+		L->v.status[0] = '\0';
+	count(L);
+	live_list(&L->v, &L->model, &k);
+	L->last_read_ns = L->last_reconcile_ns = now_ns();
+	L->v.read_ms = (double)(now_ns() - t0) / 1e6;
+	return 0;
+}
+
+/* The trace did not change, but the kernel may have: a segment removed
+ * from outside, a process killed without a trace of it. */
+static void reconcile_again(struct live *L)
+{
+	struct kernel_view k;
+
+	kernel_read(&k);
+	model_reconcile(&L->model, &k);
+	kernel_free(&k);
+	drain_stderr(L);
+	count(L);
+	relist(L);
+	L->last_reconcile_ns = now_ns();
+}
+
+static bool in_detail(const struct live_view *v)
+{
+	return v->ui.mode == LIVE_SEGMENT || v->ui.mode == LIVE_PROCESS;
+}
+
+static int detail_only(struct live *L)
+{
+	struct live_read r;
+	uint64_t t0 = now_ns();
+
+	memset(&r, 0, sizeof(r));
+	if (guarded(L, &r, read_detail) < 0) {
+		drain_stderr(L);
+		return -1;
+	}
+	live_text_free(&L->v.detail);
+	L->v.detail = r.detail;
+	L->last_detail_ns = now_ns();
+	L->v.read_ms = (double)(now_ns() - t0) / 1e6;
+	return 0;
+}
+
+/*
+ * One refresh: read the trace again if it changed (or, with `detail`,
+ * write the open detail view now).  Slots still being written when the
+ * model was built are looked at again once a second, as is the kernel.
+ */
+static void refresh(struct live *L, bool detail)
+{
+	struct live_sig sig;
+	uint64_t now = now_ns();
+	bool stale;
+
+	if (read_sig(L->path, &sig) < 0) {
+		drain_stderr(L);
+		memset(&L->sig, 0, sizeof(L->sig));	/* read it all when back */
+		return;
+	}
+	stale = !L->have_model || !same_sig(&sig, &L->sig) ||
+		(L->model.abandoned && !L->v.final &&
+		 now - L->last_read_ns >= SLOW_REFRESH_NS);
+	/* a detail is costly (symbolizing): rewritten once a second at most */
+	if (!in_detail(&L->v))
+		detail = false;
+	else if ((stale || L->detail_stale) &&
+		 now - L->last_detail_ns >= SLOW_REFRESH_NS)
+		detail = true;
+	if (stale) {	/* a detail of the old model would not fit the file */
+		if (reread(L, &sig, detail) == 0)
+			L->detail_stale = in_detail(&L->v) && !detail;
+		return;
+	}
+	if (detail && detail_only(L) == 0)
+		L->detail_stale = false;
+	if (now - L->last_reconcile_ns >= SLOW_REFRESH_NS)
+		reconcile_again(L);
+	if (!L->v.final)
+		L->v.elapsed_ns = elapsed(&L->times);
+}
+
+#define GROW(arr, n, cap)                                                   \
+	do {                                                                \
+		if ((n) == (cap)) {                                         \
+			(cap) = (cap) ? 2 * (cap) : 16;                     \
+			(arr) = xrealloc((arr), (cap) * sizeof(*(arr)));    \
+		}                                                           \
+	} while (0)
+
+/* --- finding the trace -------------------------------------------------------------- */
+
+static bool is_trace_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 6 && !strcmp(name + n - 6, ".trace");
+}
+
+/* Whether `path` starts like a trace; *final says if its run ended. */
+static bool peek_trace(const char *path, bool *final)
+{
+	struct shmt_header h;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = pread(fd, &h, sizeof(h), 0);
+	close(fd);
+	if (n < (ssize_t)offsetof(struct shmt_header, head) ||
+	    memcmp(h.magic, SHMT_MAGIC, sizeof(h.magic)))
+		return false;
+	*final = h.flags & SHMT_HF_FINAL;
+	return true;
+}
+
+static int pick_cmp(const void *a, const void *b)
+{
+	const struct live_pick *x = a, *y = b;
+
+	if (x->mtime != y->mtime)
+		return x->mtime > y->mtime ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+/* The traces of the current directory, newest first. */
+static size_t list_traces(struct live_pick **out)
+{
+	struct live_pick *list = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *d;
+	DIR *dir = opendir(".");
+
+	while (dir && (d = readdir(dir))) {
+		struct stat st;
+		bool final;
+
+		if (!is_trace_name(d->d_name) || stat(d->d_name, &st) < 0 ||
+		    !S_ISREG(st.st_mode) || !peek_trace(d->d_name, &final))
+			continue;
+		GROW(list, n, cap);
+		list[n++] = (struct live_pick){ xstrdup(d->d_name),
+			(int64_t)st.st_mtime, (uint64_t)st.st_size, final };
+	}
+	if (dir)
+		closedir(dir);
+	if (n)
+		qsort(list, n, sizeof(*list), pick_cmp);
+	*out = list;
+	return n;
+}
+
+static void free_picks(struct live_pick *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i].path);
+	free(list);
+}
+
+/*
+ * The trace to watch when none was given: the only one here (said in
+ * *note), or the one the user picks (the UI is started for that).
+ * Returns a path to free, NULL after printing why, or NULL with *quit
+ * when the user quit the picker.
+ */
+static char *find_trace(bool *quit, char *note, size_t note_size)
+{
+	struct live_pick *list;
+	size_t n = list_traces(&list);
+	char *path = NULL;
+	int i = 0;
+
+	*quit = false;
+	if (n == 0) {
+		error("live: no trace in the current directory (give TRACE; "
+		      "traces are made with 'shmtrace -o FILE -- PROG')");
+		return NULL;
+	}
+	if (n == 1)
+		snprintf(note, note_size, "the only trace here: %s",
+			 list[0].path);
+	else if (live_ui_start() < 0)
+		i = -2;
+	else
+		*quit = (i = live_ui_pick(list, n)) == -1;
+	if (i >= 0)
+		path = xstrdup(list[i].path);
+	free_picks(list, n);
+	return path;
+}
+
+/* --- the loop ---------------------------------------------------------------------- */
+
+static int next_wait_ms(uint64_t next)
+{
+	uint64_t now = now_ns();
+
+	return next > now ? (int)((next - now) / 1000000u) + 1 : 0;
+}
+
+static void handle(struct live *L, enum live_request r, uint64_t *next)
+{
+	switch (r) {
+	case LIVE_REQ_RELIST:
+		if (L->have_model)
+			relist(L);
+		break;
+	case LIVE_REQ_DETAIL:
+		L->v.ui.line = L->v.ui.hscroll = 0;
+		live_text_clear(&L->v.detail);
+		live_text_add(&L->v.detail, LIVE_STYLE_DIM, "reading...");
+		refresh(L, true);
+		break;
+	case LIVE_REQ_SEARCH:
+		live_search(&L->v);
+		break;
+	case LIVE_REQ_RELOAD:
+		memset(&L->sig, 0, sizeof(L->sig));
+		*next = 0;
+		break;
+	default:
+		break;
+	}
+}
+
+static int run(struct live *L)
+{
+	uint64_t next = 0, interval = (uint64_t)L->interval_ms * 1000000u;
+
+	for (;;) {
+		if (now_ns() >= next) {
+			uint64_t t0 = now_ns();
+			refresh(L, false);
+			/* a slow read must not starve the keys */
+			uint64_t took = now_ns() - t0;
+			next = now_ns() + (took > interval ? took : interval);
+		}
+		uint64_t d0 = now_ns();
+		live_ui_draw(&L->v);
+		L->v.draw_ms = (double)(now_ns() - d0) / 1e6;
+		enum live_request r = live_ui_key(&L->v, next_wait_ms(next));
+		if (r == LIVE_REQ_QUIT)
+			return 0;
+		handle(L, r, &next);
+	}
+}
+
+static int live(const char *path, const struct live_options *o,
+		const char *note)
+{
+	struct live L;
+	struct trace t;
+	int rc;
+
+	/* fail before the screen is taken when it cannot work at all */
+	live_ui_stop();
+	if (trace_open(path, &t) < 0)
+		return 1;
+	trace_close(&t);
+	catch_sigbus();		/* after trace.c installed its own */
+	memset(&L, 0, sizeof(L));
+	L.path = path;
+	L.interval_ms = o->interval_ms;
+	L.v.path = path;
+	L.v.timing = o->timing;
+	if (note[0])
+		set_status(&L, false, "%s", note);
+	if (live_ui_start() < 0)
+		return 1;
+	atexit(on_exit_restore);
+	capture_stderr();
+	rc = run(&L);
+	live_ui_stop();
+	release_stderr();
+	model_free(&L.model);
+	live_text_free(&L.v.detail);
+	live_list_free(&L.v);
+	return rc;
+}
+
+int cmd_live(int argc, char **argv)
+{
+	struct live_options o = { DEFAULT_INTERVAL_MS, false };
+	const char *path = NULL;
+	char *found = NULL, note[300] = "";
+	bool quit;
+	int rc = parse_options(argc, argv, &o, &path);
+
+	if (rc)
+		return rc > 0 ? 0 : EXIT_USAGE;
+	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+		error("live needs a terminal; use 'shmview map'");
+		return 1;
+	}
+	if (!path) {
+		found = find_trace(&quit, note, sizeof(note));
+		if (!found) {
+			live_ui_stop();
+			return quit ? 0 : 1;
+		}
+		path = found;
+	}
+	rc = live(path, &o, note);
+	free(found);
+	return rc;
+}
