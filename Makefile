@@ -5,7 +5,13 @@
 #   make demo       trace the nginx-style example and show what it did
 #   make fuzz       fuzz the trace reader for FUZZ_SECONDS (default 60)
 #   make clean
+#   make install    install into $(DESTDIR)$(PREFIX) (PREFIX=/usr/local):
+#                   bin/shmtrace, bin/shmview, lib/shmtrace/libshmtrace.so,
+#                   share/man/man1/shmtrace.1 and shmview.1
+#   make uninstall  remove what make install installed
 # CC, CFLAGS, LDFLAGS may be overridden; SAN=1 adds ASan+UBSan.
+
+.DEFAULT_GOAL := all
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -69,7 +75,7 @@ $(B)/shmtrace: $(B)/launcher/launcher.o $(B)/launcher/region.o $(B)/launcher/clo
 VIEWER_SRC := $(wildcard viewer/*.c)
 VIEWER_OBJ := $(VIEWER_SRC:%.c=$(B)/%.o)
 VIEWER_LIB_OBJ := $(filter-out $(B)/viewer/main.o,$(VIEWER_OBJ))
-VIEWER_LIBS := -ldw -lelf
+VIEWER_LIBS := -ldw -lelf -lncursesw
 $(B)/viewer/%.o: viewer/%.c | $(B)/viewer
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -c $< -o $@
 # The viewer checks headers with the shim's own region code.
@@ -115,7 +121,7 @@ fuzz: fuzz-deps all examples
 $(B)/shim $(B)/shim-test $(B)/launcher $(B)/viewer $(B)/examples $(B)/tests $(B)/fuzz:
 	mkdir -p $@
 
-.PHONY: all deps test demo clean examples unit fuzz fuzz-deps
+.PHONY: all deps test demo clean examples unit fuzz fuzz-deps install uninstall
 all: $(B)/libshmtrace.so $(B)/shmtrace $(B)/shmview
 examples: $(EXAMPLES)
 unit: $(UNIT_TESTS)
@@ -137,6 +143,30 @@ demo: all examples
 
 clean:
 	rm -rf $(B)
+
+# --- install ----------------------------------------------------------------
+# The launcher finds the shim at ../lib/shmtrace/libshmtrace.so and the
+# viewer beside itself, relative to where it runs from: nothing is
+# hard-coded, so DESTDIR staging and relocating PREFIX both work.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INSTALL ?= install
+BINDIR  := $(PREFIX)/bin
+LIBDIR  := $(PREFIX)/lib/shmtrace
+MANDIR  := $(PREFIX)/share/man/man1
+MANPAGES := man/shmtrace.1 man/shmview.1
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR)
+	$(INSTALL) -m 755 $(B)/shmtrace $(B)/shmview $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 644 $(B)/libshmtrace.so $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 644 $(MANPAGES) $(DESTDIR)$(MANDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/shmtrace $(DESTDIR)$(BINDIR)/shmview \
+	  $(DESTDIR)$(LIBDIR)/libshmtrace.so \
+	  $(addprefix $(DESTDIR)$(MANDIR)/,$(notdir $(MANPAGES)))
+	rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null || true
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 

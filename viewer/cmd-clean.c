@@ -36,8 +36,9 @@ static const char clean_usage[] =
 "segments with IPC_RMID, POSIX objects with shm_unlink), after showing\n"
 "them and asking.  A segment the trace did not create is never touched.\n"
 "\n"
-"  -y, --yes   remove without asking\n"
-"  -h, --help  show this help\n";
+"  -y, --yes      remove without asking\n"
+"  -h, --help     show this help\n"
+"  -V, --version  print the version\n";
 
 /* Returns 0 with *yes and *path set, 1 after --help, -1 on a usage error. */
 static int parse_options(int argc, char **argv, bool *yes, const char **path)
@@ -45,16 +46,18 @@ static int parse_options(int argc, char **argv, bool *yes, const char **path)
 	static const struct option longopts[] = {
 		{ "yes", no_argument, NULL, 'y' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "yh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "yhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'y': *yes = true; break;
 		case 'h': fputs(clean_usage, stdout); return 1;
+		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
 		default:
 			if (optopt)
 				return error("clean: unknown option '-%c' (see "

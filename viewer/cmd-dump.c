@@ -24,11 +24,12 @@ static const char dump_usage[] =
 "\n"
 "Print the events of TRACE, one line each, strace-like.\n"
 "\n"
-"  --json      one JSON object per line (stacks always symbolized)\n"
-"  --stack     show the symbolized backtrace under each event\n"
-"  --modules   also show the module (loaded library) events\n"
-"  -T          append the time spent in each call, in seconds\n"
-"  -h, --help  show this help\n";
+"  --json         one JSON object per line (stacks always symbolized)\n"
+"  --stack        show the symbolized backtrace under each event\n"
+"  --modules      also show the module (loaded library) events\n"
+"  -T             append the time spent in each call, in seconds\n"
+"  -h, --help     show this help\n"
+"  -V, --version  print the version\n";
 
 static int parse_options(int argc, char **argv, struct dump_options *o,
 			 const char **path)
@@ -38,19 +39,21 @@ static int parse_options(int argc, char **argv, struct dump_options *o,
 		{ "stack", no_argument, NULL, 's' },
 		{ "modules", no_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	opterr = 0;    /* our own one-line messages */
 	optind = 0;    /* full reset: glibc keeps state between calls */
-	while ((c = getopt_long(argc, argv, "Th", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "ThV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': o->json = true; break;
 		case 's': o->stack = true; break;
 		case 'm': o->modules = true; break;
 		case 'T': o->timing = true; break;
 		case 'h': fputs(dump_usage, stdout); return 1;
+		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
 		default:
 			if (optopt)
 				error("dump: unknown option '-%c' (see "

@@ -33,7 +33,8 @@ static const char export_usage[] =
 "process, failed calls as instant events.\n"
 "\n"
 "  --format chrome   the only format so far (and the default)\n"
-"  -h, --help        show this help\n";
+"  -h, --help        show this help\n"
+"  -V, --version     print the version\n";
 
 static double us(uint64_t ns)
 {
@@ -203,14 +204,19 @@ int cmd_export(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		if (c == 'h') {
 			fputs(export_usage, stdout);
+			return 0;
+		}
+		if (c == 'V') {
+			printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION);
 			return 0;
 		}
 		if (c == 'f' && strcmp(optarg, "chrome") == 0)

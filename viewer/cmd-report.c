@@ -32,7 +32,8 @@ static const char report_usage[] =
 "  --json          one JSON object instead of text\n"
 "  --summary       only the short summary the launcher prints at exit\n"
 "  --leak-exit N   exit with status N when a segment leaked\n"
-"  -h, --help      show this help\n";
+"  -h, --help      show this help\n"
+"  -V, --version   print the version\n";
 
 enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SUMMARY };
 
@@ -81,13 +82,14 @@ static int parse_options(int argc, char **argv, struct report_options *o,
 		{ "summary", no_argument, NULL, 's' },
 		{ "leak-exit", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': if (set_format(o, FORMAT_JSON)) return -1; break;
 		case 's': if (set_format(o, FORMAT_SUMMARY)) return -1; break;
@@ -96,6 +98,7 @@ static int parse_options(int argc, char **argv, struct report_options *o,
 				return -1;
 			break;
 		case 'h': fputs(report_usage, stdout); return 1;
+		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
 		default: return unknown_option(argv);
 		}
 	}
@@ -108,37 +111,6 @@ static int parse_options(int argc, char **argv, struct report_options *o,
 }
 
 /* --- symbolizing the stacks worth showing ------------------------------- */
-
-static struct sym_table *learn_modules(const struct trace *t)
-{
-	struct sym_table *st = sym_new();
-	const struct trace_event *ev;
-	struct trace_iter it;
-
-	trace_iter_init(&it, t);
-	while ((ev = trace_iter_next(&it)))
-		sym_learn(st, ev);
-	return st;
-}
-
-static void resolve_stack(const struct model *m, struct sym_table *st,
-			  const struct model_ref *ref, struct report_stack *out)
-{
-	const struct trace_event *ev;
-	struct trace_iter it;
-
-	memset(out, 0, sizeof(*out));
-	ev = model_event(m, ref->seq, &it);
-	if (!ev)
-		return;
-	out->known = true;
-	out->nframes = ev->nframes;
-	out->truncated = ev->flags & SHMT_EVF_STACK_TRUNC;
-	out->frames = xcalloc(ev->nframes, sizeof(*out->frames));
-	for (unsigned i = 0; i < ev->nframes; i++)
-		sym_resolve(st, ev->pid, ev->seq, ev->frames[i],
-			    &out->frames[i]);
-}
 
 /* The summary shows the stacks of leaks only: with no leak, no ELF file
  * is opened at all. */
@@ -153,9 +125,10 @@ static void resolve_stacks(struct report *r, struct sym_table *st,
 
 		if (leaks_only && !report_is_leak(s))
 			continue;
-		resolve_stack(m, st, &s->creator, &r->segs[i].created);
+		report_resolve_stack(m, st, &s->creator, &r->segs[i].created);
 		if (s->marked)
-			resolve_stack(m, st, &s->remover, &r->segs[i].removed);
+			report_resolve_stack(m, st, &s->remover,
+					     &r->segs[i].removed);
 	}
 }
 
@@ -286,7 +259,7 @@ static int report(const char *path, const struct report_options *o)
 	trace_counters(&t, &r.counters);
 	r.main_pid = main_pid(&m, &t);
 	count_totals(&m, &r.totals);
-	st = learn_modules(&t);
+	st = report_learn_modules(&t);
 	resolve_stacks(&r, st, o->format == FORMAT_SUMMARY);
 	render(&r, o->format);
 	if (fflush(stdout) != 0 || ferror(stdout))

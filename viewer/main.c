@@ -22,13 +22,15 @@ static const struct command commands[] = {
 	{ "clean", cmd_clean, "remove the segments a trace leaked" },
 	{ "map", cmd_map, "the attach map: who has which segment, where" },
 	{ "export", cmd_export, "a timeline for Perfetto / chrome://tracing" },
+	{ "live", cmd_live, "the attach map in the terminal, while the run goes on" },
+	{ "audit", cmd_audit, "every segment on this machine now, and the likely leaks" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *out)
 {
-	fputs("usage: shmview <command> [options] TRACE\n"
+	fputs("usage: shmview <command> [options] [TRACE]\n"
 	      "       shmview --help | --version\n\ncommands:\n", out);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %-8s %s\n", commands[i].name,
@@ -90,6 +92,11 @@ int main(int argc, char **argv)
 	if (!cmd) {
 		error("unknown command '%s' (see 'shmview --help')", name);
 		return EXIT_USAGE;
+	}
+	/* `shmview CMD --version`, whatever CMD's own parser knows */
+	if (argc > 2 && (!strcmp(argv[2], "--version") || !strcmp(argv[2], "-V"))) {
+		printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION);
+		return 0;
 	}
 	return cmd->run(argc - 1, argv + 1);
 }

@@ -17,11 +17,13 @@
 bool map_shows(const struct segment *s);
 
 /* The map as text for pipes and logs: a heading, each segment with its
- * attachments by process, then the processes. */
+ * attachments by process, then the processes.  `path` names what the map
+ * is of (the trace file, or "pid N" for a map from /proc). */
 void map_text(FILE *out, const struct model *m, const char *path);
 
 /* The map as one JSON object:
- * { "time_ns", "running", "segments": [ { "kind", "shmid", "key", "name",
+ * { "source" ("trace", or "proc" for a model procmap.c built: no history,
+ *   no backtraces), "time_ns", "running", "segments": [ { "kind", "shmid", "key", "name",
  *   "size", "state", "attachments": [ { "pid", "addr", "length",
  *   "readonly" } ] } ], "processes": [ { "pid", "ppid", "exe", "alive" } ] } */
 void map_json(FILE *out, const struct model *m);

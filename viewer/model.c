@@ -912,8 +912,10 @@ static enum seg_state sysv_state(struct model *m, struct segment *s,
 		return m->running ? SEG_LIVE : SEG_LEAKED;
 	}
 	const struct kernel_sysv *ks = kernel_find_shmid(k, s->shmid);
-	if (ks && s->key && ks->key != s->key)
-		ks = NULL;	/* the id was reused for another segment */
+	/* the id was reused for another segment; but the kernel shows a
+	 * segment marked for removal while attached as IPC_PRIVATE */
+	if (ks && s->key && ks->key != s->key && !(ks->dest && !ks->key))
+		ks = NULL;
 	if (!ks || (s->destroyed && !ks->dest)) {
 		if (!s->marked)
 			s->notes |= SEG_NOTE_REMOVED_OUTSIDE;

@@ -65,9 +65,15 @@ void map_text(FILE *out, const struct model *m, const char *path)
 {
 	fputs("attach map of ", out);
 	report_put_safe(out, path);
-	fprintf(out, " at +%.6fs (%s): %zu segments, %zu of %zu processes alive\n",
-		(double)m->until_ns / 1e9, m->running ? "running" : "finished",
-		shown_segments(m), alive_processes(m), m->nprocesses);
+	if (m->from_proc)
+		fprintf(out, " from /proc now (no history, no backtraces): %zu "
+			"segments, %zu processes\n", shown_segments(m),
+			m->nprocesses);
+	else
+		fprintf(out, " at +%.6fs (%s): %zu segments, %zu of %zu "
+			"processes alive\n", (double)m->until_ns / 1e9,
+			m->running ? "running" : "finished", shown_segments(m),
+			alive_processes(m), m->nprocesses);
 	for (size_t i = 0; i < m->nsegments; i++)
 		if (map_shows(m->segments[i]))
 			text_segment(out, m->segments[i]);
@@ -125,6 +131,9 @@ void map_json(FILE *out, const struct model *m)
 	struct json_writer w;
 	json_init(&w, out);
 	json_begin_object(&w);
+	/* "proc": rebuilt from /proc, without history or backtraces */
+	json_key(&w, "source");
+	json_string(&w, m->from_proc ? "proc" : "trace");
 	json_key(&w, "time_ns");
 	json_uint(&w, m->until_ns);
 	json_key(&w, "running");

@@ -118,7 +118,13 @@ void report_put_identity(FILE *out, const struct segment *s)
 		fputs("shared mapping of /dev/zero", out);
 		break;
 	case SEG_FILE:
-		fprintf(out, "file inode %" PRIu64, s->inode);
+		if (s->name) {         /* known from /proc (procmap.c) */
+			fputs("file ", out);
+			put_quoted(out, s->name);
+			fprintf(out, " inode %" PRIu64, s->inode);
+		} else {
+			fprintf(out, "file inode %" PRIu64, s->inode);
+		}
 		break;
 	default:
 		fputs("segment", out);
@@ -220,12 +226,18 @@ static void put_frame(FILE *out, const char *indent, unsigned i,
 	fputc('\n', out);
 }
 
-static void put_stack(FILE *out, const struct report_stack *st)
+void report_put_stack(FILE *out, const char *indent,
+		      const struct report_stack *st)
 {
 	for (unsigned i = 0; i < st->nframes; i++)
-		put_frame(out, "          ", i, &st->frames[i]);
+		put_frame(out, indent, i, &st->frames[i]);
 	if (st->truncated)
-		fputs("          ... (deeper frames not recorded)\n", out);
+		fprintf(out, "%s... (deeper frames not recorded)\n", indent);
+}
+
+static void put_stack(FILE *out, const struct report_stack *st)
+{
+	report_put_stack(out, "          ", st);
 }
 
 static void put_state(FILE *out, const struct segment *s)

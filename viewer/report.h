@@ -54,6 +54,23 @@ struct report {
  * it outlived every traced process. */
 bool report_is_leak(const struct segment *s);
 
+/*
+ * Symbolizing the stacks worth showing (report-stack.c), for `report` and
+ * `audit --trace`: report_learn_modules() makes the symbol table of trace
+ * t (one pass over its events; the caller frees it with sym_free()), and
+ * report_resolve_stack() fills *out with the symbolized backtrace of the
+ * event `ref` of model m (built from t); out->known is false when there
+ * is no such event.  The caller frees out->frames.
+ */
+struct sym_table *report_learn_modules(const struct trace *t);
+void report_resolve_stack(const struct model *m, struct sym_table *st,
+			  const struct model_ref *ref, struct report_stack *out);
+
+/* A stack as the text report shows it: one frame a line,
+ * "<indent>#0 0x... function+0x24 (/path/module) file.c:76". */
+void report_put_stack(FILE *out, const char *indent,
+		      const struct report_stack *st);
+
 /* The renderers.  Each writes the whole report to `out`. */
 void report_text(FILE *out, const struct report *r);
 void report_summary(FILE *out, const struct report *r);

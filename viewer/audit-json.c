@@ -1,0 +1,316 @@
+/*
+ * audit-json.c - `shmview audit --json`: one object (see audit.h).
+ *
+ *   source         "kernel": no history; backtraces only with --trace
+ *   time           seconds since the epoch
+ *   uid            who ran the audit
+ *   stale_seconds  --stale
+ *   trace          the --trace file, or null
+ *   sysv           [{shmid, key, owner {uid, user}, creator_uid, perms,
+ *                    size, nattch, marked, creator {pid, alive, reused,
+ *                    comm}, last {...}, attach_time, detach_time,
+ *                    change_time, unseen, complete, mappers [{pid,
+ *                    comm, addr, length, readonly}], flags [..], waste,
+ *                    trace}]
+ *   posix          [{name, semaphore, unlinked, inode, owner, perms,
+ *                    size, mtime, complete, mappers, holders [{pid, comm,
+ *                    fd}], flags, waste, trace}]
+ *   unreadable     [{pid, comm, uid}]: processes not inspected
+ *   totals         {sysv, posix, semaphores, bytes, leaks, waste,
+ *                   orphaned, stale, pending, unseen, unreadable}
+ *
+ * complete is false when the mappers may miss some: a SysV segment the
+ * kernel counts more attaches of, a POSIX object while some processes
+ * could not be inspected.  Both lists biggest waste first, as the text.  Times are seconds since
+ * the epoch, null for never; keys and addresses "0x.." strings, perms an
+ * octal string.  trace is {pid, exe, created_ns, stack [frames as dump
+ * writes them]} for an object the trace created, else null.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "audit.h"
+#include "json.h"
+#include "render.h"
+
+static void nullable_string(struct json_writer *w, const char *key,
+			    const char *s)
+{
+	json_key(w, key);
+	if (s)
+		json_string(w, s);
+	else
+		json_null(w);
+}
+
+static void put_time(struct json_writer *w, const char *key, int64_t t)
+{
+	json_key(w, key);
+	if (t > 0)
+		json_int(w, t);
+	else
+		json_null(w);
+}
+
+static void put_perms(struct json_writer *w, uint32_t mode)
+{
+	char buf[8];
+
+	snprintf(buf, sizeof(buf), "%04o", mode & 0777);
+	json_key(w, "perms");
+	json_string(w, buf);
+}
+
+static void put_owner(struct json_writer *w, uint32_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	json_key(w, "owner");
+	json_begin_object(w);
+	json_key(w, "uid");
+	json_uint(w, uid);
+	nullable_string(w, "user", pw ? pw->pw_name : NULL);
+	json_end_object(w);
+}
+
+static void put_who(struct json_writer *w, const char *key,
+		    const struct audit_pid *p)
+{
+	json_key(w, key);
+	json_begin_object(w);
+	json_key(w, "pid");
+	json_int(w, p->pid);
+	json_key(w, "alive");
+	json_bool(w, p->alive);
+	json_key(w, "reused");
+	json_bool(w, p->reused);
+	nullable_string(w, "comm", p->alive ? p->comm : NULL);
+	json_end_object(w);
+}
+
+static void put_flags(struct json_writer *w, unsigned flags)
+{
+	json_key(w, "flags");
+	json_begin_array(w);
+	for (unsigned bit = 1; bit <= AUDIT_UNSEEN; bit <<= 1)
+		if (flags & bit)
+			json_string(w, audit_flag_name(bit));
+	json_end_array(w);
+}
+
+static void put_mappers(struct json_writer *w, const struct audit_obj *o)
+{
+	json_key(w, "mappers");
+	json_begin_array(w);
+	for (size_t i = 0; i < o->nmappers; i++) {
+		const struct audit_mapper *m = &o->mappers[i];
+
+		json_begin_object(w);
+		json_key(w, "pid");
+		json_int(w, m->pid);
+		nullable_string(w, "comm", m->comm);
+		json_key(w, "addr");
+		json_hex(w, m->addr);
+		json_key(w, "length");
+		json_uint(w, m->length);
+		json_key(w, "readonly");
+		json_bool(w, m->readonly);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+static void put_holders(struct json_writer *w, const struct audit_obj *o)
+{
+	json_key(w, "holders");
+	json_begin_array(w);
+	for (size_t i = 0; i < o->nholders; i++) {
+		json_begin_object(w);
+		json_key(w, "pid");
+		json_int(w, o->holders[i].pid);
+		nullable_string(w, "comm", o->holders[i].comm);
+		json_key(w, "fd");
+		json_int(w, o->holders[i].fd);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+static void put_traced(struct json_writer *w, const struct audit_obj *o)
+{
+	const struct audit_traced *t = o->traced;
+
+	json_key(w, "trace");
+	if (!t) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_key(w, "pid");
+	json_int(w, t->seg->creator.pid);
+	nullable_string(w, "exe", t->creator ? t->creator->exe : NULL);
+	json_key(w, "created_ns");
+	json_uint(w, t->seg->created_ns);
+	json_key(w, "stack");
+	json_begin_array(w);
+	for (unsigned i = 0; i < t->stack.nframes; i++)
+		render_json_frame(w, t->stack.frames[i].ip, &t->stack.frames[i]);
+	json_end_array(w);
+	json_end_object(w);
+}
+
+static void put_common_tail(struct json_writer *w, const struct audit_obj *o)
+{
+	json_key(w, "complete");
+	json_bool(w, o->complete);
+	put_mappers(w, o);
+	if (o->family == AUDIT_POSIX)
+		put_holders(w, o);
+	put_flags(w, o->flags);
+	json_key(w, "waste");
+	json_uint(w, o->waste);
+	put_traced(w, o);
+}
+
+static void put_sysv(struct json_writer *w, const struct audit_obj *o)
+{
+	const struct kernel_sysv *k = o->sysv;
+
+	json_begin_object(w);
+	json_key(w, "shmid");
+	json_int(w, k->shmid);
+	json_key(w, "key");
+	json_hex(w, o->key);
+	put_owner(w, k->uid);
+	json_key(w, "creator_uid");
+	json_uint(w, k->cuid);
+	put_perms(w, k->perms);
+	json_key(w, "size");
+	json_uint(w, k->size);
+	json_key(w, "nattch");
+	json_uint(w, k->nattch);
+	json_key(w, "marked");
+	json_bool(w, k->dest);
+	put_who(w, "creator", &o->creator);
+	put_who(w, "last", &o->last);
+	put_time(w, "attach_time", k->atime);
+	put_time(w, "detach_time", k->dtime);
+	put_time(w, "change_time", k->ctime);
+	json_key(w, "unseen");
+	json_uint(w, o->unseen);
+	put_common_tail(w, o);
+	json_end_object(w);
+}
+
+static void put_posix(struct json_writer *w, const struct audit_obj *o)
+{
+	const struct kernel_posix *k = o->posix;
+
+	json_begin_object(w);
+	json_key(w, "name");
+	json_string(w, k->name);
+	json_key(w, "semaphore");
+	json_bool(w, k->semaphore);
+	json_key(w, "unlinked");
+	json_bool(w, o->unlinked);
+	json_key(w, "inode");
+	json_uint(w, k->inode);
+	if (o->unlinked) {
+		json_key(w, "owner");
+		json_null(w);
+		json_key(w, "perms");
+		json_null(w);
+	} else {
+		put_owner(w, k->uid);
+		put_perms(w, k->mode);
+	}
+	json_key(w, "size");
+	json_uint(w, o->size);
+	put_time(w, "mtime", o->unlinked ? 0 : k->mtime_ns / 1000000000);
+	put_common_tail(w, o);
+	json_end_object(w);
+}
+
+static void put_unreadable(struct json_writer *w, const struct audit *a)
+{
+	json_key(w, "unreadable");
+	json_begin_array(w);
+	for (size_t i = 0; i < a->nunreadable; i++) {
+		const struct kernel_proc *p = a->unreadable[i];
+
+		json_begin_object(w);
+		json_key(w, "pid");
+		json_int(w, p->pid);
+		json_key(w, "comm");
+		json_string(w, p->comm);
+		json_key(w, "uid");
+		json_uint(w, p->uid);
+		json_end_object(w);
+	}
+	json_end_array(w);
+}
+
+static void put_total(struct json_writer *w, const char *key, uint64_t v)
+{
+	json_key(w, key);
+	json_uint(w, v);
+}
+
+static void put_totals(struct json_writer *w, const struct audit *a)
+{
+	const struct audit_totals *t = &a->totals;
+
+	json_key(w, "totals");
+	json_begin_object(w);
+	put_total(w, "sysv", t->sysv);
+	put_total(w, "posix", t->posix);
+	put_total(w, "semaphores", t->semaphores);
+	put_total(w, "bytes", t->bytes);
+	put_total(w, "leaks", t->leaks);
+	put_total(w, "waste", t->waste);
+	put_total(w, "orphaned", t->orphaned);
+	put_total(w, "stale", t->stale);
+	put_total(w, "pending", t->pending);
+	put_total(w, "unseen", t->unseen);
+	put_total(w, "unreadable", a->nunreadable);
+	put_total(w, "processes", a->scan->nprocs);
+	json_end_object(w);
+}
+
+void audit_json(FILE *out, const struct audit *a)
+{
+	struct json_writer w;
+
+	json_init(&w, out);
+	json_begin_object(&w);
+	json_key(&w, "source");
+	json_string(&w, "kernel");
+	json_key(&w, "time");
+	json_int(&w, a->now);
+	json_key(&w, "uid");
+	json_uint(&w, a->uid);
+	json_key(&w, "stale_seconds");
+	json_int(&w, a->stale_after);
+	json_key(&w, "sysv_ok");
+	json_bool(&w, a->sysv_ok);
+	json_key(&w, "posix_ok");
+	json_bool(&w, a->posix_ok);
+	nullable_string(&w, "trace", a->trace_path);
+	json_key(&w, "sysv");
+	json_begin_array(&w);
+	for (size_t i = 0; i < a->nobjs; i++)
+		if (a->objs[i].family == AUDIT_SYSV)
+			put_sysv(&w, &a->objs[i]);
+	json_end_array(&w);
+	json_key(&w, "posix");
+	json_begin_array(&w);
+	for (size_t i = 0; i < a->nobjs; i++)
+		if (a->objs[i].family == AUDIT_POSIX)
+			put_posix(&w, &a->objs[i]);
+	json_end_array(&w);
+	put_unreadable(&w, a);
+	put_totals(&w, a);
+	json_end_object(&w);
+	json_newline(&w);
+}

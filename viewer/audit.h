@@ -1,0 +1,132 @@
+/*
+ * audit.h - what `shmview audit` hands its renderers: every SysV segment
+ * and every POSIX object on the machine now, who has each mapped, and
+ * which look leaked.
+ *
+ * cmd-audit.c reads the kernel's view (/proc/sysvipc/shm, /dev/shm, the
+ * maps and descriptors of every process it may inspect, kernel.h),
+ * decides the flags, sorts, and with --trace finds the objects a trace
+ * created and symbolizes their creation stacks; audit-text.c and
+ * audit-json.c only render a struct audit.
+ *
+ * Flags (an object may have several):
+ *   orphaned   nothing has it attached (SysV: nattch 0) and its creator is
+ *              gone (SysV); for a POSIX object, which has no recorded
+ *              creator: no process maps it or holds it open
+ *   stale      unused for longer than --stale: nothing attached and the
+ *              last attach, detach or change (SysV) or the last
+ *              modification (POSIX) is older
+ *   pending    marked for removal (SysV IPC_RMID, POSIX unlinked) but
+ *              still held by the processes listed
+ *   unseen     attached by processes this user cannot inspect (SysV:
+ *              the kernel counts more attaches than the maps show)
+ * The first three make an object a likely leak, and its size waste.
+ */
+#ifndef SHMVIEW_AUDIT_H
+#define SHMVIEW_AUDIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kernel.h"
+#include "model.h"
+#include "report.h"
+
+#define AUDIT_ORPHANED 0x1u
+#define AUDIT_STALE    0x2u
+#define AUDIT_PENDING  0x4u
+#define AUDIT_UNSEEN   0x8u
+#define AUDIT_LEAK_FLAGS (AUDIT_ORPHANED | AUDIT_STALE | AUDIT_PENDING)
+
+#define AUDIT_DEFAULT_STALE 3600     /* seconds */
+
+enum audit_family { AUDIT_SYSV, AUDIT_POSIX };
+
+/* A process as the audit names it. */
+struct audit_pid {
+	int32_t pid;
+	bool alive;
+	bool reused;              /* alive, but started after the object was
+	                             created or changed: not its creator */
+	const char *comm;         /* NULL when gone or unknown */
+};
+
+/* One mapping of the object in one process now. */
+struct audit_mapper {
+	int32_t pid;
+	const char *comm;
+	uint64_t addr, length;
+	bool readonly;
+};
+
+/* A descriptor open on a POSIX object (mapped or not). */
+struct audit_holder {
+	int32_t pid;
+	const char *comm;
+	int fd;
+};
+
+/* What the trace given with --trace says about the object. */
+struct audit_traced {
+	const struct segment *seg;      /* in the audit's model */
+	const struct process *creator;  /* or NULL */
+	struct report_stack stack;      /* the creation backtrace (owned) */
+};
+
+struct audit_obj {
+	enum audit_family family;
+	const struct kernel_sysv *sysv;   /* AUDIT_SYSV */
+	const struct kernel_posix *posix; /* AUDIT_POSIX */
+	unsigned flags;                   /* AUDIT_* */
+	uint64_t size;
+	uint64_t waste;                   /* size when a likely leak, else 0 */
+	uint32_t key;                     /* SysV: as created (the kernel shows
+	                                     IPC_PRIVATE once it is marked;
+	                                     the mappings still name it) */
+	int64_t last_used;                /* seconds since the epoch, 0 never */
+	struct audit_pid creator, last;   /* SysV: cpid, lpid */
+	struct audit_mapper *mappers;
+	size_t nmappers;
+	struct audit_holder *holders;     /* POSIX */
+	size_t nholders;
+	uint32_t unseen;                  /* SysV: attaches not in any maps */
+	bool complete;                    /* mappers lists every mapping: SysV
+	                                     when none is unseen, POSIX when
+	                                     every process was inspected */
+	bool unlinked;                    /* POSIX: gone from /dev/shm, still
+	                                     mapped (owner and mode unknown) */
+	struct audit_traced *traced;      /* with --trace, when it made it */
+};
+
+struct audit_totals {
+	uint64_t sysv, posix, semaphores;
+	uint64_t bytes;
+	uint64_t leaks, waste;             /* likely leaks, their bytes */
+	uint64_t orphaned, stale, pending, unseen;
+};
+
+struct audit {
+	int64_t now;                       /* seconds since the epoch */
+	int64_t stale_after;               /* --stale, seconds */
+	uint32_t uid;                      /* who ran it */
+	bool sysv_ok, posix_ok;            /* the sources could be read */
+	struct audit_obj *objs;            /* biggest waste first */
+	size_t nobjs;
+	const struct kernel_scan *scan;    /* processes and their mappings */
+	const struct kernel_proc **unreadable;  /* by pid */
+	size_t nunreadable;
+	struct audit_totals totals;
+	const char *trace_path;            /* --trace, or NULL */
+	const struct model *model;         /* of that trace, or NULL */
+};
+
+/* The flag names, in JSON and text: "orphaned", "stale", "pending",
+ * "unseen" for bit 0x1, 0x2, 0x4, 0x8. */
+const char *audit_flag_name(unsigned bit);
+
+/* The renderers: the whole audit to `out`. */
+void audit_text(FILE *out, const struct audit *a);
+void audit_json(FILE *out, const struct audit *a);
+
+#endif /* SHMVIEW_AUDIT_H */
