@@ -121,9 +121,10 @@ enum shmt_call {
 	SHMT_CALL_MUNMAP = 6,   /* addr, length */
 	SHMT_CALL_MREMAP = 7,   /* old_address, old_size, new_size, flags,
 	                           new_address */
-	SHMT_CALL_SHM_OPEN = 8, /* str name; [1] oflag, [2] mode, [7] inode */
+	SHMT_CALL_SHM_OPEN = 8, /* str name; [1] oflag, [2] mode; [7] inode
+	                           (0: not recorded, it costs a syscall) */
 	SHMT_CALL_SHM_UNLINK = 9, /* str name */
-	SHMT_CALL_MEMFD_CREATE = 10, /* str name; [1] flags, [7] inode */
+	SHMT_CALL_MEMFD_CREATE = 10, /* str name; [1] flags; [7] inode (0) */
 	SHMT_CALL_FTRUNCATE = 11, /* fd, length; [6] origin seq+1 */
 	SHMT_CALL_CLOSE = 12,   /* fd; [6] origin seq+1 (tracked fds only) */
 	SHMT_CALL_FORK = 13,    /* ret child pid; SHMT_EVF_CHILD: [0] ppid */

@@ -11,25 +11,11 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
-
-/* The inode behind a new descriptor: a name can be unlinked and made
- * again, and only the inode tells the two objects apart.  One raw fstat,
- * on the rare call that opens an object, never on its mappings. */
-static uint64_t inode_of(int fd)
-{
-	struct stat st;
-	int saved = errno;
-	long r = syscall(SYS_fstat, fd, &st);
-	errno = saved;
-	return r == 0 ? st.st_ino : 0;
-}
 
 /* Records a call that returns a new descriptor of kind `obj` named `name`
  * and starts tracking that descriptor. */
@@ -41,7 +27,7 @@ static void note_new_fd(struct rec_ctx *c, uint16_t call, uint32_t obj, int fd,
 		.call = call, .ret = fd, .err = err,
 		.flags = created ? SHMT_EVF_CREATED : 0,
 		.str = name, .str_len = name ? strlen(name) : 0,
-		.args = { 0, a1, a2, 0, 0, 0, 0, fd >= 0 ? inode_of(fd) : 0 },
+		.args = { 0, a1, a2 },
 	};
 	uint64_t seq = rec_end(c, &ev);
 	if (fd >= 0)

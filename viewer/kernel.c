@@ -202,6 +202,17 @@ static void stat_to_posix(const char *name, const struct stat *st,
 	p->semaphore = strncmp(name, "sem.", 4) == 0;
 }
 
+/* When the object was made (tmpfs keeps it on recent kernels): tells an
+ * object from another made later under the same name. */
+static int64_t birth_ns(int dirfd, const char *name)
+{
+	struct statx stx;
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_BTIME, &stx) != 0 ||
+	    !(stx.stx_mask & STATX_BTIME))
+		return 0;
+	return (int64_t)stx.stx_btime.tv_sec * 1000000000 + stx.stx_btime.tv_nsec;
+}
+
 static void add_posix(struct kernel_view *k, size_t *cap, const char *name,
 		      const struct stat *st)
 {
@@ -231,6 +242,7 @@ static int list_posix(const char *dir, struct kernel_view *k, bool quiet)
 		    !S_ISREG(st.st_mode))
 			continue;
 		add_posix(k, &cap, de->d_name, &st);
+		k->posix[k->nposix - 1].btime_ns = birth_ns(dirfd(d), de->d_name);
 	}
 	if (errno) {
 		int err = errno;

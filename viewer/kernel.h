@@ -37,6 +37,8 @@ struct kernel_posix {
 	uint32_t uid;
 	uint32_t mode;
 	int64_t mtime_ns, ctime_ns;  /* since the epoch */
+	int64_t btime_ns;      /* creation, since the epoch; 0 when the
+	                          filesystem does not say (statx) */
 	bool semaphore;        /* sem.NAME */
 };
 

@@ -931,6 +931,21 @@ static enum seg_state sysv_state(struct model *m, struct segment *s,
 	return m->running ? SEG_LIVE : SEG_LEAKED;
 }
 
+/* Whether /dev/shm's object was made at another moment than the one the
+ * trace saw created: then it is another object under the same name.  The
+ * shim records no inode (that would cost a system call per shm_open), so
+ * the creation time stands in for it where the filesystem keeps one. */
+static bool born_elsewhen(const struct model *m, const struct segment *s,
+			  const struct kernel_posix *kp)
+{
+	const int64_t slack = 100000000;	/* 100 ms: two clocks, one moment */
+	if (!s->created || !kp->btime_ns || !m->trace)
+		return false;
+	int64_t made = (int64_t)(m->trace->start_realtime_ns + s->created_ns);
+	int64_t d = kp->btime_ns - made;
+	return d > slack || d < -slack;
+}
+
 static enum seg_state posix_state(struct model *m, struct segment *s,
 				  const struct kernel_view *k)
 {
@@ -941,7 +956,7 @@ static enum seg_state posix_state(struct model *m, struct segment *s,
 			s->notes |= SEG_NOTE_NAME_REUSED;
 		return s->destroyed ? SEG_REMOVED : SEG_PENDING;
 	}
-	if (kp && s->inode && kp->inode != s->inode) {
+	if (kp && (s->inode ? kp->inode != s->inode : born_elsewhen(m, s, kp))) {
 		/* the name now names another object: ours went unseen */
 		s->notes |= SEG_NOTE_REMOVED_OUTSIDE | SEG_NOTE_NAME_REUSED;
 		return SEG_REMOVED;
