@@ -362,8 +362,9 @@ static bool same_name(const char *a, const char *b)
 }
 
 /* The trace's segment that is this object: SysV by shmid and key, POSIX
- * by name and inode (a name unlinked and made again is another object).
- * The last one, when the trace saw an id or a name used twice. */
+ * by name and inode, or, without an inode, by the reconciled model's
+ * judgement (in_kernel: not a name unlinked and made again since).  The
+ * last one, when the trace saw an id or a name used twice. */
 static const struct segment *traced_segment(const struct model *m,
 					    const struct audit_obj *o)
 {
@@ -380,7 +381,7 @@ static const struct segment *traced_segment(const struct model *m,
 			found = s;
 		if (o->family == AUDIT_POSIX && s->kind == SEG_POSIX &&
 		    s->name && same_name(s->name, o->posix->name) &&
-		    (s->inode ? s->inode == o->posix->inode : !s->marked))
+		    (s->inode ? s->inode == o->posix->inode : s->in_kernel))
 			found = s;
 	}
 	return found;
@@ -448,6 +449,8 @@ static int audit(const struct audit_options *o)
 		return 1;
 	}
 	kernel_read(&k);
+	if (o->trace)	/* the model decides which object is the trace's */
+		model_reconcile(&m, &k);
 	if (kernel_scan(&scan)) {
 		kernel_free(&k);
 		model_free(&m);
