@@ -32,15 +32,8 @@ from e2e import (Fatal, check, fail, ok, run, traced, need, example,  # noqa: E4
                  trace_path, unlink_shm, posix_name, LAUNCHER, VIEWER, ROOT,
                  TMP)
 
-TESTS = []
+TESTS, test = e2e.registry()
 WIDTH, HEIGHT = 160, 40
-
-
-def test(name):
-    def register(fn):
-        TESTS.append((name, fn))
-        return fn
-    return register
 
 
 # --------------------------------------------------------------------------
@@ -546,32 +539,54 @@ def t_live_errors():
         pane.close()
 
 
+@test("live-pid")
+def t_live_pid():
+    """live --pid: an untraced master and its workers, from /proc."""
+    need(VIEWER)
+    p = subprocess.Popen([example("nginx-zone"), "--hold", "4", "anon", "2"],
+                         stdout=subprocess.DEVNULL, start_new_session=True)
+    pane = None
+    try:
+        zone = None
+        end = time.time() + 5
+        while time.time() < end and not zone:
+            time.sleep(0.2)
+            res = run([VIEWER, "map", "--json", "--pid", str(p.pid), "--children"])
+            if res.rc == 0:
+                m = json.loads(res.out.decode())
+                z = [s for s in m["segments"] if s["kind"] == "anon"
+                     and s["size"] == 1 << 20 and len(s["attachments"]) == 3]
+                zone = z[0] if z else None
+        if not zone:
+            raise Fatal("map --pid never showed the zone in 3 processes")
+        pids = sorted(a["pid"] for a in zone["attachments"])
+        pane = Pane("pid", " ".join([VIEWER, "live", "--pid", str(p.pid), "--children"]))
+        s = pane.wait_for(lambda s: all(str(x) in s for x in pids) and " anon " in s,
+                          "the zone and every process")
+        check("proc" in lines_of(s)[0] and "no history" in s,
+              "live-pid: the header says the map comes from /proc, without history",
+              lines_of(s)[0])
+        check_map_cells(s, zone, pids, "live-pid")
+        pane.keys("Enter")
+        s = pane.wait_for(lambda s: "from /proc now" in s, "the segment's detail")
+        check("attachments (3 live" in s, "live-pid: Enter shows its 3 attachments", s[:800])
+        pane.keys("q")
+        check(pane.wait_exit() == 0, "live-pid: q quits", str(pane.rc()))
+    finally:
+        if pane:
+            pane.close()
+        p.kill()
+        p.wait()
+
+
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 
 def main(argv):
     words = argv[1:]
-    os.chdir(ROOT)
-    asan = os.environ.get("ASAN_OPTIONS", "")
-    if "verify_asan_link_order" not in asan:
-        os.environ["ASAN_OPTIONS"] = (asan + ":" if asan else "") + \
-            "verify_asan_link_order=0"
-    signal.signal(signal.SIGTERM, e2e.on_term)
-    signal.signal(signal.SIGINT, e2e.on_term)
     try:
-        for name, fn in TESTS:
-            if words and not any(w in name for w in words):
-                continue
-            t0 = time.time()
-            try:
-                fn()
-            except Fatal as e:
-                fail(name, str(e))
-            except Exception:
-                fail(name, "exception: " + traceback.format_exc().strip().splitlines()[-1])
-                sys.stderr.write(traceback.format_exc())
-            print("# %s: %.1fs" % (name, time.time() - t0), flush=True)
+        e2e.run_tests(TESTS, words)
         if not words:
             check(not e2e.LEAKS, "live leaks: the tests left nothing behind",
                   "; ".join("%s after %s" % (w, r) for r, w in e2e.LEAKS))

@@ -37,6 +37,7 @@
 #include "kernel.h"
 #include "live.h"
 #include "model.h"
+#include "procmap.h"
 #include "trace.h"
 #include "util.h"
 
@@ -45,14 +46,19 @@
 
 static const char live_usage[] =
 "usage: shmview live [--interval MS] [--timing] [TRACE]\n"
+"       shmview live --pid PID [--children] [--interval MS]\n"
 "\n"
 "Watch the attach map of TRACE in the terminal while the traced run goes\n"
 "on, or look around a finished trace: segments as rows, processes as\n"
 "columns, in each cell where that process has the segment attached.\n"
 "Enter shows a segment's backtraces and events; press ? for every key.\n"
 "Without TRACE: the *.trace of the current directory, or a list to pick\n"
-"from (newest first) when there are several.\n"
+"from (newest first) when there are several.  With --pid: the attach\n"
+"map of a running, untraced process (and its descendants), rebuilt from\n"
+"/proc at each refresh, without history or backtraces.\n"
 "\n"
+"  --pid PID      watch process PID from /proc instead of a trace\n"
+"  --children     with --pid: its descendants too\n"
 "  --interval MS  read the trace again every MS milliseconds (default 250)\n"
 "  --timing       show how long reading and drawing take\n"
 "  -h, --help     show this help\n";
@@ -60,6 +66,8 @@ static const char live_usage[] =
 struct live_options {
 	int interval_ms;
 	bool timing;
+	int32_t pid;               /* --pid: from /proc, no trace */
+	bool children;
 };
 
 /* What tells that the trace file changed, read without mapping it. */
@@ -73,6 +81,8 @@ struct live {
 	struct live_view v;
 	const char *path;
 	int interval_ms;
+	int32_t pid;               /* --pid: the model comes from /proc */
+	bool children;
 	struct model model;        /* the last good one; trace == NULL */
 	bool have_model;
 	struct live_sig sig;       /* of the file the model was built from */
@@ -103,6 +113,8 @@ static int parse_options(int argc, char **argv, struct live_options *o,
 	static const struct option longopts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "timing", no_argument, NULL, 't' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "children", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -117,6 +129,16 @@ static int parse_options(int argc, char **argv, struct live_options *o,
 				return -1;
 			break;
 		case 't': o->timing = true; break;
+		case 'c': o->children = true; break;
+		case 'p': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (end == optarg || *end || v <= 0 || v > INT32_MAX)
+				return error("live: bad --pid '%s': want a process id",
+					     optarg);
+			o->pid = (int32_t)v;
+			break;
+		}
 		case 'h': fputs(live_usage, stdout); return 1;
 		default:
 			if (optopt == 'i')
@@ -128,6 +150,10 @@ static int parse_options(int argc, char **argv, struct live_options *o,
 	}
 	if (argc - optind > 1)
 		return error("live: one TRACE only (see 'shmview live --help')");
+	if (o->pid && optind < argc)
+		return error("live: --pid and TRACE exclude each other");
+	if (o->children && !o->pid)
+		return error("live: --children goes with --pid");
 	*path = optind < argc ? argv[optind] : NULL;
 	return 0;
 }
@@ -478,6 +504,37 @@ static int detail_only(struct live *L)
 	return 0;
 }
 
+/* One refresh of a --pid view: the model built again from /proc; the
+ * last good one stays when the process cannot be read (it ended). */
+static void refresh_proc(struct live *L, bool detail)
+{
+	struct model m;
+	struct live_keys k;
+	uint64_t t0 = now_ns();
+
+	if (procmap_build(&m, L->pid, L->children) < 0) {
+		model_free(&m);
+		drain_stderr(L);
+		L->v.final = true;
+		count(L);
+		return;
+	}
+	live_remember(&L->v, &k);
+	model_free(&L->model);
+	L->model = m;
+	L->have_model = true;
+	L->v.model = &L->model;
+	count(L);
+	live_list(&L->v, &L->model, &k);
+	if (in_detail(&L->v) && (detail || now_ns() - L->last_detail_ns >=
+				 SLOW_REFRESH_NS)) {
+		live_text_free(&L->v.detail);
+		write_detail(&L->v, &L->model, NULL, &L->v.detail);
+		L->last_detail_ns = now_ns();
+	}
+	L->v.read_ms = (double)(now_ns() - t0) / 1e6;
+}
+
 /*
  * One refresh: read the trace again if it changed (or, with `detail`,
  * write the open detail view now).  Slots still being written when the
@@ -489,6 +546,10 @@ static void refresh(struct live *L, bool detail)
 	uint64_t now = now_ns();
 	bool stale;
 
+	if (L->pid) {
+		refresh_proc(L, detail);
+		return;
+	}
 	if (read_sig(L->path, &sig) < 0) {
 		drain_stderr(L);
 		memset(&L->sig, 0, sizeof(L->sig));	/* read it all when back */
@@ -691,11 +752,21 @@ static int live(const char *path, const struct live_options *o,
 
 	/* fail before the screen is taken when it cannot work at all */
 	live_ui_stop();
-	if (trace_open(path, &t) < 0)
-		return 1;
-	trace_close(&t);
-	catch_sigbus();		/* after trace.c installed its own */
 	memset(&L, 0, sizeof(L));
+	if (o->pid) {
+		struct model m;
+		int bad = procmap_build(&m, o->pid, o->children);
+		model_free(&m);
+		if (bad)
+			return 1;
+		L.pid = o->pid;
+		L.children = o->children;
+	} else {
+		if (trace_open(path, &t) < 0)
+			return 1;
+		trace_close(&t);
+		catch_sigbus();		/* after trace.c installed its own */
+	}
 	L.path = path;
 	L.interval_ms = o->interval_ms;
 	L.v.path = path;
@@ -717,7 +788,7 @@ static int live(const char *path, const struct live_options *o,
 
 int cmd_live(int argc, char **argv)
 {
-	struct live_options o = { DEFAULT_INTERVAL_MS, false };
+	struct live_options o = { DEFAULT_INTERVAL_MS, false, 0, false };
 	const char *path = NULL;
 	char *found = NULL, note[300] = "";
 	bool quit;
@@ -728,6 +799,11 @@ int cmd_live(int argc, char **argv)
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
 		error("live needs a terminal; use 'shmview map'");
 		return 1;
+	}
+	if (o.pid) {
+		snprintf(note, sizeof(note), "pid %d%s from /proc: no history, "
+			 "no backtraces", (int)o.pid, o.children ? " and children" : "");
+		return live(note, &o, note);
 	}
 	if (!path) {
 		found = find_trace(&quit, note, sizeof(note));

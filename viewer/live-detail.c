@@ -390,7 +390,7 @@ static void pick_segment_events(const struct model *m, const struct segment *s,
 static const struct segment *find_segment(const struct model *m, uint64_t key)
 {
 	for (size_t i = 0; i < m->nsegments; i++)
-		if (m->segments[i]->creator.seq == key)
+		if (live_seg_key(m->segments[i]) == key)
 			return m->segments[i];
 	return NULL;
 }
@@ -517,6 +517,12 @@ void live_detail_segment(struct live_text *out, const struct model *m,
 		return;
 	}
 	put_segment_head(out, s);
+	if (!t) {	/* built from /proc */
+		live_text_add(out, LIVE_STYLE_DIM, "from /proc now: no history, "
+			      "no backtraces");
+		put_attachments(out, s);
+		return;
+	}
 	st = learn(t);
 	put_stack_event(out, m, st, s->created ? "created" : "first seen",
 			s->created_ns, &s->creator);
@@ -654,7 +660,6 @@ void live_detail_process(struct live_text *out, const struct model *m,
 	const struct process *p = model_process(m, pid);
 	struct picked pk = { 0 };
 
-	(void)t;
 	live_text_clear(out);
 	if (!p) {
 		add_line(out, LIVE_STYLE_ERROR, "pid %" PRId32 " is not in the "
@@ -664,6 +669,10 @@ void live_detail_process(struct live_text *out, const struct model *m,
 	put_process_head(out, m, p);
 	put_proc_attachments(out, m, p);
 	put_fds(out, p);
+	if (!t) {	/* built from /proc */
+		live_text_add(out, LIVE_STYLE_DIM, "from /proc now: no history");
+		return;
+	}
 	pick_process_events(m, pid, &pk);
 	put_history(out, m, &pk, "calls");
 }

@@ -59,8 +59,11 @@ void live_identity(const struct segment *s, char *buf, size_t size)
 	case SEG_FILE:
 		snprintf(buf, size, "inode %" PRIu64, s->inode);
 		return;
-	default:
-		snprintf(buf, size, "from pid %" PRId32, s->creator.pid);
+	default:	/* anonymous: who made it, when the trace says */
+		if (s->creator.seq != MODEL_NO_SEQ)
+			snprintf(buf, size, "from pid %" PRId32, s->creator.pid);
+		else
+			snprintf(buf, size, "inode %" PRIu64, s->inode);
 	}
 }
 
@@ -326,13 +329,21 @@ static void list_procs(struct live_view *v, const struct model *m,
 	free(t.seen);
 }
 
+uint64_t live_seg_key(const struct segment *s)
+{
+	if (s->creator.seq != MODEL_NO_SEQ)
+		return s->creator.seq;
+	uint64_t id = s->kind == SEG_SYSV ? (uint32_t)s->shmid : s->inode;
+	return UINT64_C(1) << 63 | (uint64_t)s->kind << 48 | (id & 0xffffffffffff);
+}
+
 void live_remember(const struct live_view *v, struct live_keys *k)
 {
 	const struct live_ui_state *u = &v->ui;
 
 	memset(k, 0, sizeof(*k));
 	if ((k->row_set = u->row < v->nrows)) {
-		k->row = v->rows[u->row]->creator.seq;
+		k->row = live_seg_key(v->rows[u->row]);
 		k->row_off = u->row >= u->top ? u->row - u->top : 0;
 	}
 	if ((k->col_set = u->col < v->ncols))
@@ -348,7 +359,7 @@ static void restore(struct live_view *v, const struct live_keys *k)
 	struct live_ui_state *u = &v->ui;
 
 	for (size_t i = 0; k->row_set && i < v->nrows; i++)
-		if (v->rows[i]->creator.seq == k->row) {
+		if (live_seg_key(v->rows[i]) == k->row) {
 			u->row = i;
 			u->top = i >= k->row_off ? i - k->row_off : 0;
 			break;

@@ -726,7 +726,7 @@ static enum live_request map_key(struct live_view *v, int ch)
 			return LIVE_REQ_NONE;
 		u->back = LIVE_MAP;
 		u->mode = LIVE_SEGMENT;
-		u->seg_key = v->rows[u->row]->creator.seq;
+		u->seg_key = live_seg_key(v->rows[u->row]);
 		return LIVE_REQ_DETAIL;
 	}
 }

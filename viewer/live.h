@@ -97,7 +97,7 @@ struct live_ui_state {
 	size_t line, hscroll;       /* detail: first line, columns scrolled */
 	size_t body;                /* rows the last draw had for a list */
 	size_t cells;               /* map columns it showed whole */
-	uint64_t seg_key;           /* the detailed segment: creator seq */
+	uint64_t seg_key;           /* the detailed segment: live_seg_key() */
 	int32_t pid;                /* the detailed process */
 };
 
@@ -134,13 +134,17 @@ struct live_view {
 /* What the selections point at, to find again in rebuilt lists. */
 struct live_keys {
 	bool row_set, col_set, proc_set;
-	uint64_t row;                 /* the segment's creator seq */
+	uint64_t row;                 /* live_seg_key() of the segment */
 	int32_t col, proc;            /* pids */
 	size_t row_off, proc_off;     /* distance from the top of the screen */
 };
 
 /* Note what v's selections point at (before its model goes away). */
 void live_remember(const struct live_view *v, struct live_keys *k);
+
+/* What finds a segment again in a rebuilt model: its creating event in a
+ * trace; from /proc (no events), its kind and shmid or inode. */
+uint64_t live_seg_key(const struct segment *s);
 
 /*
  * Rebuild v's rows (segments the map shows, or every one with
