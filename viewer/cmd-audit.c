@@ -101,11 +101,7 @@ static int parse_options(int argc, char **argv, struct audit_options *o)
 		case 'h': fputs(audit_usage, stdout); return 1;
 		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
 		default:
-			if (optopt == 's' || optopt == 't')
-				return error("audit: %s needs a value (see 'shmview "
-					     "audit --help')", argv[optind - 1]);
-			return error("audit: unknown option '%s' (see 'shmview "
-				     "audit --help')", argv[optind - 1]);
+			return bad_option("audit", argv, longopts);
 		}
 	}
 	if (optind != argc)
@@ -403,7 +399,7 @@ static struct sym_table *annotate(struct audit *a, const struct model *m,
 		if (!s)
 			continue;
 		if (!st)        /* no ELF file is opened unless needed */
-			st = report_learn_modules(t);
+			st = sym_learn_trace(t);
 		o->traced = xcalloc(1, sizeof(*o->traced));
 		o->traced->seg = s;
 		o->traced->creator = model_process(m, s->creator.pid);

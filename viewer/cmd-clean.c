@@ -59,11 +59,7 @@ static int parse_options(int argc, char **argv, bool *yes, const char **path)
 		case 'h': fputs(clean_usage, stdout); return 1;
 		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
 		default:
-			if (optopt)
-				return error("clean: unknown option '-%c' (see "
-					     "'shmview clean --help')", optopt);
-			return error("clean: unknown option '%s' (see "
-				     "'shmview clean --help')", argv[optind - 1]);
+			return bad_option("clean", argv, longopts);
 		}
 	}
 	if (optind != argc - 1)

@@ -55,13 +55,7 @@ static int parse_options(int argc, char **argv, struct dump_options *o,
 		case 'h': fputs(dump_usage, stdout); return 1;
 		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
 		default:
-			if (optopt)
-				error("dump: unknown option '-%c' (see "
-				      "'shmview dump --help')", optopt);
-			else
-				error("dump: unknown option '%s' (see "
-				      "'shmview dump --help')", argv[optind - 1]);
-			return -1;
+			return bad_option("dump", argv, longopts);
 		}
 	}
 	if (optind != argc - 1) {
@@ -72,19 +66,6 @@ static int parse_options(int argc, char **argv, struct dump_options *o,
 	}
 	*path = argv[optind];
 	return 0;
-}
-
-/* Pass 1: the per-process module tables the symbolizer needs. */
-static struct sym_table *learn_modules(const struct trace *t)
-{
-	struct sym_table *st = sym_new();
-	const struct trace_event *ev;
-	struct trace_iter it;
-
-	trace_iter_init(&it, t);
-	while ((ev = trace_iter_next(&it)))
-		sym_learn(st, ev);
-	return st;
 }
 
 static void resolve_frames(struct sym_table *st, const struct trace_event *ev,
@@ -159,7 +140,7 @@ static int dump(const char *path, const struct dump_options *o)
 		return 1;
 	/* JSON always carries symbolized stacks: scripts want them. */
 	if (o->json || o->stack)
-		st = learn_modules(&t);
+		st = sym_learn_trace(&t);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.out = stdout;
 	ctx.trace = &t;

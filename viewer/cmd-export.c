@@ -224,8 +224,7 @@ int cmd_export(int argc, char **argv)
 		if (c == 'f')
 			error("export: unknown format '%s' (only 'chrome')", optarg);
 		else
-			error("export: unknown option '%s' (see 'shmview export "
-			      "--help')", argv[optind - 1]);
+			bad_option("export", argv, longopts);
 		return EXIT_USAGE;
 	}
 	if (optind != argc - 1) {

@@ -141,11 +141,7 @@ static int parse_options(int argc, char **argv, struct live_options *o,
 		}
 		case 'h': fputs(live_usage, stdout); return 1;
 		default:
-			if (optopt == 'i')
-				return error("live: --interval needs a number of "
-					     "milliseconds");
-			return error("live: unknown option '%s' (see 'shmview "
-				     "live --help')", argv[optind - 1]);
+			return bad_option("live", argv, longopts);
 		}
 	}
 	if (argc - optind > 1)

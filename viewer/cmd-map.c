@@ -92,11 +92,7 @@ static int parse_options(int argc, char **argv, struct map_options *o,
 		case 'h': fputs(map_usage, stdout); return 1;
 		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
 		default:
-			if (optopt == 'a' || optopt == 'p')
-				return error("map: %s needs a value (see 'shmview "
-					     "map --help')", argv[optind - 1]);
-			return error("map: unknown option '%s' (see 'shmview map "
-				     "--help')", argv[optind - 1]);
+			return bad_option("map", argv, longopts);
 		}
 	}
 	if (o->pid) {

@@ -61,18 +61,6 @@ static int set_format(struct report_options *o, enum report_format f)
 	return 0;
 }
 
-static int unknown_option(char **argv)
-{
-	if (optopt == 'l')
-		return error("report: --leak-exit needs a number (see "
-			     "'shmview report --help')");
-	if (optopt)
-		return error("report: unknown option '-%c' (see 'shmview "
-			     "report --help')", optopt);
-	return error("report: unknown option '%s' (see 'shmview report "
-		     "--help')", argv[optind - 1]);
-}
-
 /* Returns 0 with *o and *path set, 1 after --help, -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct report_options *o,
 			 const char **path)
@@ -99,7 +87,7 @@ static int parse_options(int argc, char **argv, struct report_options *o,
 			break;
 		case 'h': fputs(report_usage, stdout); return 1;
 		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
-		default: return unknown_option(argv);
+		default: return bad_option("report", argv, longopts);
 		}
 	}
 	if (optind != argc - 1)
@@ -125,6 +113,8 @@ static void resolve_stacks(struct report *r, struct sym_table *st,
 
 		if (leaks_only && !report_is_leak(s))
 			continue;
+		if (i && i % 16384 == 0)	/* bound the resident trace pages */
+			trace_release_pages(m->trace);
 		report_resolve_stack(m, st, &s->creator, &r->segs[i].created);
 		if (s->marked)
 			report_resolve_stack(m, st, &s->remover,
@@ -259,7 +249,7 @@ static int report(const char *path, const struct report_options *o)
 	trace_counters(&t, &r.counters);
 	r.main_pid = main_pid(&m, &t);
 	count_totals(&m, &r.totals);
-	st = report_learn_modules(&t);
+	st = sym_learn_trace(&t);
 	resolve_stacks(&r, st, o->format == FORMAT_SUMMARY);
 	render(&r, o->format);
 	if (fflush(stdout) != 0 || ferror(stdout))

@@ -177,18 +177,6 @@ static void put_event(struct live_text *out, const struct trace *t,
 	pen_lines(&p, out, style, indent);
 }
 
-static struct sym_table *learn(const struct trace *t)
-{
-	struct sym_table *st = sym_new();
-	const struct trace_event *ev;
-	struct trace_iter it;
-
-	trace_iter_init(&it, t);
-	while ((ev = trace_iter_next(&it)))
-		sym_learn(st, ev);
-	return st;
-}
-
 /* Events picked for a history, in the order they took effect (as the
  * model replays them: a call when it began, a wait when it returned). */
 struct picked {
@@ -523,7 +511,7 @@ void live_detail_segment(struct live_text *out, const struct model *m,
 		put_attachments(out, s);
 		return;
 	}
-	st = learn(t);
+	st = sym_learn_trace(t);
 	put_stack_event(out, m, st, s->created ? "created" : "first seen",
 			s->created_ns, &s->creator);
 	put_removal(out, m, st, s);

@@ -8,18 +8,6 @@
 #include "report.h"
 #include "util.h"
 
-struct sym_table *report_learn_modules(const struct trace *t)
-{
-	struct sym_table *st = sym_new();
-	const struct trace_event *ev;
-	struct trace_iter it;
-
-	trace_iter_init(&it, t);
-	while ((ev = trace_iter_next(&it)))
-		sym_learn(st, ev);
-	return st;
-}
-
 void report_resolve_stack(const struct model *m, struct sym_table *st,
 			  const struct model_ref *ref, struct report_stack *out)
 {

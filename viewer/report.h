@@ -56,13 +56,11 @@ bool report_is_leak(const struct segment *s);
 
 /*
  * Symbolizing the stacks worth showing (report-stack.c), for `report` and
- * `audit --trace`: report_learn_modules() makes the symbol table of trace
- * t (one pass over its events; the caller frees it with sym_free()), and
+ * `audit --trace`: with a table from sym_learn_trace(t),
  * report_resolve_stack() fills *out with the symbolized backtrace of the
  * event `ref` of model m (built from t); out->known is false when there
  * is no such event.  The caller frees out->frames.
  */
-struct sym_table *report_learn_modules(const struct trace *t);
 void report_resolve_stack(const struct model *m, struct sym_table *st,
 			  const struct model_ref *ref, struct report_stack *out);
 

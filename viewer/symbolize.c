@@ -553,3 +553,15 @@ void sym_resolve(struct sym_table *st, int32_t pid, uint64_t seq,
 	out->file = c->srcfile;
 	out->line = c->line;
 }
+
+struct sym_table *sym_learn_trace(const struct trace *t)
+{
+	struct sym_table *st = sym_new();
+	const struct trace_event *ev;
+	struct trace_iter it;
+
+	trace_iter_init(&it, t);
+	while ((ev = trace_iter_next(&it)))
+		sym_learn(st, ev);
+	return st;
+}

@@ -54,6 +54,12 @@ void sym_free(struct sym_table *st);
 void sym_learn(struct sym_table *st, const struct trace_event *ev);
 
 /*
+ * Pass 1 in one call: a new table that has learned every event of `t`
+ * (the caller frees it with sym_free()).
+ */
+struct sym_table *sym_learn_trace(const struct trace *t);
+
+/*
  * Pass 2: resolve `ip`, recorded by process `pid` in event `seq`, into
  * *out.  Unknown parts are NULL / 0; never fails.  A build-id mismatch is
  * reported once per file with warning().
