@@ -34,16 +34,6 @@
 #include "json.h"
 #include "render.h"
 
-static void nullable_string(struct json_writer *w, const char *key,
-			    const char *s)
-{
-	json_key(w, key);
-	if (s)
-		json_string(w, s);
-	else
-		json_null(w);
-}
-
 static void put_time(struct json_writer *w, const char *key, int64_t t)
 {
 	json_key(w, key);
@@ -70,7 +60,7 @@ static void put_owner(struct json_writer *w, uint32_t uid)
 	json_begin_object(w);
 	json_key(w, "uid");
 	json_uint(w, uid);
-	nullable_string(w, "user", pw ? pw->pw_name : NULL);
+	json_member_string(w, "user", pw ? pw->pw_name : NULL);
 	json_end_object(w);
 }
 
@@ -85,7 +75,7 @@ static void put_who(struct json_writer *w, const char *key,
 	json_bool(w, p->alive);
 	json_key(w, "reused");
 	json_bool(w, p->reused);
-	nullable_string(w, "comm", p->alive ? p->comm : NULL);
+	json_member_string(w, "comm", p->alive ? p->comm : NULL);
 	json_end_object(w);
 }
 
@@ -109,7 +99,7 @@ static void put_mappers(struct json_writer *w, const struct audit_obj *o)
 		json_begin_object(w);
 		json_key(w, "pid");
 		json_int(w, m->pid);
-		nullable_string(w, "comm", m->comm);
+		json_member_string(w, "comm", m->comm);
 		json_key(w, "addr");
 		json_hex(w, m->addr);
 		json_key(w, "length");
@@ -129,7 +119,7 @@ static void put_holders(struct json_writer *w, const struct audit_obj *o)
 		json_begin_object(w);
 		json_key(w, "pid");
 		json_int(w, o->holders[i].pid);
-		nullable_string(w, "comm", o->holders[i].comm);
+		json_member_string(w, "comm", o->holders[i].comm);
 		json_key(w, "fd");
 		json_int(w, o->holders[i].fd);
 		json_end_object(w);
@@ -149,7 +139,7 @@ static void put_traced(struct json_writer *w, const struct audit_obj *o)
 	json_begin_object(w);
 	json_key(w, "pid");
 	json_int(w, t->seg->creator.pid);
-	nullable_string(w, "exe", t->creator ? t->creator->exe : NULL);
+	json_member_string(w, "exe", t->creator ? t->creator->exe : NULL);
 	json_key(w, "created_ns");
 	json_uint(w, t->seg->created_ns);
 	json_key(w, "stack");
@@ -296,7 +286,7 @@ void audit_json(FILE *out, const struct audit *a)
 	json_bool(&w, a->sysv_ok);
 	json_key(&w, "posix_ok");
 	json_bool(&w, a->posix_ok);
-	nullable_string(&w, "trace", a->trace_path);
+	json_member_string(&w, "trace", a->trace_path);
 	json_key(&w, "sysv");
 	json_begin_array(&w);
 	for (size_t i = 0; i < a->nobjs; i++)

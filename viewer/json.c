@@ -188,3 +188,12 @@ void json_put_string(FILE *out, const char *s, size_t n)
 	}
 	fputc('"', out);
 }
+
+void json_member_string(struct json_writer *w, const char *key, const char *s)
+{
+	json_key(w, key);
+	if (s)
+		json_string(w, s);
+	else
+		json_null(w);
+}

@@ -47,6 +47,9 @@ void json_fixed3(struct json_writer *w, double v); /* 12.345: 3 decimals */
 void json_bool(struct json_writer *w, bool v);
 void json_null(struct json_writer *w);
 
+/* A member `key`: the string s, or null when s is NULL. */
+void json_member_string(struct json_writer *w, const char *key, const char *s);
+
 /* End a top-level value with a newline (JSON Lines). */
 void json_newline(struct json_writer *w);
 

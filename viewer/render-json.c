@@ -107,30 +107,20 @@ static void json_ret(struct json_writer *w, const struct trace_event *ev,
 	json_string(w, name);
 }
 
-static void json_nullable_str(struct json_writer *w, const char *key,
-			      const char *s)
-{
-	json_key(w, key);
-	if (s)
-		json_string(w, s);
-	else
-		json_null(w);
-}
-
 void render_json_frame(struct json_writer *w, uint64_t ip,
 		       const struct sym_frame *f)
 {
 	json_begin_object(w);
 	json_key(w, "ip");
 	json_hex(w, ip);
-	json_nullable_str(w, "module", f ? f->module : NULL);
-	json_nullable_str(w, "symbol", f ? f->symbol : NULL);
+	json_member_string(w, "module", f ? f->module : NULL);
+	json_member_string(w, "symbol", f ? f->symbol : NULL);
 	json_key(w, "offset");
 	if (f && f->symbol)
 		json_uint(w, f->offset);
 	else
 		json_null(w);
-	json_nullable_str(w, "file", f ? f->file : NULL);
+	json_member_string(w, "file", f ? f->file : NULL);
 	json_key(w, "line");
 	if (f && f->file && f->line > 0)
 		json_int(w, f->line);

@@ -26,16 +26,6 @@
 #include "render.h"
 #include "report.h"
 
-static void nullable_string(struct json_writer *w, const char *key,
-			    const char *s)
-{
-	json_key(w, key);
-	if (s)
-		json_string(w, s);
-	else
-		json_null(w);
-}
-
 static void nullable_uint(struct json_writer *w, const char *key, bool set,
 			  uint64_t v)
 {
@@ -87,7 +77,7 @@ void report_json_identity(struct json_writer *w, const struct segment *s)
 		json_hex(w, s->key);
 	else
 		json_null(w);
-	nullable_string(w, "name", s->name);
+	json_member_string(w, "name", s->name);
 	nullable_uint(w, "inode", s->inode != 0, s->inode);
 	json_key(w, "size");
 	json_uint(w, s->size);
@@ -195,7 +185,7 @@ static void put_process(struct json_writer *w, const struct process *p)
 	json_int(w, p->pid);
 	json_key(w, "ppid");
 	json_int(w, p->ppid);
-	nullable_string(w, "exe", p->exe);
+	json_member_string(w, "exe", p->exe);
 	put_argv(w, p->argv);
 	json_key(w, "start_ns");
 	json_uint(w, p->start_ns);
