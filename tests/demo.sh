@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh - the README's demo (make demo): trace an nginx-style master whose
-# four workers share a SysV zone, then show what the trace recorded.
+# four workers share a SysV zone, show what the trace recorded and the
+# attach map; then trace a server that leaks its segment, and find the leak.
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -10,9 +11,6 @@ for f in build/shmtrace build/shmview build/examples/nginx-zone; do
 		exit 1
 	fi
 done
-
-# Examples built with SAN=1 carry ASan, which must not refuse the preload.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/shmtrace-demo.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
@@ -36,3 +34,22 @@ echo "==    symbolized call stacks (function+offset, module, file:line):"
 echo "\$ build/shmview dump --stack demo.trace | (first 4 events)"
 build/shmview dump --stack "$trace" >"$tmp/stack.txt"
 awk '/^\[pid / { n++ } n > 4 { exit } { print }' "$tmp/stack.txt"
+echo
+
+echo "== 4. The attach map as it stood while the workers ran: the zone,"
+echo "==    already marked for removal (pending), attached in every process"
+echo "==    at the same address:"
+at=$(build/shmview dump --json "$trace" |
+	awk -F'"time_ns":' '/"call":"fork"/ { split($2, a, ","); t = a[1] } END { print t + 1 }')
+echo "\$ build/shmview map --at ${at}ns demo.trace"
+build/shmview map --at "$at" "$trace"
+echo
+
+echo "== 5. A server that exits still attached and never removes its"
+echo "==    segment: the launcher says what leaked, where it was made, and"
+echo "==    how to remove it; shmview clean removes it:"
+leak=$tmp/leak.trace
+echo "\$ build/shmtrace -o leak.trace -- build/examples/sysv-server $tmp"
+build/shmtrace -o "$leak" -- build/examples/sysv-server "$tmp"
+echo "\$ build/shmview clean --yes leak.trace"
+build/shmview clean --yes "$leak"

@@ -63,16 +63,17 @@ static void text_process(FILE *out, const struct process *p)
 
 void map_text(FILE *out, const struct model *m, const char *path)
 {
+	size_t nseg = shown_segments(m);
+	const char *plural = nseg == 1 ? "" : "s";
 	fputs("attach map of ", out);
 	report_put_safe(out, path);
 	if (m->from_proc)
 		fprintf(out, " from /proc now (no history, no backtraces): %zu "
-			"segments, %zu processes\n", shown_segments(m),
-			m->nprocesses);
+			"segment%s, %zu processes\n", nseg, plural, m->nprocesses);
 	else
-		fprintf(out, " at +%.6fs (%s): %zu segments, %zu of %zu "
+		fprintf(out, " at +%.6fs (%s): %zu segment%s, %zu of %zu "
 			"processes alive\n", (double)m->until_ns / 1e9,
-			m->running ? "running" : "finished", shown_segments(m),
+			m->running ? "running" : "finished", nseg, plural,
 			alive_processes(m), m->nprocesses);
 	for (size_t i = 0; i < m->nsegments; i++)
 		if (map_shows(m->segments[i]))
