@@ -96,14 +96,7 @@ static void json_segment(struct json_writer *w, const struct segment *s)
 		if (!a->live)
 			continue;
 		json_begin_object(w);
-		json_key(w, "pid");
-		json_int(w, a->proc->pid);
-		json_key(w, "addr");
-		json_hex(w, a->addr);
-		json_key(w, "length");
-		json_uint(w, a->length);
-		json_key(w, "readonly");
-		json_bool(w, a->readonly);
+		report_json_attachment_where(w, a);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -117,11 +110,7 @@ static void json_process(struct json_writer *w, const struct process *p)
 	json_int(w, p->pid);
 	json_key(w, "ppid");
 	json_int(w, p->ppid);
-	json_key(w, "exe");
-	if (p->exe)
-		json_string(w, p->exe);
-	else
-		json_null(w);
+	json_member_string(w, "exe", p->exe);
 	json_key(w, "alive");
 	json_bool(w, !p->ended);
 	json_end_object(w);

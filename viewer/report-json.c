@@ -93,9 +93,9 @@ static void put_times(struct json_writer *w, const struct segment *s)
 	nullable_uint(w, "destroyed_ns", s->destroyed, s->destroyed_ns);
 }
 
-static void put_attachment(struct json_writer *w, const struct attachment *a)
+void report_json_attachment_where(struct json_writer *w,
+				  const struct attachment *a)
 {
-	json_begin_object(w);
 	json_key(w, "pid");
 	json_int(w, a->proc->pid);
 	json_key(w, "addr");
@@ -104,6 +104,12 @@ static void put_attachment(struct json_writer *w, const struct attachment *a)
 	json_uint(w, a->length);
 	json_key(w, "readonly");
 	json_bool(w, a->readonly);
+}
+
+static void put_attachment(struct json_writer *w, const struct attachment *a)
+{
+	json_begin_object(w);
+	report_json_attachment_where(w, a);
 	json_key(w, "attached_ns");
 	json_uint(w, a->attached_ns);
 	nullable_uint(w, "detached_ns", !a->live, a->detached_ns);

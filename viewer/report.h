@@ -94,6 +94,11 @@ bool report_put_remove_cmd(FILE *out, const struct segment *s);
 struct json_writer;
 void report_json_identity(struct json_writer *w, const struct segment *s);
 
+/* Where an attachment is, as JSON members: pid, addr, length, readonly.
+ * The map's attachments are these; the report's add their lifetime. */
+void report_json_attachment_where(struct json_writer *w,
+				  const struct attachment *a);
+
 /* Write a string from a traced program or an ELF file, unquoted, with
  * every byte outside printable ASCII as \xNN (and \\ for a backslash). */
 void report_put_safe(FILE *out, const char *s);
