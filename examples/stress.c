@@ -71,17 +71,10 @@ static void sysv_round(void)
 	COUNT(n_shmctl);
 }
 
-static void posix_round(long tag, long i)
+/* What both POSIX and memfd rounds do with their new descriptor: size it,
+ * map it shared, unmap it, close it. */
+static void size_map_close(int fd)
 {
-	char name[64];
-	snprintf(name, sizeof(name), "/shmtrace-stress-%d-%ld-%ld", (int)getpid(),
-		 tag, i);
-	int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
-	COUNT(n_shm_open);
-	if (fd < 0) {
-		COUNT(failures);
-		return;
-	}
 	if (ftruncate(fd, 4096))
 		COUNT(failures);
 	COUNT(n_ftruncate);
@@ -93,6 +86,20 @@ static void posix_round(long tag, long i)
 	}
 	close(fd);
 	COUNT(n_close);
+}
+
+static void posix_round(long tag, long i)
+{
+	char name[64];
+	snprintf(name, sizeof(name), "/shmtrace-stress-%d-%ld-%ld", (int)getpid(),
+		 tag, i);
+	int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+	COUNT(n_shm_open);
+	if (fd < 0) {
+		COUNT(failures);
+		return;
+	}
+	size_map_close(fd);
 	shm_unlink(name);
 	COUNT(n_shm_unlink);
 }
@@ -105,17 +112,7 @@ static void memfd_round(void)
 		COUNT(failures);
 		return;
 	}
-	if (ftruncate(fd, 4096))
-		COUNT(failures);
-	COUNT(n_ftruncate);
-	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	COUNT(n_mmap);
-	if (p != MAP_FAILED) {
-		munmap(p, 4096);
-		COUNT(n_munmap);
-	}
-	close(fd);
-	COUNT(n_close);
+	size_map_close(fd);
 }
 
 static long iterations;
