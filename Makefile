@@ -30,7 +30,8 @@ SAN_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all \
 SAN_LDFLAGS := -fsanitize=address,undefined
 SHIM_SAN    := -fsanitize=undefined -fno-sanitize-recover=all
 endif
-ALL_CFLAGS = $(WARN) $(CFLAGS) -Ishim -MMD -MP $(SAN_FLAGS)
+ALL_CFLAGS = $(WARN) $(CFLAGS) -Icommon -MMD -MP $(SAN_FLAGS)
+VIEWER_INC := -Iviewer/core -Iviewer
 
 # Debian packages the build and the tests need.
 DEPS_PKGS := gcc make libunwind-dev uthash-dev libdw-dev libelf-dev \
@@ -41,45 +42,61 @@ DEPS_PKGS += nginx-light postgresql
 # profiler, /usr/bin/time for peak memory).
 DEPS_PKGS += strace ltrace linux-perf valgrind time
 
-# --- the shim: a recorder core, thin wrappers, the region code -------------
-SHIM_CORE := shim/recorder.c shim/region.c shim/track.c shim/modules.c \
-             shim/clock.c
+# --- common/: the format, the region, the clock; in all three programs --------
+COMMON_SRC := $(wildcard common/*.c)
+
+# --- the shim: a recorder core and thin wrappers ------------------------------
+SHIM_CORE := shim/recorder.c shim/track.c shim/modules.c
 SHIM_WRAP := $(wildcard shim/wrap-*.c)
 SHIM_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec \
                -fno-omit-frame-pointer -D_GNU_SOURCE
-SHIM_CORE_OBJ := $(SHIM_CORE:%.c=$(B)/%.o)
-SHIM_WRAP_OBJ := $(SHIM_WRAP:%.c=$(B)/%.o)
+SHIM_OBJ := $(SHIM_CORE:%.c=$(B)/%.o) $(SHIM_WRAP:%.c=$(B)/%.o) \
+            $(COMMON_SRC:common/%.c=$(B)/shim/common/%.o)
 
-$(B)/shim/%.o: shim/%.c | $(B)/shim
-	$(CC) $(WARN) $(CFLAGS) -Ishim -MMD -MP $(SHIM_CFLAGS) $(SHIM_SAN) -c $< -o $@
+$(B)/shim/%.o: shim/%.c | $(B)/shim/common
+	$(CC) $(WARN) $(CFLAGS) -Icommon -MMD -MP $(SHIM_CFLAGS) $(SHIM_SAN) -c $< -o $@
+$(B)/shim/common/%.o: common/%.c | $(B)/shim/common
+	$(CC) $(WARN) $(CFLAGS) -Icommon -MMD -MP $(SHIM_CFLAGS) $(SHIM_SAN) -c $< -o $@
 
-$(B)/libshmtrace.so: $(SHIM_CORE_OBJ) $(SHIM_WRAP_OBJ) shim/exports.map
-	$(CC) -shared -o $@ $(SHIM_CORE_OBJ) $(SHIM_WRAP_OBJ) \
+$(B)/libshmtrace.so: $(SHIM_OBJ) shim/exports.map
+	$(CC) -shared -o $@ $(SHIM_OBJ) \
 	  -Wl,--version-script=shim/exports.map -Wl,-z,nodelete \
 	  $(LDFLAGS) $(SHIM_SAN) -lunwind -ldl -lpthread
 
-# The recorder core again, built like the rest for the unit tests, which
-# exercise it directly (with ASan under SAN=1).
-SHIM_TEST_OBJ := $(SHIM_CORE:shim/%.c=$(B)/shim-test/%.o)
-$(B)/shim-test/%.o: shim/%.c | $(B)/shim-test
+# The recorder core and common/ again, built like the rest for the unit
+# tests, which exercise them directly (with ASan under SAN=1).
+SHIM_TEST_OBJ := $(SHIM_CORE:shim/%.c=$(B)/shim-test/%.o) \
+                 $(COMMON_SRC:common/%.c=$(B)/shim-test/common/%.o)
+$(B)/shim-test/%.o: shim/%.c | $(B)/shim-test/common
+	$(CC) $(ALL_CFLAGS) $(SHIM_CFLAGS) -c $< -o $@
+$(B)/shim-test/common/%.o: common/%.c | $(B)/shim-test/common
 	$(CC) $(ALL_CFLAGS) $(SHIM_CFLAGS) -c $< -o $@
 
-# --- the launcher -----------------------------------------------------------
-LAUNCHER_SRC := shim/launcher.c
-$(B)/launcher/%.o: shim/%.c | $(B)/launcher
+# common/ as the launcher and the viewer link it.
+COMMON_OBJ := $(COMMON_SRC:%.c=$(B)/%.o)
+$(B)/common/%.o: common/%.c | $(B)/common
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -c $< -o $@
-$(B)/shmtrace: $(B)/launcher/launcher.o $(B)/launcher/region.o $(B)/launcher/clock.o
+
+# --- the launcher -----------------------------------------------------------
+LAUNCHER_SRC := $(wildcard launcher/*.c)
+LAUNCHER_OBJ := $(LAUNCHER_SRC:%.c=$(B)/%.o)
+$(B)/launcher/%.o: launcher/%.c | $(B)/launcher
+	$(CC) $(ALL_CFLAGS) -Ilauncher -D_GNU_SOURCE -c $< -o $@
+$(B)/shmtrace: $(LAUNCHER_OBJ) $(COMMON_OBJ)
 	$(CC) -o $@ $^ $(LDFLAGS) $(SAN_LDFLAGS)
 
-# --- the viewer ---------------------------------------------------------------
+# --- the viewer: core/ (read, validate, model, rules) and commands + renderers
+VIEWER_CORE_SRC := $(wildcard viewer/core/*.c)
 VIEWER_SRC := $(wildcard viewer/*.c)
+VIEWER_CORE_OBJ := $(VIEWER_CORE_SRC:%.c=$(B)/%.o)
 VIEWER_OBJ := $(VIEWER_SRC:%.c=$(B)/%.o)
-VIEWER_LIB_OBJ := $(filter-out $(B)/viewer/main.o,$(VIEWER_OBJ))
+VIEWER_LIB_OBJ := $(VIEWER_CORE_OBJ) $(filter-out $(B)/viewer/main.o,$(VIEWER_OBJ))
 VIEWER_LIBS := -ldw -lelf -lncursesw
-$(B)/viewer/%.o: viewer/%.c | $(B)/viewer
-	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -c $< -o $@
-# The viewer checks headers with the shim's own region code.
-$(B)/shmview: $(VIEWER_OBJ) $(B)/launcher/region.o $(B)/launcher/clock.o
+$(B)/viewer/core/%.o: viewer/core/%.c | $(B)/viewer/core
+	$(CC) $(ALL_CFLAGS) -Iviewer/core -D_GNU_SOURCE -c $< -o $@
+$(B)/viewer/%.o: viewer/%.c | $(B)/viewer/core
+	$(CC) $(ALL_CFLAGS) $(VIEWER_INC) -D_GNU_SOURCE -c $< -o $@
+$(B)/shmview: $(VIEWER_CORE_OBJ) $(VIEWER_OBJ) $(COMMON_OBJ)
 	$(CC) -o $@ $^ $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS)
 
 # --- examples and tests -------------------------------------------------------
@@ -88,16 +105,17 @@ $(B)/examples/%: examples/%.c | $(B)/examples
 	$(CC) $(WARN) $(CFLAGS) -MMD -MP -D_GNU_SOURCE -o $@ $< $(LDFLAGS) -lpthread
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-*.c))
-# Unit tests link the viewer's reader core and the shim's recorder core
-# directly (no preloading), the way heaptrack tests its core.
+# Unit tests link the viewer's core and the shim's recorder core directly
+# (no preloading), the way heaptrack tests its core.
+UNIT_INC := $(VIEWER_INC) -Ishim
 $(B)/tests/%: tests/unit/%.c $(VIEWER_LIB_OBJ) $(SHIM_TEST_OBJ) | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -Iviewer -o $@ $< $(VIEWER_LIB_OBJ) \
+	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(UNIT_INC) -o $@ $< $(VIEWER_LIB_OBJ) \
 	  $(SHIM_TEST_OBJ) $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS) -lunwind -ldl -lpthread
 
 # The fuzz target, replayed over the regression corpus as a unit test.
 $(B)/tests/test-fuzz-regressions: tests/unit/test-fuzz-regressions.c \
 		tests/fuzz/fuzz-trace.c $(VIEWER_LIB_OBJ) $(SHIM_TEST_OBJ) | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -Iviewer -o $@ $< tests/fuzz/fuzz-trace.c \
+	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(UNIT_INC) -o $@ $< tests/fuzz/fuzz-trace.c \
 	  $(VIEWER_LIB_OBJ) $(SHIM_TEST_OBJ) $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS) \
 	  -lunwind -ldl -lpthread
 
@@ -105,10 +123,10 @@ $(B)/tests/test-fuzz-regressions: tests/unit/test-fuzz-regressions.c \
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_PKGS    := clang libclang-rt-14-dev
-FUZZ_SRC     := tests/fuzz/fuzz-trace.c $(filter-out viewer/main.c,$(VIEWER_SRC)) \
-                shim/region.c shim/clock.c
+FUZZ_SRC     := tests/fuzz/fuzz-trace.c $(VIEWER_CORE_SRC) \
+                $(filter-out viewer/main.c,$(VIEWER_SRC)) $(COMMON_SRC)
 $(B)/fuzz/fuzz-trace: $(FUZZ_SRC) | $(B)/fuzz
-	$(FUZZ_CC) $(WARN) -g -O1 -Ishim -Iviewer -D_GNU_SOURCE -DFUZZ_LIBFUZZER \
+	$(FUZZ_CC) $(WARN) -g -O1 -Icommon $(VIEWER_INC) -D_GNU_SOURCE -DFUZZ_LIBFUZZER \
 	  -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_SRC) $(VIEWER_LIBS)
 
 fuzz-deps:
@@ -118,7 +136,7 @@ fuzz: fuzz-deps all examples
 	@$(MAKE) --no-print-directory $(B)/fuzz/fuzz-trace
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-$(B)/shim $(B)/shim-test $(B)/launcher $(B)/viewer $(B)/examples $(B)/tests $(B)/fuzz:
+$(B)/shim/common $(B)/shim-test/common $(B)/common $(B)/launcher $(B)/viewer/core $(B)/examples $(B)/tests $(B)/fuzz:
 	mkdir -p $@
 
 .PHONY: all deps test demo clean examples unit fuzz fuzz-deps install uninstall

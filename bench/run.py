@@ -378,7 +378,7 @@ def stat(key, tool):
 
 
 # --------------------------------------------------------------------------
-# Reading a trace file (the format of shim/shmtrace-format.h)
+# Reading a trace file (the format of common/shmtrace-format.h)
 # --------------------------------------------------------------------------
 
 SHMT_CALL_SHMCTL = 4
@@ -1365,9 +1365,10 @@ def snapshot():
         rev = run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                   check=False)[0].strip() or "?"
         dirty = run(["git", "-C", ROOT, "status", "--porcelain", "--",
-                     "shim", "viewer"], check=False)[0].strip()
+                     "common", "shim", "launcher", "viewer"],
+                    check=False)[0].strip()
         if dirty:
-            rev += " (shim/ or viewer/ modified)"
+            rev += " (the sources are modified)"
     except OSError:
         pass
     lib = os.path.join(BUILD, "libshmtrace.so")

@@ -5,7 +5,7 @@
  * it, take the backtrace straight into it, publish it with a release-store
  * of its commit word.  No lock (a signal handler may interrupt any point of
  * it), no system call once the thread is warm, no malloc.  See
- * shim/shmtrace-format.h for the protocol and ../shared/NOTES.md for the
+ * common/shmtrace-format.h for the protocol and ../shared/NOTES.md for the
  * traps this file steps around.
  */
 #define UNW_LOCAL_ONLY

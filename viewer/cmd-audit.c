@@ -23,6 +23,7 @@
 #include "cmd.h"
 #include "kernel.h"
 #include "model.h"
+#include "render.h"
 #include "report.h"
 #include "symbolize.h"
 #include "trace.h"

@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "kernel.h"
 #include "model.h"
+#include "render.h"
 #include "report.h"
 #include "trace.h"
 #include "util.h"

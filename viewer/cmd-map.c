@@ -14,7 +14,7 @@
 
 #include "cmd.h"
 #include "kernel.h"
-#include "map.h"
+#include "render.h"
 #include "model.h"
 #include "procmap.h"
 #include "trace.h"

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "live.h"
-#include "map.h"
+#include "render.h"
 #include "util.h"
 
 /* Append s to buf[*len..size), escaped: printable ASCII stays, a

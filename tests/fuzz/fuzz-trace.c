@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "decode.h"
-#include "map.h"
+#include "render.h"
 #include "model.h"
 #include "render.h"
 #include "trace.h"

@@ -6,8 +6,8 @@
  * cmd-audit.c reads the kernel's view (/proc/sysvipc/shm, /dev/shm, the
  * maps and descriptors of every process it may inspect, kernel.h),
  * decides the flags, sorts, and with --trace finds the objects a trace
- * created and symbolizes their creation stacks; audit-text.c and
- * audit-json.c only render a struct audit.
+ * created and symbolizes their creation stacks; the renderers (render.h:
+ * audit-text.c, audit-json.c) only render a struct audit.
  *
  * Flags (an object may have several):
  *   orphaned   nothing has it attached (SysV: nattch 0) and its creator is
@@ -124,9 +124,5 @@ struct audit {
 /* The flag names, in JSON and text: "orphaned", "stale", "pending",
  * "unseen" for bit 0x1, 0x2, 0x4, 0x8. */
 const char *audit_flag_name(unsigned bit);
-
-/* The renderers: the whole audit to `out`. */
-void audit_text(FILE *out, const struct audit *a);
-void audit_json(FILE *out, const struct audit *a);
 
 #endif /* SHMVIEW_AUDIT_H */

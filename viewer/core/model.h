@@ -224,4 +224,8 @@ const char *model_kind_name(enum seg_kind kind);
 const char *model_state_name(enum seg_state state);
 const char *model_how_name(enum attach_how how);
 
+/* Whether segment s belongs on the map: it still exists then (live,
+ * pending or leaked), removed ones are history. */
+bool map_shows(const struct segment *s);
+
 #endif /* SHMVIEW_MODEL_H */

@@ -1,16 +1,15 @@
-/* region.c - layout, header, creation and mapping of a trace region. */
+/*
+ * region-layout.c - the pure part of a trace region: its layout, a fresh
+ * header (stamped with the clock, the owner and the creator's pid), and
+ * the one check of a header.  The file part (create, map, token) is
+ * region-file.c.
+ */
 #include "region.h"
 #include "clock.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Strings are rare (names, paths, argv, modules): a sixteenth of the
@@ -186,53 +185,4 @@ int region_check_header(const struct shmt_header *h, uint64_t size,
 	    check_extent(h, size, w, wn) || check_clock(h, w, wn))
 		return -1;
 	return 0;
-}
-
-/* Removes what sits at `path` so a new file can take its place, refusing
- * to remove a directory. */
-static int remove_existing(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return errno == ENOENT ? 0 : -1;
-	if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		return -1;
-	}
-	return unlink(path);
-}
-
-int region_create_file(const char *path, uint64_t size, int force)
-{
-	if (force && remove_existing(path) != 0)
-		return -1;
-	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		      0600);
-	if (fd < 0)
-		return -1;
-	int err = posix_fallocate(fd, 0, (off_t)size);
-	if (err == EOPNOTSUPP || err == EINVAL)	/* fs without fallocate */
-		err = ftruncate(fd, (off_t)size) ? errno : 0;
-	if (err) {
-		unlink(path);
-		close(fd);
-		errno = err;
-		return -1;
-	}
-	return fd;
-}
-
-void *region_map(int fd, uint64_t size)
-{
-	long p = syscall(SYS_mmap, NULL, (size_t)size, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, fd, 0L);
-	return p == -1 ? NULL : (void *)p;
-}
-
-uint64_t region_token(void)
-{
-	uint64_t t;
-	if (getrandom(&t, sizeof(t), GRND_NONBLOCK) == (ssize_t)sizeof(t))
-		return t;
-	return clock_now_ns() * 0x9e3779b97f4a7c15u ^ (uint64_t)getpid();
 }

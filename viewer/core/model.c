@@ -1096,3 +1096,8 @@ const char *model_how_name(enum attach_how how)
 	static const char *const names[] = { "shmat", "mmap", "fork" };
 	return how <= ATTACH_FORK ? names[how] : "?";
 }
+
+bool map_shows(const struct segment *s)
+{
+	return s->state != SEG_REMOVED;
+}

@@ -1,0 +1,67 @@
+/*
+ * report.h - what `shmview report` hands its renderers: the reconciled
+ * model with the stacks worth showing (who created, who removed each
+ * segment) symbolized, and its totals.
+ *
+ * cmd-report.c reads the trace and fills a struct report; the renderers
+ * (render.h: report-text.c for the audit and the exit summary,
+ * report-json.c) only render it.
+ */
+#ifndef SHMVIEW_REPORT_H
+#define SHMVIEW_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "model.h"
+#include "symbolize.h"
+#include "trace.h"
+
+/* A symbolized backtrace of one event.  `frames` is owned by the report. */
+struct report_stack {
+	bool known;               /* the event was found again in the trace */
+	unsigned nframes;
+	bool truncated;           /* deeper frames were not recorded */
+	struct sym_frame *frames;
+};
+
+/* Per segment (same index as model.segments): its two stacks. */
+struct report_seg {
+	struct report_stack created;   /* seg->creator's event */
+	struct report_stack removed;   /* seg->remover's event */
+};
+
+/* Counts over the reconciled segments. */
+struct report_totals {
+	uint64_t segments, by_state[SEG_STATE_COUNT];
+	uint64_t created;              /* created by the trace ... */
+	uint64_t created_removed;      /* ... and removed since */
+	uint64_t leaked;               /* ... and leaked (report_is_leak) */
+};
+
+struct report {
+	const char *path;              /* the trace file, as given */
+	const struct trace *trace;
+	const struct model *model;     /* built and reconciled */
+	struct report_seg *segs;       /* model->nsegments entries */
+	struct report_totals totals;
+	struct trace_counters counters;
+	int32_t main_pid;              /* the traced program, 0 if unknown */
+};
+
+/* Whether `s` is a leak this trace is answerable for: it created it and
+ * it outlived every traced process. */
+bool report_is_leak(const struct segment *s);
+
+/*
+ * Symbolizing the stacks worth showing (report-stack.c), for `report` and
+ * `audit --trace`: with a table from sym_learn_trace(t),
+ * report_resolve_stack() fills *out with the symbolized backtrace of the
+ * event `ref` of model m (built from t); out->known is false when there
+ * is no such event.  The caller frees out->frames.
+ */
+void report_resolve_stack(const struct model *m, struct sym_table *st,
+			  const struct model_ref *ref, struct report_stack *out);
+
+#endif /* SHMVIEW_REPORT_H */

@@ -1,0 +1,186 @@
+/*
+ * export-chrome.c - the renderer of `shmview export --format chrome`: a
+ * model as Chrome's trace-event JSON, which Perfetto and chrome://tracing
+ * open.
+ *
+ *   one track per segment for its lifetime (synthetic process "shared
+ *   memory segments", one thread per segment),
+ *   per process: its lifetime, and one track per segment it attached
+ *   holding its attach intervals,
+ *   an instant event for every failed call, on the thread that made it.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "decode.h"
+#include "json.h"
+#include "model.h"
+#include "render.h"
+#include "report.h"
+
+#define SEGMENTS_PID 0x7fffffff     /* the synthetic process of segments */
+#define LANE_BASE 1000000000        /* tid of a process's segment lane */
+
+static double us(uint64_t ns)
+{
+	return (double)ns / 1000.0;
+}
+
+static void event_head(struct json_writer *w, const char *ph, const char *name,
+		       int64_t pid, int64_t tid)
+{
+	json_begin_object(w);
+	json_key(w, "ph");
+	json_string(w, ph);
+	json_key(w, "name");
+	json_string(w, name);
+	json_key(w, "pid");
+	json_int(w, pid);
+	json_key(w, "tid");
+	json_int(w, tid);
+}
+
+/* Chrome's times are microseconds; keep the nanoseconds as decimals. */
+static void put_ts(struct json_writer *w, const char *key, uint64_t ns)
+{
+	json_key(w, key);
+	json_fixed3(w, us(ns));
+}
+
+static void metadata(struct json_writer *w, const char *what, int64_t pid,
+		     int64_t tid, const char *name)
+{
+	event_head(w, "M", what, pid, tid);
+	json_key(w, "args");
+	json_begin_object(w);
+	json_key(w, "name");
+	json_string(w, name);
+	json_end_object(w);
+	json_end_object(w);
+}
+
+static void span(struct json_writer *w, const char *name, int64_t pid,
+		 int64_t tid, uint64_t from, uint64_t to)
+{
+	event_head(w, "X", name, pid, tid);
+	put_ts(w, "ts", from);
+	put_ts(w, "dur", to > from ? to - from : 0);
+}
+
+static void segment_track(struct json_writer *w, const struct model *m,
+			  const struct segment *s)
+{
+	char name[256];
+	report_identity(s, name, sizeof(name));
+	metadata(w, "thread_name", SEGMENTS_PID, s->index + 1, name);
+	uint64_t end = s->destroyed ? s->destroyed_ns : m->until_ns;
+	span(w, name, SEGMENTS_PID, s->index + 1, s->created_ns, end);
+	json_key(w, "args");
+	json_begin_object(w);
+	json_key(w, "state");
+	json_string(w, model_state_name(s->state));
+	json_key(w, "size");
+	json_uint(w, s->size);
+	json_key(w, "creator_pid");
+	json_int(w, s->creator.pid);
+	json_end_object(w);
+	json_end_object(w);
+	if (s->marked) {
+		event_head(w, "i", "marked for removal", SEGMENTS_PID, s->index + 1);
+		put_ts(w, "ts", s->marked_ns);
+		json_key(w, "s");
+		json_string(w, "t");
+		json_end_object(w);
+	}
+}
+
+static void attach_span(struct json_writer *w, const struct model *m,
+			const struct attachment *a)
+{
+	char name[300], id[256];
+	report_identity(a->seg, id, sizeof(id));
+	snprintf(name, sizeof(name), "%s %s", a->readonly ? "ro" : "rw", id);
+	span(w, name, a->proc->pid, LANE_BASE + a->seg->index,
+	     a->attached_ns, a->live ? m->until_ns : a->detached_ns);
+	json_key(w, "args");
+	json_begin_object(w);
+	json_key(w, "addr");
+	json_hex(w, a->addr);
+	json_key(w, "length");
+	json_uint(w, a->length);
+	json_key(w, "how");
+	json_string(w, model_how_name(a->how));
+	json_end_object(w);
+	json_end_object(w);
+}
+
+static void process_tracks(struct json_writer *w, const struct model *m,
+			   const struct process *p)
+{
+	char name[512];
+	const char *exe = p->exe ? p->exe : "?";
+	const char *base = strrchr(exe, '/');
+	snprintf(name, sizeof(name), "%s (%d)", base ? base + 1 : exe, p->pid);
+	metadata(w, "process_name", p->pid, p->pid, name);
+	metadata(w, "thread_name", p->pid, p->pid, "lifetime and failed calls");
+	span(w, name, p->pid, p->pid, p->start_ns, p->ended ? p->end_ns : m->until_ns);
+	json_end_object(w);
+	/* one lane per segment this process attached */
+	for (size_t i = 0; i < m->nsegments; i++) {
+		const struct segment *s = m->segments[i];
+		bool named = false;
+		for (size_t j = 0; j < s->natt; j++) {
+			if (s->att[j]->proc != p)
+				continue;
+			if (!named) {
+				char id[256];
+				report_identity(s, id, sizeof(id));
+				metadata(w, "thread_name", p->pid, LANE_BASE + s->index, id);
+				named = true;
+			}
+			attach_span(w, m, s->att[j]);
+		}
+	}
+}
+
+static void failed_calls(struct json_writer *w, const struct model *m)
+{
+	struct trace_iter it;
+	const struct trace_event *ev;
+	trace_iter_init(&it, m->trace);
+	while ((ev = trace_iter_next(&it))) {
+		struct decode_view v;
+		char name[128];
+		decode_event(ev, &v);
+		if (!v.failed)
+			continue;
+		const char *e = decode_errno_name(v.errnum);
+		snprintf(name, sizeof(name), "%s failed: %s", v.name, e ? e : "?");
+		event_head(w, "i", name, ev->pid, ev->tid);
+		put_ts(w, "ts", (uint64_t)trace_event_reltime(m->trace, ev));
+		json_key(w, "s");
+		json_string(w, "t");
+		json_end_object(w);
+	}
+}
+
+void export_chrome(FILE *out, const struct model *m)
+{
+	struct json_writer w;
+	json_init(&w, out);
+	json_begin_object(&w);
+	json_key(&w, "displayTimeUnit");
+	json_string(&w, "ns");
+	json_key(&w, "traceEvents");
+	json_begin_array(&w);
+	metadata(&w, "process_name", SEGMENTS_PID, 0, "shared memory segments");
+	for (size_t i = 0; i < m->nsegments; i++)
+		segment_track(&w, m, m->segments[i]);
+	for (size_t i = 0; i < m->nprocesses; i++)
+		process_tracks(&w, m, m->processes[i]);
+	failed_calls(&w, m);
+	json_end_array(&w);
+	json_end_object(&w);
+	json_newline(&w);
+}

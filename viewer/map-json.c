@@ -1,0 +1,62 @@
+/* map-json.c - the attach map as one JSON object (render.h). */
+#include "json.h"
+#include "render.h"
+#include "report.h"
+
+static void json_segment(struct json_writer *w, const struct segment *s)
+{
+	json_begin_object(w);
+	report_json_identity(w, s);
+	json_key(w, "attachments");
+	json_begin_array(w);
+	for (size_t i = 0; i < s->natt; i++) {
+		const struct attachment *a = s->att[i];
+		if (!a->live)
+			continue;
+		json_begin_object(w);
+		report_json_attachment_where(w, a);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_end_object(w);
+}
+
+static void json_process(struct json_writer *w, const struct process *p)
+{
+	json_begin_object(w);
+	json_key(w, "pid");
+	json_int(w, p->pid);
+	json_key(w, "ppid");
+	json_int(w, p->ppid);
+	json_member_string(w, "exe", p->exe);
+	json_key(w, "alive");
+	json_bool(w, !p->ended);
+	json_end_object(w);
+}
+
+void map_json(FILE *out, const struct model *m)
+{
+	struct json_writer w;
+	json_init(&w, out);
+	json_begin_object(&w);
+	/* "proc": rebuilt from /proc, without history or backtraces */
+	json_key(&w, "source");
+	json_string(&w, m->from_proc ? "proc" : "trace");
+	json_key(&w, "time_ns");
+	json_uint(&w, m->until_ns);
+	json_key(&w, "running");
+	json_bool(&w, m->running);
+	json_key(&w, "segments");
+	json_begin_array(&w);
+	for (size_t i = 0; i < m->nsegments; i++)
+		if (map_shows(m->segments[i]))
+			json_segment(&w, m->segments[i]);
+	json_end_array(&w);
+	json_key(&w, "processes");
+	json_begin_array(&w);
+	for (size_t i = 0; i < m->nprocesses; i++)
+		json_process(&w, m->processes[i]);
+	json_end_array(&w);
+	json_end_object(&w);
+	json_newline(&w);
+}
