@@ -1,0 +1,88 @@
+/*
+ * main.c - build/shmtrace: run a program under the shim.
+ *
+ *	shmtrace [-o FILE] [--force] [--size BYTES] [--depth N] [-q]
+ *		 [--error-exitcode=N] -- PROG ARGS
+ *
+ * The live region is a memfd (tmpfs: no disk page faults in the traced
+ * program's hot path, and no name left behind anywhere).  Traced processes
+ * map it through /proc/<launcher>/fd/<n>, named by SHMTRACE_REGION.  The
+ * launcher copies what is committed into the trace file every 100 ms, so
+ * the file can be read while the run goes on, and writes the complete,
+ * compacted trace when the last descendant has ended.  The launcher is a
+ * child subreaper: it outlives, and waits for, every descendant.
+ *
+ * At the end it runs the viewer beside it (`shmview report --summary`) for
+ * the valgrind-like leak summary, and with --error-exitcode exits with N
+ * when the viewer says something leaked.
+ */
+#include "launcher.h"
+#include "clock.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	int r = parse_options(argc, argv, &o);
+	if (r)
+		return r > 0 ? 0 : EXIT_USAGE;
+	char prog[PATH_MAX], shim[PATH_MAX], outbuf[PATH_MAX];
+	if (find_program(o.argv[0], prog, sizeof(prog))) {
+		error("cannot run '%s': %s", o.argv[0], strerror(errno));
+		return errno == ENOENT ? 127 : 126;
+	}
+	const char *why = untraceable(prog);
+	if (why)
+		error("'%s' %s; it runs untraced", o.argv[0], why);
+	if (find_shim(shim, sizeof(shim))) {
+		error("cannot find libshmtrace.so beside the launcher (set SHMTRACE_LIB)");
+		return EXIT_SETUP;
+	}
+	const char *output = o.output;
+	if (!output) {
+		default_output(&o, outbuf, sizeof(outbuf));
+		output = outbuf;
+	}
+	/* the viewer runs in the environment we were given */
+	const char *preload_env = getenv("LD_PRELOAD");
+	char *preload = preload_env ? strdup(preload_env) : NULL;
+	struct live L = { .file_fd = -1, .output = output };
+	if (setup_region(&o, output, &L) || setup_env(shim, L.mem_fd)) {
+		if (L.file_fd >= 0)
+			unlink(output);
+		return EXIT_SETUP;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	sigset_t set, old;
+	sigemptyset(&set);
+	int sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	pid_t pid = start_program(prog, o.argv, &old);
+	if (pid < 0) {
+		error("cannot fork: %s", strerror(errno));
+		unlink(output);
+		return EXIT_SETUP;
+	}
+	int status = wait_all(&L, pid, &set);
+	if (write_final(&L, status))
+		return EXIT_SETUP;
+	int leaked = 0;
+	if (!o.quiet || o.error_exitcode)
+		leaked = report_leaks(&o, output, preload, &old);
+	summarize(&o, output, &L);
+	free(preload);
+	if (leaked > 0 && o.error_exitcode)
+		return o.error_exitcode;
+	return exit_code(status);
+}
