@@ -43,7 +43,9 @@ DEPS_PKGS += nginx-light postgresql
 DEPS_PKGS += strace ltrace linux-perf valgrind time
 
 # --- common/: the format, the region, the clock; in all three programs --------
+# (the shim takes only the region and the clock: what a traced process needs)
 COMMON_SRC := $(wildcard common/*.c)
+SHIM_COMMON := common/region-layout.c common/region-file.c common/clock.c
 
 # --- the shim: a recorder core and thin wrappers ------------------------------
 SHIM_CORE := shim/recorder.c shim/track.c shim/modules.c
@@ -51,7 +53,7 @@ SHIM_WRAP := $(wildcard shim/wrap-*.c)
 SHIM_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec \
                -fno-omit-frame-pointer -D_GNU_SOURCE
 SHIM_OBJ := $(SHIM_CORE:%.c=$(B)/%.o) $(SHIM_WRAP:%.c=$(B)/%.o) \
-            $(COMMON_SRC:common/%.c=$(B)/shim/common/%.o)
+            $(SHIM_COMMON:common/%.c=$(B)/shim/common/%.o)
 
 $(B)/shim/%.o: shim/%.c | $(B)/shim/common
 	$(CC) $(WARN) $(CFLAGS) -Icommon -MMD -MP $(SHIM_CFLAGS) $(SHIM_SAN) -c $< -o $@
@@ -66,7 +68,7 @@ $(B)/libshmtrace.so: $(SHIM_OBJ) shim/exports.map
 # The recorder core and common/ again, built like the rest for the unit
 # tests, which exercise them directly (with ASan under SAN=1).
 SHIM_TEST_OBJ := $(SHIM_CORE:shim/%.c=$(B)/shim-test/%.o) \
-                 $(COMMON_SRC:common/%.c=$(B)/shim-test/common/%.o)
+                 $(SHIM_COMMON:common/%.c=$(B)/shim-test/common/%.o)
 $(B)/shim-test/%.o: shim/%.c | $(B)/shim-test/common
 	$(CC) $(ALL_CFLAGS) $(SHIM_CFLAGS) -c $< -o $@
 $(B)/shim-test/common/%.o: common/%.c | $(B)/shim-test/common

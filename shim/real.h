@@ -4,7 +4,8 @@
  * Resolved lazily with dlsym(RTLD_NEXT) on first use and kept; a race
  * resolves twice to the same pointer, which is harmless.  mmap, munmap and
  * mremap never come here: they forward with the raw system call, because a
- * dlsym that allocates may call mmap (NOTES.md, section 1).
+ * dlsym that allocates may call mmap (docs/DESIGN.md, "Interposition
+ * traps").
  */
 #ifndef SHMTRACE_REAL_H
 #define SHMTRACE_REAL_H

@@ -5,8 +5,8 @@
  * it, take the backtrace straight into it, publish it with a release-store
  * of its commit word.  No lock (a signal handler may interrupt any point of
  * it), no system call once the thread is warm, no malloc.  See
- * common/shmtrace-format.h for the protocol and ../shared/NOTES.md for the
- * traps this file steps around.
+ * common/shmtrace-format.h for the protocol and docs/DESIGN.md
+ * ("Interposition traps") for the traps this file steps around.
  */
 #define UNW_LOCAL_ONLY
 #include "recorder.h"
