@@ -149,18 +149,31 @@ enum shmt_call {
 enum shmt_arg {
 	SHMT_ARG_COUNT = 8,             /* slots in an event */
 
+	/* Slots several calls share, for code reading one across calls: */
+	SHMT_ARG_ADDR = 0,              /* shmdt, mmap, munmap, mremap: the
+	                                   start of the range */
+	SHMT_ARG_LENGTH = 1,            /* mmap, munmap, mremap: its length */
+	SHMT_ARG_SHMID = 0,             /* shmat, shmctl */
+	SHMT_ARG_ARGC = 1,              /* exec, posix_spawn: the pieces of
+	                                   argv after the path in the string */
+	SHMT_ARG_ORIGIN = 6,            /* mmap, ftruncate, close: seq + 1 of
+	                                   the event that made the descriptor,
+	                                   0 when none is known */
+	SHMT_ARG_INODE = 7,             /* mmap, shm_open, memfd_create: the
+	                                   object's inode, 0 when not recorded */
+
 	SHMT_ARG_SHMGET_KEY = 0,
 	SHMT_ARG_SHMGET_SIZE = 1,
 	SHMT_ARG_SHMGET_FLAGS = 2,      /* shmflg */
 
-	SHMT_ARG_SHMAT_SHMID = 0,
+	SHMT_ARG_SHMAT_SHMID = SHMT_ARG_SHMID,
 	SHMT_ARG_SHMAT_ADDR = 1,        /* shmaddr */
 	SHMT_ARG_SHMAT_FLAGS = 2,       /* shmflg */
 	SHMT_ARG_SHMAT_SEGSZ = 6,       /* the segment's size, 0 if unknown */
 
-	SHMT_ARG_SHMDT_ADDR = 0,        /* shmaddr */
+	SHMT_ARG_SHMDT_ADDR = SHMT_ARG_ADDR, /* shmaddr */
 
-	SHMT_ARG_SHMCTL_SHMID = 0,
+	SHMT_ARG_SHMCTL_SHMID = SHMT_ARG_SHMID,
 	SHMT_ARG_SHMCTL_CMD = 1,
 	SHMT_ARG_SHMCTL_BUF = 2,
 	/* with SHMT_EVF_STAT, what the call read of the segment: */
@@ -170,21 +183,20 @@ enum shmt_arg {
 	SHMT_ARG_SHMCTL_SEGSZ = 6,
 	SHMT_ARG_SHMCTL_NATTCH = 7,
 
-	SHMT_ARG_MMAP_ADDR = 0,
-	SHMT_ARG_MMAP_LENGTH = 1,
+	SHMT_ARG_MMAP_ADDR = SHMT_ARG_ADDR,
+	SHMT_ARG_MMAP_LENGTH = SHMT_ARG_LENGTH,
 	SHMT_ARG_MMAP_PROT = 2,
 	SHMT_ARG_MMAP_FLAGS = 3,
 	SHMT_ARG_MMAP_FD = 4,
 	SHMT_ARG_MMAP_OFFSET = 5,
-	SHMT_ARG_MMAP_ORIGIN = 6,       /* seq + 1 of the event that made fd,
-	                                   0 when none is known */
-	SHMT_ARG_MMAP_INODE = 7,        /* of fd, when not tracked */
+	SHMT_ARG_MMAP_ORIGIN = SHMT_ARG_ORIGIN, /* of fd */
+	SHMT_ARG_MMAP_INODE = SHMT_ARG_INODE,   /* of fd, when not tracked */
 
-	SHMT_ARG_MUNMAP_ADDR = 0,
-	SHMT_ARG_MUNMAP_LENGTH = 1,
+	SHMT_ARG_MUNMAP_ADDR = SHMT_ARG_ADDR,
+	SHMT_ARG_MUNMAP_LENGTH = SHMT_ARG_LENGTH,
 
-	SHMT_ARG_MREMAP_OLD_ADDR = 0,   /* old_address */
-	SHMT_ARG_MREMAP_OLD_SIZE = 1,
+	SHMT_ARG_MREMAP_OLD_ADDR = SHMT_ARG_ADDR,     /* old_address */
+	SHMT_ARG_MREMAP_OLD_SIZE = SHMT_ARG_LENGTH,
 	SHMT_ARG_MREMAP_NEW_SIZE = 2,
 	SHMT_ARG_MREMAP_FLAGS = 3,
 	SHMT_ARG_MREMAP_NEW_ADDR = 4,   /* new_address (MREMAP_FIXED) */
@@ -192,28 +204,27 @@ enum shmt_arg {
 	/* shm_open: the name is the string, slot 0 stays 0 */
 	SHMT_ARG_SHM_OPEN_OFLAG = 1,
 	SHMT_ARG_SHM_OPEN_MODE = 2,
-	SHMT_ARG_SHM_OPEN_INODE = 7,    /* 0: not recorded, it costs a syscall */
+	SHMT_ARG_SHM_OPEN_INODE = SHMT_ARG_INODE, /* 0: it costs a syscall */
 
 	/* memfd_create: the name is the string, slot 0 stays 0 */
 	SHMT_ARG_MEMFD_FLAGS = 1,
-	SHMT_ARG_MEMFD_INODE = 7,       /* 0: not recorded */
+	SHMT_ARG_MEMFD_INODE = SHMT_ARG_INODE,    /* 0: not recorded */
 
 	SHMT_ARG_FTRUNCATE_FD = 0,
 	SHMT_ARG_FTRUNCATE_LENGTH = 1,
-	SHMT_ARG_FTRUNCATE_ORIGIN = 6,  /* as SHMT_ARG_MMAP_ORIGIN */
+	SHMT_ARG_FTRUNCATE_ORIGIN = SHMT_ARG_ORIGIN,
 
 	SHMT_ARG_CLOSE_FD = 0,
-	SHMT_ARG_CLOSE_ORIGIN = 6,      /* as SHMT_ARG_MMAP_ORIGIN; tracked
-	                                   fds only */
+	SHMT_ARG_CLOSE_ORIGIN = SHMT_ARG_ORIGIN,  /* tracked fds only */
 
 	SHMT_ARG_FORK_PPID = 0,         /* with SHMT_EVF_CHILD */
 
 	SHMT_ARG_SPAWN_PID = 0,         /* the child's */
-	SHMT_ARG_SPAWN_ARGC = 1,
+	SHMT_ARG_SPAWN_ARGC = SHMT_ARG_ARGC,
 	SHMT_ARG_SPAWN_SEARCH = 2,      /* 1 for posix_spawnp */
 
 	SHMT_ARG_EXEC_PPID = 0,
-	SHMT_ARG_EXEC_ARGC = 1,
+	SHMT_ARG_EXEC_ARGC = SHMT_ARG_ARGC,
 	SHMT_ARG_EXEC_VARIANT = 2,      /* enum shmt_exec_variant */
 
 	SHMT_ARG_EXIT_STATUS = 0,
