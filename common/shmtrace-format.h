@@ -97,7 +97,8 @@ struct shmt_header {
 #define SHMT_EVF_NESTED      0x01u /* re-entered hook: no backtrace taken */
 #define SHMT_EVF_STR_TRUNC   0x02u /* the string was cut or lost */
 #define SHMT_EVF_CHILD       0x04u /* fork seen from the child (daemon etc.) */
-#define SHMT_EVF_STAT        0x08u /* shmctl: args[3..7] hold segment info */
+#define SHMT_EVF_STAT        0x08u /* shmctl: SHMT_ARG_SHMCTL_KEY..NATTCH
+                                      hold segment info */
 #define SHMT_EVF_STACK_TRUNC 0x10u /* deeper than max_depth */
 #define SHMT_EVF_START       0x20u /* exec: recorded by the new image */
 #define SHMT_EVF_CREATED     0x40u /* shmget/shm_open: this call created the
@@ -105,47 +106,143 @@ struct shmt_header {
 
 /*
  * Calls.  Numbers are part of the format: append, never renumber.
- * The comment gives what args[] hold; `str` is the event's arena string.
+ * SHMT_ARG_<CALL>_* below say what args[] hold; `str` is the event's arena
+ * string.
  */
 enum shmt_call {
 	SHMT_CALL_NONE = 0,
-	SHMT_CALL_SHMGET = 1,   /* key, size, shmflg */
-	SHMT_CALL_SHMAT = 2,    /* shmid, shmaddr, shmflg; [6] segment size
-	                           (0 if unknown) */
-	SHMT_CALL_SHMDT = 3,    /* shmaddr */
-	SHMT_CALL_SHMCTL = 4,   /* shmid, cmd, buf; with SHMT_EVF_STAT:
-	                           [3] key [4] mode [5] cpid [6] size [7] nattch */
-	SHMT_CALL_MMAP = 5,     /* addr, length, prot, flags, fd, offset;
-	                           [6] origin seq+1 of fd (0 none), [7] inode;
-	                           obj = SHMT_OBJ_* */
-	SHMT_CALL_MUNMAP = 6,   /* addr, length */
-	SHMT_CALL_MREMAP = 7,   /* old_address, old_size, new_size, flags,
-	                           new_address */
-	SHMT_CALL_SHM_OPEN = 8, /* str name; [1] oflag, [2] mode; [7] inode
-	                           (0: not recorded, it costs a syscall) */
-	SHMT_CALL_SHM_UNLINK = 9, /* str name */
-	SHMT_CALL_MEMFD_CREATE = 10, /* str name; [1] flags; [7] inode (0) */
-	SHMT_CALL_FTRUNCATE = 11, /* fd, length; [6] origin seq+1 */
-	SHMT_CALL_CLOSE = 12,   /* fd; [6] origin seq+1 (tracked fds only) */
-	SHMT_CALL_FORK = 13,    /* ret child pid; SHMT_EVF_CHILD: [0] ppid */
-	SHMT_CALL_VFORK = 14,   /* ret child pid */
-	SHMT_CALL_POSIX_SPAWN = 15, /* str path\0argv...; [0] child pid,
-	                               [1] argc, [2] 1 for posix_spawnp;
-	                               ret is the returned error number */
-	SHMT_CALL_EXEC = 16,    /* str path\0argv...; [0] ppid, [1] argc,
-	                           [2] SHMT_EXEC_* variant; SHMT_EVF_START when
+	SHMT_CALL_SHMGET = 1,
+	SHMT_CALL_SHMAT = 2,
+	SHMT_CALL_SHMDT = 3,
+	SHMT_CALL_SHMCTL = 4,
+	SHMT_CALL_MMAP = 5,     /* obj = SHMT_OBJ_* */
+	SHMT_CALL_MUNMAP = 6,
+	SHMT_CALL_MREMAP = 7,
+	SHMT_CALL_SHM_OPEN = 8, /* str name */
+	SHMT_CALL_SHM_UNLINK = 9, /* str name; no args */
+	SHMT_CALL_MEMFD_CREATE = 10, /* str name */
+	SHMT_CALL_FTRUNCATE = 11,
+	SHMT_CALL_CLOSE = 12,
+	SHMT_CALL_FORK = 13,    /* ret child pid */
+	SHMT_CALL_VFORK = 14,   /* ret child pid; no args */
+	SHMT_CALL_POSIX_SPAWN = 15, /* str path\0argv...; ret is the returned
+	                               error number */
+	SHMT_CALL_EXEC = 16,    /* str path\0argv...; SHMT_EVF_START when
 	                           written by the new image (ret 0) */
-	SHMT_CALL_EXIT = 17,    /* [0] status, [1] 1 for _exit/_Exit */
-	SHMT_CALL_THREAD_START = 18, /* [0] start routine */
-	SHMT_CALL_THREAD_EXIT = 19,  /* [0] return value */
-	SHMT_CALL_MODULE = 20,  /* str path; [0] load bias, [1] lowest address,
-	                           [2] highest address, [3] build-id length,
-	                           [4..7] build-id bytes (at most 32) */
-	SHMT_CALL_WAIT = 21,    /* a child reaped: [0] its pid, [1] wait status
-	                           (as waitpid gives it), [2] SHMT_WAIT_*;
-	                           ret as the call returned.  The launcher
-	                           records what it reaps as SHMT_WAIT_REAPER. */
+	SHMT_CALL_EXIT = 17,
+	SHMT_CALL_THREAD_START = 18,
+	SHMT_CALL_THREAD_EXIT = 19,
+	SHMT_CALL_MODULE = 20,  /* str path */
+	SHMT_CALL_WAIT = 21,    /* a child reaped; ret as the call returned.
+	                           The launcher records what it reaps as
+	                           SHMT_WAIT_REAPER. */
 	SHMT_CALL_COUNT
+};
+
+/*
+ * The argument slots: the index into shmt_event.args[] of each value a
+ * call records, named SHMT_ARG_<CALL>_<VALUE>.  A slot a call does not
+ * name holds 0.  Slots 0-5 follow the C call's own parameters where there
+ * are some; slots 6 and 7 hold what the shim learnt beside the call.  The
+ * numbers are part of the format (tests/unit/test-layout.c pins them).
+ */
+enum shmt_arg {
+	SHMT_ARG_COUNT = 8,             /* slots in an event */
+
+	/* Slots several calls share, for code reading one across calls: */
+	SHMT_ARG_ADDR = 0,              /* shmdt, mmap, munmap, mremap: the
+	                                   start of the range */
+	SHMT_ARG_LENGTH = 1,            /* mmap, munmap, mremap: its length */
+	SHMT_ARG_SHMID = 0,             /* shmat, shmctl */
+	SHMT_ARG_ARGC = 1,              /* exec, posix_spawn: the pieces of
+	                                   argv after the path in the string */
+	SHMT_ARG_ORIGIN = 6,            /* mmap, ftruncate, close: seq + 1 of
+	                                   the event that made the descriptor,
+	                                   0 when none is known */
+	SHMT_ARG_INODE = 7,             /* mmap, shm_open, memfd_create: the
+	                                   object's inode, 0 when not recorded */
+
+	SHMT_ARG_SHMGET_KEY = 0,
+	SHMT_ARG_SHMGET_SIZE = 1,
+	SHMT_ARG_SHMGET_FLAGS = 2,      /* shmflg */
+
+	SHMT_ARG_SHMAT_SHMID = SHMT_ARG_SHMID,
+	SHMT_ARG_SHMAT_ADDR = 1,        /* shmaddr */
+	SHMT_ARG_SHMAT_FLAGS = 2,       /* shmflg */
+	SHMT_ARG_SHMAT_SEGSZ = 6,       /* the segment's size, 0 if unknown */
+
+	SHMT_ARG_SHMDT_ADDR = SHMT_ARG_ADDR, /* shmaddr */
+
+	SHMT_ARG_SHMCTL_SHMID = SHMT_ARG_SHMID,
+	SHMT_ARG_SHMCTL_CMD = 1,
+	SHMT_ARG_SHMCTL_BUF = 2,
+	/* with SHMT_EVF_STAT, what the call read of the segment: */
+	SHMT_ARG_SHMCTL_KEY = 3,
+	SHMT_ARG_SHMCTL_MODE = 4,
+	SHMT_ARG_SHMCTL_CPID = 5,
+	SHMT_ARG_SHMCTL_SEGSZ = 6,
+	SHMT_ARG_SHMCTL_NATTCH = 7,
+
+	SHMT_ARG_MMAP_ADDR = SHMT_ARG_ADDR,
+	SHMT_ARG_MMAP_LENGTH = SHMT_ARG_LENGTH,
+	SHMT_ARG_MMAP_PROT = 2,
+	SHMT_ARG_MMAP_FLAGS = 3,
+	SHMT_ARG_MMAP_FD = 4,
+	SHMT_ARG_MMAP_OFFSET = 5,
+	SHMT_ARG_MMAP_ORIGIN = SHMT_ARG_ORIGIN, /* of fd */
+	SHMT_ARG_MMAP_INODE = SHMT_ARG_INODE,   /* of fd, when not tracked */
+
+	SHMT_ARG_MUNMAP_ADDR = SHMT_ARG_ADDR,
+	SHMT_ARG_MUNMAP_LENGTH = SHMT_ARG_LENGTH,
+
+	SHMT_ARG_MREMAP_OLD_ADDR = SHMT_ARG_ADDR,     /* old_address */
+	SHMT_ARG_MREMAP_OLD_SIZE = SHMT_ARG_LENGTH,
+	SHMT_ARG_MREMAP_NEW_SIZE = 2,
+	SHMT_ARG_MREMAP_FLAGS = 3,
+	SHMT_ARG_MREMAP_NEW_ADDR = 4,   /* new_address (MREMAP_FIXED) */
+
+	/* shm_open: the name is the string, slot 0 stays 0 */
+	SHMT_ARG_SHM_OPEN_OFLAG = 1,
+	SHMT_ARG_SHM_OPEN_MODE = 2,
+	SHMT_ARG_SHM_OPEN_INODE = SHMT_ARG_INODE, /* 0: it costs a syscall */
+
+	/* memfd_create: the name is the string, slot 0 stays 0 */
+	SHMT_ARG_MEMFD_FLAGS = 1,
+	SHMT_ARG_MEMFD_INODE = SHMT_ARG_INODE,    /* 0: not recorded */
+
+	SHMT_ARG_FTRUNCATE_FD = 0,
+	SHMT_ARG_FTRUNCATE_LENGTH = 1,
+	SHMT_ARG_FTRUNCATE_ORIGIN = SHMT_ARG_ORIGIN,
+
+	SHMT_ARG_CLOSE_FD = 0,
+	SHMT_ARG_CLOSE_ORIGIN = SHMT_ARG_ORIGIN,  /* tracked fds only */
+
+	SHMT_ARG_FORK_PPID = 0,         /* with SHMT_EVF_CHILD */
+
+	SHMT_ARG_SPAWN_PID = 0,         /* the child's */
+	SHMT_ARG_SPAWN_ARGC = SHMT_ARG_ARGC,
+	SHMT_ARG_SPAWN_SEARCH = 2,      /* 1 for posix_spawnp */
+
+	SHMT_ARG_EXEC_PPID = 0,
+	SHMT_ARG_EXEC_ARGC = SHMT_ARG_ARGC,
+	SHMT_ARG_EXEC_VARIANT = 2,      /* enum shmt_exec_variant */
+
+	SHMT_ARG_EXIT_STATUS = 0,
+	SHMT_ARG_EXIT_RAW = 1,          /* 1 for _exit/_Exit */
+
+	SHMT_ARG_THREAD_START_ROUTINE = 0,
+	SHMT_ARG_THREAD_EXIT_RETVAL = 0,
+
+	SHMT_ARG_MODULE_BIAS = 0,       /* load bias */
+	SHMT_ARG_MODULE_LO = 1,         /* lowest address */
+	SHMT_ARG_MODULE_HI = 2,         /* highest address */
+	SHMT_ARG_MODULE_BUILD_ID_LEN = 3,
+	SHMT_ARG_MODULE_BUILD_ID = 4,   /* 4..7: the build-id bytes in memory
+	                                   order, at most SHMT_BUILD_ID_MAX */
+
+	SHMT_ARG_WAIT_PID = 0,          /* the child reaped */
+	SHMT_ARG_WAIT_STATUS = 1,       /* wait status, as waitpid gives it */
+	SHMT_ARG_WAIT_VARIANT = 2,      /* enum shmt_wait_variant */
 };
 
 /* Object behind a mapping's descriptor (shmt_event.obj). */
@@ -161,14 +258,14 @@ enum shmt_obj {
 	SHMT_OBJ_COUNT
 };
 
-/* Which exec function was called (args[2] of SHMT_CALL_EXEC). */
+/* Which exec function was called (SHMT_ARG_EXEC_VARIANT). */
 enum shmt_exec_variant {
 	SHMT_EXEC_EXECVE = 0, SHMT_EXEC_EXECV, SHMT_EXEC_EXECVP,
 	SHMT_EXEC_EXECVPE, SHMT_EXEC_EXECL, SHMT_EXEC_EXECLP, SHMT_EXEC_EXECLE,
 	SHMT_EXEC_FEXECVE, SHMT_EXEC_EXECVEAT, SHMT_EXEC_COUNT
 };
 
-/* Which wait function reaped (args[2] of SHMT_CALL_WAIT). */
+/* Which wait function reaped (SHMT_ARG_WAIT_VARIANT). */
 enum shmt_wait_variant {
 	SHMT_WAIT_WAIT = 0, SHMT_WAIT_WAITPID, SHMT_WAIT_WAIT3, SHMT_WAIT_WAIT4,
 	SHMT_WAIT_WAITID, SHMT_WAIT_REAPER, SHMT_WAIT_COUNT
@@ -194,7 +291,7 @@ struct shmt_event {
 	uint32_t str_len;      /*  52 its length in bytes (no NUL) */
 	uint32_t obj;          /*  56 enum shmt_obj */
 	uint32_t reserved;     /*  60 */
-	uint64_t args[8];      /*  64 see enum shmt_call */
+	uint64_t args[SHMT_ARG_COUNT]; /* 64 see enum shmt_arg */
 	uint64_t frames[];     /* 128 */
 };
 

@@ -60,9 +60,9 @@ void record_reaped(struct live *L, pid_t pid, int status)
 	e->pid = e->tid = (int32_t)getpid();
 	e->call = SHMT_CALL_WAIT;
 	e->ret = pid;
-	e->args[0] = (uint64_t)pid;
-	e->args[1] = (uint64_t)(uint32_t)status;
-	e->args[2] = SHMT_WAIT_REAPER;
+	e->args[SHMT_ARG_WAIT_PID] = (uint64_t)pid;
+	e->args[SHMT_ARG_WAIT_STATUS] = (uint64_t)(uint32_t)status;
+	e->args[SHMT_ARG_WAIT_VARIANT] = SHMT_WAIT_REAPER;
 	region_commit(e, i);
 }
 

@@ -1,6 +1,5 @@
-/* modules.c - record the loaded ELF modules of a traced process. */
+/* modules.c - enumerate the loaded ELF modules of a traced process. */
 #include "modules.h"
-#include "recorder.h"
 
 #include <elf.h>
 #include <link.h>
@@ -11,7 +10,7 @@
 
 #define MODULES_MAX 1024
 
-/* The modules this process has recorded.  A fork child inherits the table
+/* The modules this process has reported.  A fork child inherits the table
  * with the modules it inherits; an exec starts afresh.  Appended under the
  * scanning flag only, read without it. */
 static struct {
@@ -76,10 +75,10 @@ static void extent(const struct dl_phdr_info *info, uintptr_t *lo, uintptr_t *hi
 	}
 }
 
-static int record_one(struct dl_phdr_info *info, size_t size, void *unused)
+static int report_one(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
-	(void)unused;
+	void (*const *found)(const struct module_info *) = data;
 	uintptr_t lo, hi;
 	extent(info, &lo, &hi);
 	if (hi == 0 || is_known(lo) || nknown >= MODULES_MAX)
@@ -91,45 +90,40 @@ static int record_one(struct dl_phdr_info *info, size_t size, void *unused)
 		exe[n > 0 ? n : 0] = 0;
 		path = exe;
 	}
-	uint8_t id[SHMT_BUILD_ID_MAX] = { 0 };
-	struct rec_event ev = {
-		.call = SHMT_CALL_MODULE,
-		.str = path,
-		.str_len = strlen(path),
-		.args = { info->dlpi_addr, lo, hi, find_build_id(info, id) },
+	struct module_info m = {
+		.path = path, .bias = info->dlpi_addr, .lo = lo, .hi = hi,
 	};
-	memcpy(&ev.args[4], id, sizeof(id));
-	rec_note(&ev, 0);
+	m.build_id_len = (uint32_t)find_build_id(info, m.build_id);
+	(*found)(&m);
 	known[nknown].lo = lo;
 	known[nknown].hi = hi;
 	__atomic_store_n(&nknown, nknown + 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
-void modules_record_all(void)
+void modules_scan_new(void (*found)(const struct module_info *m))
 {
 	if (__atomic_exchange_n(&scanning, 1, __ATOMIC_ACQUIRE))
 		return;		/* another thread, or we re-entered */
-	dl_iterate_phdr(record_one, NULL);
+	dl_iterate_phdr(report_one, &found);
 	__atomic_store_n(&scanning, 0, __ATOMIC_RELEASE);
 }
 
-void modules_note_ip(uintptr_t ip)
+int modules_unknown_ip(uintptr_t ip)
 {
 	if (ip >= __atomic_load_n(&last_lo, __ATOMIC_RELAXED) &&
 	    ip < __atomic_load_n(&last_hi, __ATOMIC_RELAXED))
-		return;
+		return 0;
 	unsigned n = __atomic_load_n(&nknown, __ATOMIC_ACQUIRE);
 	for (unsigned i = 0; i < n; i++) {
 		if (ip >= known[i].lo && ip < known[i].hi) {
 			/* racy pair, benign: a mismatch only costs a lookup */
 			__atomic_store_n(&last_lo, known[i].lo, __ATOMIC_RELAXED);
 			__atomic_store_n(&last_hi, known[i].hi, __ATOMIC_RELAXED);
-			return;
+			return 0;
 		}
 	}
-	if (n)			/* before the constructor's scan: leave it */
-		modules_record_all();
+	return n != 0;		/* before the constructor's scan: leave it */
 }
 
 struct self_query {

@@ -1,23 +1,37 @@
 /*
- * modules.h - which ELF modules a traced process has loaded, recorded as
- * SHMT_CALL_MODULE events (path, load bias, extent, build-id) so the viewer
- * can symbolize backtraces offline, after the process is gone.
+ * modules.h - which ELF modules a traced process has loaded (path, load
+ * bias, extent, build-id), so the viewer can symbolize backtraces offline,
+ * after the process is gone.  This part only enumerates; the recorder
+ * writes what it finds as SHMT_CALL_MODULE events (rec_note_modules).
  */
 #ifndef SHMTRACE_MODULES_H
 #define SHMTRACE_MODULES_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "shmtrace-format.h"
 
-/* Records every loaded module not recorded yet by this process.  Walks
- * dl_iterate_phdr, so it takes the loader's (recursive) lock: call it from
- * the constructor and from rare paths, never from a hot one. */
-void modules_record_all(void);
+/* One loaded module.  `path` is valid during the callback only. */
+struct module_info {
+	const char *path;
+	uintptr_t bias;		/* load bias */
+	uintptr_t lo, hi;	/* lowest and highest address of its segments */
+	uint32_t build_id_len;
+	uint8_t build_id[SHMT_BUILD_ID_MAX];	/* zero-filled past the length */
+};
 
-/* Notes that a backtrace reached `ip`: when no recorded module holds it (a
- * library was dlopen'ed since), records the new modules.  Cheap when `ip`
- * is in the last module it was asked about. */
-void modules_note_ip(uintptr_t ip);
+/* Calls `found` for every loaded module not reported yet in this process
+ * (a fork child inherits what its parent reported, an exec starts afresh),
+ * then counts it as reported.  Returns at once when another scan runs
+ * (another thread, or `found` re-entered it).  Walks dl_iterate_phdr, so
+ * it takes the loader's (recursive) lock: call it from the constructor and
+ * from rare paths, never from a hot one.  No allocation. */
+void modules_scan_new(void (*found)(const struct module_info *m));
+
+/* 1 when a backtrace reaching `ip` calls for a new scan: no reported
+ * module holds it (a library was dlopen'ed since) and the first scan has
+ * run.  Cheap when `ip` is in the last module it was asked about. */
+int modules_unknown_ip(uintptr_t ip);
 
 /* Copies the path of the shim library itself into buf (empty string when
  * unknown). */

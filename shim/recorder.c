@@ -279,8 +279,8 @@ static uint16_t take_stack(uint64_t *out, uint16_t *flags)
 	}
 	if (n == (int)R.depth + 8 && k < R.depth)
 		*flags |= SHMT_EVF_STACK_TRUNC;
-	if (k)
-		modules_note_ip(out[0]);
+	if (k && modules_unknown_ip(out[0]))
+		rec_note_modules();
 	return k;
 }
 
@@ -387,6 +387,30 @@ uint64_t rec_note(const struct rec_event *ev, int with_stack)
 	tls.nest--;
 	errno = saved;
 	return seq;
+}
+
+_Static_assert(SHMT_BUILD_ID_MAX <= (SHMT_ARG_COUNT - SHMT_ARG_MODULE_BUILD_ID) *
+	       sizeof(uint64_t), "a build-id fits in the slots after its length");
+
+static void write_module(const struct module_info *m)
+{
+	struct rec_event ev = {
+		.call = SHMT_CALL_MODULE,
+		.str = m->path,
+		.str_len = strlen(m->path),
+		.args = { [SHMT_ARG_MODULE_BIAS] = m->bias,
+			  [SHMT_ARG_MODULE_LO] = m->lo,
+			  [SHMT_ARG_MODULE_HI] = m->hi,
+			  [SHMT_ARG_MODULE_BUILD_ID_LEN] = m->build_id_len },
+	};
+	memcpy(&ev.args[SHMT_ARG_MODULE_BUILD_ID], m->build_id,
+	       sizeof(m->build_id));
+	rec_note(&ev, 0);
+}
+
+void rec_note_modules(void)
+{
+	modules_scan_new(write_module);
 }
 
 int rec_enabled(void)

@@ -39,7 +39,7 @@ struct rec_event {
 	int err;		/* errno of a failed call, else 0 */
 	int64_t ret;
 	uint32_t obj;		/* enum shmt_obj */
-	uint64_t args[8];
+	uint64_t args[SHMT_ARG_COUNT];
 	const char *str;	/* name/path; may hold NULs (argv) */
 	size_t str_len;
 	pid_t pid, tid;		/* 0: the cached ones; set by exec and _exit
@@ -70,6 +70,11 @@ void rec_cancel(struct rec_ctx *c);
  * process start, thread start/exit) with a fresh timestamp and no stack
  * unless `with_stack`.  Returns seq + 1 or 0. */
 uint64_t rec_note(const struct rec_event *ev, int with_stack);
+
+/* Records every loaded module not recorded yet by this process, one
+ * SHMT_CALL_MODULE event each (modules.h enumerates them).  Takes the
+ * loader's lock: for the constructor and rare paths. */
+void rec_note_modules(void);
 
 /* 1 when tracing is on in this process (forces initialisation). */
 int rec_enabled(void);

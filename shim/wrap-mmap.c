@@ -52,13 +52,17 @@ static void *mmap_traced(void *addr, size_t len, int prot, int flags, int fd,
 	int err = ret == MAP_FAILED ? errno : 0;
 	struct rec_event ev = {
 		.call = SHMT_CALL_MMAP, .ret = (int64_t)(intptr_t)ret, .err = err,
-		.args = { (uintptr_t)addr, len, (uint32_t)prot, (uint32_t)flags,
-			  (uint64_t)(int64_t)fd, (uint64_t)off },
+		.args = { [SHMT_ARG_MMAP_ADDR] = (uintptr_t)addr,
+			  [SHMT_ARG_MMAP_LENGTH] = len,
+			  [SHMT_ARG_MMAP_PROT] = (uint32_t)prot,
+			  [SHMT_ARG_MMAP_FLAGS] = (uint32_t)flags,
+			  [SHMT_ARG_MMAP_FD] = (uint64_t)(int64_t)fd,
+			  [SHMT_ARG_MMAP_OFFSET] = (uint64_t)off },
 	};
 	if (flags & MAP_ANONYMOUS)
 		ev.obj = (flags & MAP_SHARED) ? SHMT_OBJ_ANON : SHMT_OBJ_NONE;
-	else if (!track_fd_get(fd, &ev.obj, &ev.args[6]))
-		ev.obj = classify_fd(fd, &ev.args[7]);
+	else if (!track_fd_get(fd, &ev.obj, &ev.args[SHMT_ARG_MMAP_ORIGIN]))
+		ev.obj = classify_fd(fd, &ev.args[SHMT_ARG_MMAP_INODE]);
 	struct track_taken replaced;
 	if (!err && (flags & MAP_FIXED))	/* replaced what was there */
 		track_map_take((uintptr_t)ret, len, &replaced);
@@ -105,7 +109,8 @@ SHIM_EXPORT int munmap(void *addr, size_t len)
 		return ret;
 	struct rec_event ev = {
 		.call = SHMT_CALL_MUNMAP, .ret = ret, .err = ret < 0 ? errno : 0,
-		.args = { (uintptr_t)addr, len },
+		.args = { [SHMT_ARG_MUNMAP_ADDR] = (uintptr_t)addr,
+			  [SHMT_ARG_MUNMAP_LENGTH] = len },
 	};
 	rec_end(&c, &ev);
 	return ret;
@@ -143,8 +148,11 @@ SHIM_EXPORT void *mremap(void *old, size_t old_size, size_t new_size,
 		return ret;
 	struct rec_event ev = {
 		.call = SHMT_CALL_MREMAP, .ret = (int64_t)(intptr_t)ret, .err = err,
-		.args = { (uintptr_t)old, old_size, new_size, (uint32_t)flags,
-			  (uintptr_t)want },
+		.args = { [SHMT_ARG_MREMAP_OLD_ADDR] = (uintptr_t)old,
+			  [SHMT_ARG_MREMAP_OLD_SIZE] = old_size,
+			  [SHMT_ARG_MREMAP_NEW_SIZE] = new_size,
+			  [SHMT_ARG_MREMAP_FLAGS] = (uint32_t)flags,
+			  [SHMT_ARG_MREMAP_NEW_ADDR] = (uintptr_t)want },
 	};
 	rec_end(&c, &ev);
 	return ret;

@@ -18,7 +18,10 @@
 #endif
 
 /* Records a call that returns a new descriptor of kind `obj` named `name`
- * and starts tracking that descriptor. */
+ * and starts tracking that descriptor.  shm_open and memfd_create keep
+ * their flags in the same slot. */
+_Static_assert(SHMT_ARG_SHM_OPEN_OFLAG == SHMT_ARG_MEMFD_FLAGS,
+	       "one slot for the flags of both");
 static void note_new_fd(struct rec_ctx *c, uint16_t call, uint32_t obj, int fd,
 			const char *name, uint64_t a1, uint64_t a2, int created)
 {
@@ -27,7 +30,8 @@ static void note_new_fd(struct rec_ctx *c, uint16_t call, uint32_t obj, int fd,
 		.call = call, .ret = fd, .err = err,
 		.flags = created ? SHMT_EVF_CREATED : 0,
 		.str = name, .str_len = name ? strlen(name) : 0,
-		.args = { 0, a1, a2 },
+		.args = { [SHMT_ARG_SHM_OPEN_OFLAG] = a1,
+			  [SHMT_ARG_SHM_OPEN_MODE] = a2 },
 	};
 	uint64_t seq = rec_end(c, &ev);
 	if (fd >= 0)
@@ -107,7 +111,10 @@ SHIM_EXPORT int ftruncate(int fd, off_t length)
 	int ret = real_ftruncate(fd, length);
 	struct rec_event ev = {
 		.call = SHMT_CALL_FTRUNCATE, .ret = ret, .err = ret < 0 ? errno : 0,
-		.obj = obj, .args = { (uint64_t)fd, (uint64_t)length, 0, 0, 0, 0, origin },
+		.obj = obj,
+		.args = { [SHMT_ARG_FTRUNCATE_FD] = (uint64_t)fd,
+			  [SHMT_ARG_FTRUNCATE_LENGTH] = (uint64_t)length,
+			  [SHMT_ARG_FTRUNCATE_ORIGIN] = origin },
 	};
 	rec_end(&c, &ev);
 	return ret;
@@ -130,7 +137,9 @@ SHIM_EXPORT int close(int fd)
 	int ret = real_close(fd);
 	struct rec_event ev = {
 		.call = SHMT_CALL_CLOSE, .ret = ret, .err = ret < 0 ? errno : 0,
-		.obj = obj, .args = { (uint64_t)fd, 0, 0, 0, 0, 0, origin },
+		.obj = obj,
+		.args = { [SHMT_ARG_CLOSE_FD] = (uint64_t)fd,
+			  [SHMT_ARG_CLOSE_ORIGIN] = origin },
 	};
 	rec_end(&c, &ev);
 	return ret;

@@ -10,7 +10,6 @@
  */
 #include "real.h"
 #include "recorder.h"
-#include "modules.h"
 #include "clock.h"
 
 #include <alloca.h>
@@ -178,8 +177,9 @@ static void note_exec_failure(int variant, uint64_t t0, const char *path,
 		.pid = (pid_t)syscall(SYS_getpid), .tid = (pid_t)syscall(SYS_gettid),
 	};
 	ev.str = buf;
-	ev.str_len = pack_argv(buf, sizeof(buf), path, argv, &ev.args[1], &ev.flags);
-	ev.args[2] = (uint64_t)variant;
+	ev.str_len = pack_argv(buf, sizeof(buf), path, argv,
+			       &ev.args[SHMT_ARG_EXEC_ARGC], &ev.flags);
+	ev.args[SHMT_ARG_EXEC_VARIANT] = (uint64_t)variant;
 	c.t0 = t0;
 	rec_end(&c, &ev);
 }
@@ -300,10 +300,12 @@ static int do_spawn(int use_path, pid_t *pid, const char *path,
 	char buf[SHMT_MAX_STRING];
 	struct rec_event ev = {
 		.call = SHMT_CALL_POSIX_SPAWN, .ret = ret, .err = ret,
-		.args = { ret == 0 ? (uint64_t)*pp : 0, 0, (uint64_t)use_path },
+		.args = { [SHMT_ARG_SPAWN_PID] = ret == 0 ? (uint64_t)*pp : 0,
+			  [SHMT_ARG_SPAWN_SEARCH] = (uint64_t)use_path },
 	};
 	ev.str = buf;
-	ev.str_len = pack_argv(buf, sizeof(buf), path, argv, &ev.args[1], &ev.flags);
+	ev.str_len = pack_argv(buf, sizeof(buf), path, argv,
+			       &ev.args[SHMT_ARG_SPAWN_ARGC], &ev.flags);
 	rec_end(&c, &ev);
 	return ret;
 }
@@ -375,7 +377,7 @@ static void after_fork_child(void)
 		return;
 	struct rec_event ev = {
 		.call = SHMT_CALL_FORK, .flags = SHMT_EVF_CHILD,
-		.args = { (uint64_t)getppid() },
+		.args = { [SHMT_ARG_FORK_PPID] = (uint64_t)getppid() },
 	};
 	rec_note(&ev, 1);
 }
@@ -430,7 +432,8 @@ static void note_exit(int status, int raw)
 	rec_flush_counters();
 	struct rec_event ev = {
 		.call = SHMT_CALL_EXIT,
-		.args = { (uint64_t)(uint32_t)status, (uint64_t)raw },
+		.args = { [SHMT_ARG_EXIT_STATUS] = (uint64_t)(uint32_t)status,
+			  [SHMT_ARG_EXIT_RAW] = (uint64_t)raw },
 		.pid = (pid_t)syscall(SYS_getpid), .tid = (pid_t)syscall(SYS_gettid),
 	};
 	rec_note(&ev, 1);
@@ -472,11 +475,17 @@ struct thread_start {
 	void *arg;
 };
 
+/* The start routine and the return value share their slot. */
+_Static_assert(SHMT_ARG_THREAD_START_ROUTINE == SHMT_ARG_THREAD_EXIT_RETVAL,
+	       "one slot for a thread's start and exit");
+
 static void note_thread(uint16_t call, uint64_t arg)
 {
 	if (call == SHMT_CALL_THREAD_EXIT)
 		rec_flush_counters();
-	struct rec_event ev = { .call = call, .args = { arg } };
+	struct rec_event ev = {
+		.call = call, .args = { [SHMT_ARG_THREAD_START_ROUTINE] = arg },
+	};
 	rec_note(&ev, 0);
 }
 
@@ -529,11 +538,12 @@ static void note_start(int argc, char **argv)
 	exe[n > 0 ? n : 0] = 0;
 	struct rec_event ev = {
 		.call = SHMT_CALL_EXEC, .flags = SHMT_EVF_START,
-		.args = { (uint64_t)getppid(), 0, SHMT_EXEC_EXECVE },
+		.args = { [SHMT_ARG_EXEC_PPID] = (uint64_t)getppid(),
+			  [SHMT_ARG_EXEC_VARIANT] = SHMT_EXEC_EXECVE },
 	};
 	ev.str = buf;
 	ev.str_len = pack_argv(buf, sizeof(buf), exe, argc > 0 ? argv : NULL,
-			       &ev.args[1], &ev.flags);
+			       &ev.args[SHMT_ARG_EXEC_ARGC], &ev.flags);
 	rec_note(&ev, 0);
 }
 
@@ -548,7 +558,7 @@ __attribute__((constructor)) static void shim_start(int argc, char **argv,
 	if (!getenv("SHMTRACE_REGION") && rec_env_region())
 		putenv((char *)rec_env_region());
 	note_start(argc, argv);
-	modules_record_all();
+	rec_note_modules();
 	rec_stacks_ready();
 	pthread_atfork(NULL, NULL, after_fork_child);
 	on_exit(at_exit, NULL);

@@ -46,7 +46,9 @@ SHIM_EXPORT int shmget(key_t key, size_t size, int shmflg)
 	struct rec_event ev = {
 		.call = SHMT_CALL_SHMGET, .ret = ret, .err = ret < 0 ? errno : 0,
 		.flags = created ? SHMT_EVF_CREATED : 0,
-		.args = { (uint32_t)key, size, (uint32_t)shmflg },
+		.args = { [SHMT_ARG_SHMGET_KEY] = (uint32_t)key,
+			  [SHMT_ARG_SHMGET_SIZE] = size,
+			  [SHMT_ARG_SHMGET_FLAGS] = (uint32_t)shmflg },
 	};
 	rec_end(&c, &ev);
 	if (created)	/* only a creation is sure to have exactly this size */
@@ -87,8 +89,10 @@ SHIM_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 		track_map_add((uintptr_t)ret, size ? size : UNKNOWN_SEGMENT_SPAN);
 	struct rec_event ev = {
 		.call = SHMT_CALL_SHMAT, .ret = (int64_t)(intptr_t)ret, .err = err,
-		.args = { (uint64_t)shmid, (uintptr_t)shmaddr, (uint32_t)shmflg,
-			  0, 0, 0, size },
+		.args = { [SHMT_ARG_SHMAT_SHMID] = (uint64_t)shmid,
+			  [SHMT_ARG_SHMAT_ADDR] = (uintptr_t)shmaddr,
+			  [SHMT_ARG_SHMAT_FLAGS] = (uint32_t)shmflg,
+			  [SHMT_ARG_SHMAT_SEGSZ] = size },
 	};
 	rec_end(&c, &ev);
 	return ret;
@@ -108,7 +112,7 @@ SHIM_EXPORT int shmdt(const void *shmaddr)
 		return ret;
 	struct rec_event ev = {
 		.call = SHMT_CALL_SHMDT, .ret = ret, .err = ret < 0 ? errno : 0,
-		.args = { (uintptr_t)shmaddr },
+		.args = { [SHMT_ARG_SHMDT_ADDR] = (uintptr_t)shmaddr },
 	};
 	rec_end(&c, &ev);
 	return ret;
@@ -130,15 +134,17 @@ SHIM_EXPORT int shmctl(int shmid, int cmd, struct shmid_ds *buf)
 		return ret;
 	struct rec_event ev = {
 		.call = SHMT_CALL_SHMCTL, .ret = ret, .err = ret < 0 ? errno : 0,
-		.args = { (uint64_t)shmid, (uint32_t)cmd, (uintptr_t)buf },
+		.args = { [SHMT_ARG_SHMCTL_SHMID] = (uint64_t)shmid,
+			  [SHMT_ARG_SHMCTL_CMD] = (uint32_t)cmd,
+			  [SHMT_ARG_SHMCTL_BUF] = (uintptr_t)buf },
 	};
 	if (ret >= 0 && buf && is_stat_cmd(cmd)) {
 		ev.flags |= SHMT_EVF_STAT;
-		ev.args[3] = (uint32_t)buf->shm_perm.__key;
-		ev.args[4] = buf->shm_perm.mode;
-		ev.args[5] = (uint64_t)buf->shm_cpid;
-		ev.args[6] = buf->shm_segsz;
-		ev.args[7] = buf->shm_nattch;
+		ev.args[SHMT_ARG_SHMCTL_KEY] = (uint32_t)buf->shm_perm.__key;
+		ev.args[SHMT_ARG_SHMCTL_MODE] = buf->shm_perm.mode;
+		ev.args[SHMT_ARG_SHMCTL_CPID] = (uint64_t)buf->shm_cpid;
+		ev.args[SHMT_ARG_SHMCTL_SEGSZ] = buf->shm_segsz;
+		ev.args[SHMT_ARG_SHMCTL_NATTCH] = buf->shm_nattch;
 		track_segsz_put((cmd & ~0x100) == IPC_STAT ? shmid : ret,
 				buf->shm_segsz);
 	}

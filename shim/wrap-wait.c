@@ -24,8 +24,9 @@ static void note_wait(uint64_t t0, int variant, pid_t ret, pid_t child,
 	c.t0 = t0;
 	struct rec_event ev = {
 		.call = SHMT_CALL_WAIT, .ret = ret,
-		.args = { (uint64_t)child, (uint64_t)(uint32_t)status,
-			  (uint64_t)variant },
+		.args = { [SHMT_ARG_WAIT_PID] = (uint64_t)child,
+			  [SHMT_ARG_WAIT_STATUS] = (uint64_t)(uint32_t)status,
+			  [SHMT_ARG_WAIT_VARIANT] = (uint64_t)variant },
 	};
 	rec_end(&c, &ev);
 }

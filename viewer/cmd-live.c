@@ -23,7 +23,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -277,36 +276,6 @@ static bool same_sig(const struct live_sig *a, const struct live_sig *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
-/* A read that meets the end of a file cut shorter under it gets SIGBUS:
- * jump back out of it.  Outside a read there is no mapping to fault on. */
-static sigjmp_buf bus_env;
-static volatile sig_atomic_t bus_armed;
-
-static void on_sigbus(int sig)
-{
-	static const char msg[] =
-		SHMVIEW_NAME ": fatal: bus error outside a trace read\n";
-	ssize_t unused;
-
-	(void)sig;
-	if (bus_armed)
-		siglongjmp(bus_env, 1);
-	unused = write(saved_stderr >= 0 ? saved_stderr : STDERR_FILENO, msg,
-		       sizeof(msg) - 1);
-	(void)unused;
-	_exit(1);
-}
-
-static void catch_sigbus(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigbus;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
-}
-
 /* What one read produces, moved into struct live when it succeeded. */
 struct live_read {
 	struct trace t;
@@ -379,15 +348,16 @@ static int read_detail(struct live *L, struct live_read *r)
 	return 0;
 }
 
-/* Run a read under the SIGBUS guard; the caller's *r is what survives a
+/* Run a read as a trace read section: when the file is cut under it
+ * (SIGBUS) the read is abandoned; the caller's *r is what survives the
  * jump back (its half-built model is leaked: it may hold freed pointers). */
 static int guarded(struct live *L, struct live_read *r,
 		   int (*fn)(struct live *L, struct live_read *r))
 {
+	struct trace_section s;
 	int rc;
 
-	if (sigsetjmp(bus_env, 1)) {
-		bus_armed = 0;
+	if (sigsetjmp(s.env, 1)) {
 		memset(&r->m, 0, sizeof(r->m));
 		L->model.trace = NULL;
 		live_text_free(&r->detail);
@@ -396,9 +366,9 @@ static int guarded(struct live *L, struct live_read *r,
 			   "(the run ended?): reading it again");
 		return -1;
 	}
-	bus_armed = 1;
+	trace_section_enter(&s);
 	rc = fn(L, r);
-	bus_armed = 0;
+	trace_section_leave(&s);
 	return rc;
 }
 
@@ -761,7 +731,6 @@ static int live(const char *path, const struct live_options *o,
 		if (trace_open(path, &t) < 0)
 			return 1;
 		trace_close(&t);
-		catch_sigbus();		/* after trace.c installed its own */
 	}
 	L.path = path;
 	L.interval_ms = o->interval_ms;

@@ -155,17 +155,18 @@ static void info_stat(struct json_writer *w, bool *open,
 {
 	char mode[16];
 
-	snprintf(mode, sizeof(mode), "0%03" PRIo32, (uint32_t)ev->args[4]);
+	snprintf(mode, sizeof(mode), "0%03" PRIo32,
+		 (uint32_t)ev->args[SHMT_ARG_SHMCTL_MODE]);
 	info_key(w, open, "key");
-	json_hex(w, (uint32_t)ev->args[3]);
+	json_hex(w, (uint32_t)ev->args[SHMT_ARG_SHMCTL_KEY]);
 	info_key(w, open, "mode");
 	json_string(w, mode);
 	info_key(w, open, "cpid");
-	json_int(w, (int32_t)(uint32_t)ev->args[5]);
+	json_int(w, (int32_t)(uint32_t)ev->args[SHMT_ARG_SHMCTL_CPID]);
 	info_key(w, open, "shm_segsz");
-	json_uint(w, ev->args[6]);
+	json_uint(w, ev->args[SHMT_ARG_SHMCTL_SEGSZ]);
 	info_key(w, open, "shm_nattch");
-	json_uint(w, ev->args[7]);
+	json_uint(w, ev->args[SHMT_ARG_SHMCTL_NATTCH]);
 }
 
 static void info_object(struct json_writer *w, bool *open,
@@ -177,13 +178,13 @@ static void info_object(struct json_writer *w, bool *open,
 		info_key(w, open, "object");
 		json_string(w, obj);
 	}
-	if (ev->args[6]) {
+	if (ev->args[SHMT_ARG_ORIGIN]) {
 		info_key(w, open, "origin_seq");
-		json_uint(w, ev->args[6] - 1);
+		json_uint(w, ev->args[SHMT_ARG_ORIGIN] - 1);
 	}
-	if (ev->args[7]) {
+	if (ev->args[SHMT_ARG_INODE]) {
 		info_key(w, open, "inode");
-		json_uint(w, ev->args[7]);
+		json_uint(w, ev->args[SHMT_ARG_INODE]);
 	}
 }
 
@@ -193,9 +194,9 @@ static void json_info(struct json_writer *w, const struct trace_event *ev)
 
 	switch (ev->call) {
 	case SHMT_CALL_SHMAT:
-		if (ev->args[6]) {
+		if (ev->args[SHMT_ARG_SHMAT_SEGSZ]) {
 			info_key(w, &open, "segsz");
-			json_uint(w, ev->args[6]);
+			json_uint(w, ev->args[SHMT_ARG_SHMAT_SEGSZ]);
 		}
 		break;
 	case SHMT_CALL_SHMCTL:

@@ -255,7 +255,7 @@ static bool meets(const struct attachment *a, uint64_t lo, uint64_t hi)
 static bool touches(const struct segment *s, const struct trace_event *ev,
 		    int32_t pid, uint64_t t)
 {
-	uint64_t lo = ev->args[0], len = ev->args[1];
+	uint64_t lo = ev->args[SHMT_ARG_ADDR], len = ev->args[SHMT_ARG_LENGTH];
 
 	for (size_t i = 0; i < s->natt; i++) {
 		const struct attachment *a = s->att[i];
@@ -318,7 +318,8 @@ static bool concerns(struct seg_filter *sf, const struct trace_event *ev,
 		return sysv && (int32_t)ev->ret == s->shmid && in_life(s, t);
 	case SHMT_CALL_SHMAT:
 	case SHMT_CALL_SHMCTL:
-		return sysv && (int32_t)ev->args[0] == s->shmid && in_life(s, t);
+		return sysv && (int32_t)ev->args[SHMT_ARG_SHMID] == s->shmid &&
+		       in_life(s, t);
 	case SHMT_CALL_SHM_OPEN:
 		if (s->kind != SEG_POSIX || !by_name(s, ev) || !in_life(s, t))
 			return false;
@@ -328,13 +329,14 @@ static bool concerns(struct seg_filter *sf, const struct trace_event *ev,
 		return s->kind == SEG_POSIX && by_name(s, ev) && in_life(s, t);
 	case SHMT_CALL_FTRUNCATE:
 	case SHMT_CALL_CLOSE:
-		return is_origin(sf, ev->args[6]);
+		return is_origin(sf, ev->args[SHMT_ARG_ORIGIN]);
 	case SHMT_CALL_MMAP:
-		if (is_origin(sf, ev->args[6]))
+		if (is_origin(sf, ev->args[SHMT_ARG_MMAP_ORIGIN]))
 			return true;
-		return (ev->args[3] & MAP_FIXED) && touches(s, ev, ev->pid, t);
+		return (ev->args[SHMT_ARG_MMAP_FLAGS] & MAP_FIXED) &&
+		       touches(s, ev, ev->pid, t);
 	case SHMT_CALL_WAIT:
-		return touches(s, ev, (int32_t)ev->args[0], t);
+		return touches(s, ev, (int32_t)ev->args[SHMT_ARG_WAIT_PID], t);
 	case SHMT_CALL_SHMDT: case SHMT_CALL_MUNMAP: case SHMT_CALL_MREMAP:
 	case SHMT_CALL_EXIT: case SHMT_CALL_EXEC:
 		return touches(s, ev, ev->pid, t);
@@ -636,7 +638,8 @@ static void pick_process_events(const struct model *m, int32_t pid,
 		if (ev->call == SHMT_CALL_MODULE)
 			continue;
 		if (ev->pid == pid ||
-		    (ev->call == SHMT_CALL_WAIT && (int32_t)ev->args[0] == pid) ||
+		    (ev->call == SHMT_CALL_WAIT &&
+		     (int32_t)ev->args[SHMT_ARG_WAIT_PID] == pid) ||
 		    (ev->call == SHMT_CALL_FORK && ev->ret == pid))
 			pick(pk, ev);
 	}

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "sigbus.h"
 #include "util.h"
 
 struct command {
@@ -70,6 +71,7 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 	const char *name = argc > 1 ? argv[1] : NULL;
 
+	sigbus_install();
 	if (!name) {
 		error("missing command (see 'shmview --help')");
 		return EXIT_USAGE;

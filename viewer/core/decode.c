@@ -405,63 +405,74 @@ struct call_desc {
 
 static const struct call_desc calls[SHMT_CALL_COUNT] = {
 	[SHMT_CALL_SHMGET] = { "shmget", DECODE_RET_INT, {
-		A("key", KEY, 0), A("size", SIZE, 1),
-		FL("shmflg", SHMGET, 2) } },
+		A("key", KEY, SHMT_ARG_SHMGET_KEY),
+		A("size", SIZE, SHMT_ARG_SHMGET_SIZE),
+		FL("shmflg", SHMGET, SHMT_ARG_SHMGET_FLAGS) } },
 	[SHMT_CALL_SHMAT] = { "shmat", DECODE_RET_ADDR, {
-		A("shmid", INT, 0), A("shmaddr", PTR, 1),
-		FL("shmflg", SHMAT, 2) } },
+		A("shmid", INT, SHMT_ARG_SHMAT_SHMID),
+		A("shmaddr", PTR, SHMT_ARG_SHMAT_ADDR),
+		FL("shmflg", SHMAT, SHMT_ARG_SHMAT_FLAGS) } },
 	[SHMT_CALL_SHMDT] = { "shmdt", DECODE_RET_INT, {
-		A("shmaddr", PTR, 0) } },
+		A("shmaddr", PTR, SHMT_ARG_SHMDT_ADDR) } },
 	[SHMT_CALL_SHMCTL] = { "shmctl", DECODE_RET_INT, {
-		A("shmid", INT, 0), FL("cmd", SHMCTL_CMD, 1),
-		A("buf", PTR, 2) } },
+		A("shmid", INT, SHMT_ARG_SHMCTL_SHMID),
+		FL("cmd", SHMCTL_CMD, SHMT_ARG_SHMCTL_CMD),
+		A("buf", PTR, SHMT_ARG_SHMCTL_BUF) } },
 	[SHMT_CALL_MMAP] = { "mmap", DECODE_RET_ADDR, {
-		A("addr", PTR, 0), A("length", SIZE, 1),
-		FL("prot", PROT, 2), FL("flags", MAP, 3), A("fd", INT, 4),
-		A("offset", OFF, 5) } },
+		A("addr", PTR, SHMT_ARG_MMAP_ADDR),
+		A("length", SIZE, SHMT_ARG_MMAP_LENGTH),
+		FL("prot", PROT, SHMT_ARG_MMAP_PROT),
+		FL("flags", MAP, SHMT_ARG_MMAP_FLAGS),
+		A("fd", INT, SHMT_ARG_MMAP_FD),
+		A("offset", OFF, SHMT_ARG_MMAP_OFFSET) } },
 	[SHMT_CALL_MUNMAP] = { "munmap", DECODE_RET_INT, {
-		A("addr", PTR, 0), A("length", SIZE, 1) } },
+		A("addr", PTR, SHMT_ARG_MUNMAP_ADDR),
+		A("length", SIZE, SHMT_ARG_MUNMAP_LENGTH) } },
 	[SHMT_CALL_MREMAP] = { "mremap", DECODE_RET_ADDR, {
-		A("old_address", PTR, 0), A("old_size", SIZE, 1),
-		A("new_size", SIZE, 2), FL("flags", MREMAP, 3),
-		AC("new_address", PTR, 4, BOTH, MREMAP_FIXED) } },
+		A("old_address", PTR, SHMT_ARG_MREMAP_OLD_ADDR),
+		A("old_size", SIZE, SHMT_ARG_MREMAP_OLD_SIZE),
+		A("new_size", SIZE, SHMT_ARG_MREMAP_NEW_SIZE),
+		FL("flags", MREMAP, SHMT_ARG_MREMAP_FLAGS),
+		AC("new_address", PTR, SHMT_ARG_MREMAP_NEW_ADDR, BOTH, MREMAP_FIXED) } },
 	[SHMT_CALL_SHM_OPEN] = { "shm_open", DECODE_RET_INT, {
-		A("name", STRING, 0), FL("oflag", OPEN, 1),
-		FL("mode", MODE, 2) } },
+		A("name", STRING, 0), FL("oflag", OPEN, SHMT_ARG_SHM_OPEN_OFLAG),
+		FL("mode", MODE, SHMT_ARG_SHM_OPEN_MODE) } },
 	[SHMT_CALL_SHM_UNLINK] = { "shm_unlink", DECODE_RET_INT, {
 		A("name", STRING, 0) } },
 	[SHMT_CALL_MEMFD_CREATE] = { "memfd_create", DECODE_RET_INT, {
-		A("name", STRING, 0), FL("flags", MEMFD, 1) } },
+		A("name", STRING, 0), FL("flags", MEMFD, SHMT_ARG_MEMFD_FLAGS) } },
 	[SHMT_CALL_FTRUNCATE] = { "ftruncate", DECODE_RET_INT, {
-		A("fd", INT, 0), A("length", OFF, 1) } },
+		A("fd", INT, SHMT_ARG_FTRUNCATE_FD),
+		A("length", OFF, SHMT_ARG_FTRUNCATE_LENGTH) } },
 	[SHMT_CALL_CLOSE] = { "close", DECODE_RET_INT, {
-		A("fd", INT, 0) } },
+		A("fd", INT, SHMT_ARG_CLOSE_FD) } },
 	[SHMT_CALL_FORK] = { "fork", DECODE_RET_INT, {
-		AC("ppid", INT, 0, JSON, CHILD) } },
+		AC("ppid", INT, SHMT_ARG_FORK_PPID, JSON, CHILD) } },
 	[SHMT_CALL_VFORK] = { "vfork", DECODE_RET_INT, { { 0 } } },
 	[SHMT_CALL_POSIX_SPAWN] = { "posix_spawn", DECODE_RET_ERRNUM, {
 		AC("path", STRING, 0, BOTH, PATH),
 		AC("file", STRING, 0, BOTH, FILE),
-		A("argv", ARGV, 1),
-		AC("pid", INT, 0, JSON, SPAWN_OK) } },
+		A("argv", ARGV, SHMT_ARG_SPAWN_ARGC),
+		AC("pid", INT, SHMT_ARG_SPAWN_PID, JSON, SPAWN_OK) } },
 	[SHMT_CALL_EXEC] = { "exec", DECODE_RET_INT, {
 		AC("path", STRING, 0, BOTH, PATH),
 		AC("file", STRING, 0, BOTH, FILE),
-		A("argv", ARGV, 1),
-		AC("ppid", INT, 0, JSON, START) } },
+		A("argv", ARGV, SHMT_ARG_EXEC_ARGC),
+		AC("ppid", INT, SHMT_ARG_EXEC_PPID, JSON, START) } },
 	[SHMT_CALL_EXIT] = { "exit", DECODE_RET_NONE, {
-		A("status", INT, 0) } },
+		A("status", INT, SHMT_ARG_EXIT_STATUS) } },
 	[SHMT_CALL_THREAD_START] = { "thread_start", DECODE_RET_INT, {
-		A("start_routine", PTR, 0) } },
+		A("start_routine", PTR, SHMT_ARG_THREAD_START_ROUTINE) } },
 	[SHMT_CALL_THREAD_EXIT] = { "thread_exit", DECODE_RET_NONE, {
-		A("retval", HEX, 0) } },
+		A("retval", HEX, SHMT_ARG_THREAD_EXIT_RETVAL) } },
 	[SHMT_CALL_MODULE] = { "module", DECODE_RET_HIDDEN, {
-		A("path", STRING, 0), A("base", HEX, 0),
-		AC("start", HEX, 1, JSON, ALWAYS),
-		AC("end", HEX, 2, JSON, ALWAYS),
-		A("build_id", BUILD_ID, 3) } },
+		A("path", STRING, 0), A("base", HEX, SHMT_ARG_MODULE_BIAS),
+		AC("start", HEX, SHMT_ARG_MODULE_LO, JSON, ALWAYS),
+		AC("end", HEX, SHMT_ARG_MODULE_HI, JSON, ALWAYS),
+		A("build_id", BUILD_ID, SHMT_ARG_MODULE_BUILD_ID_LEN) } },
 	[SHMT_CALL_WAIT] = { "wait", DECODE_RET_INT, {
-		A("pid", INT, 0), FL("status", WSTATUS, 1) } },
+		A("pid", INT, SHMT_ARG_WAIT_PID),
+		FL("status", WSTATUS, SHMT_ARG_WAIT_STATUS) } },
 };
 
 static const char *const wait_names[SHMT_WAIT_COUNT] = {
@@ -488,16 +499,16 @@ const char *decode_call_name(unsigned call)
 static bool searches_path(const struct trace_event *ev)
 {
 	if (ev->call == SHMT_CALL_POSIX_SPAWN)
-		return ev->args[2] == 1;
-	return ev->args[2] == SHMT_EXEC_EXECVP ||
-	       ev->args[2] == SHMT_EXEC_EXECVPE ||
-	       ev->args[2] == SHMT_EXEC_EXECLP;
+		return ev->args[SHMT_ARG_SPAWN_SEARCH] == 1;
+	return ev->args[SHMT_ARG_EXEC_VARIANT] == SHMT_EXEC_EXECVP ||
+	       ev->args[SHMT_ARG_EXEC_VARIANT] == SHMT_EXEC_EXECVPE ||
+	       ev->args[SHMT_ARG_EXEC_VARIANT] == SHMT_EXEC_EXECLP;
 }
 
 static bool cond_holds(const struct trace_event *ev, unsigned cond)
 {
 	switch (cond) {
-	case COND_MREMAP_FIXED: return ev->args[3] & MREMAP_FIXED;
+	case COND_MREMAP_FIXED: return ev->args[SHMT_ARG_MREMAP_FLAGS] & MREMAP_FIXED;
 	case COND_CHILD:        return ev->flags & SHMT_EVF_CHILD;
 	case COND_START:        return ev->flags & SHMT_EVF_START;
 	case COND_SPAWN_OK:     return ev->ret == 0;
@@ -512,14 +523,16 @@ static const char *display_name(const struct trace_event *ev)
 {
 	switch (ev->call) {
 	case SHMT_CALL_EXEC:
-		return ev->args[2] < SHMT_EXEC_COUNT ?
-			exec_names[ev->args[2]] : "exec";
+		return ev->args[SHMT_ARG_EXEC_VARIANT] < SHMT_EXEC_COUNT ?
+			exec_names[ev->args[SHMT_ARG_EXEC_VARIANT]] : "exec";
 	case SHMT_CALL_EXIT:
-		return ev->args[1] == 1 ? "_exit" : "exit";
+		return ev->args[SHMT_ARG_EXIT_RAW] == 1 ? "_exit" : "exit";
 	case SHMT_CALL_POSIX_SPAWN:
-		return ev->args[2] == 1 ? "posix_spawnp" : "posix_spawn";
+		return ev->args[SHMT_ARG_SPAWN_SEARCH] == 1 ?
+			"posix_spawnp" : "posix_spawn";
 	case SHMT_CALL_WAIT:
-		return ev->args[2] < SHMT_WAIT_COUNT ? wait_names[ev->args[2]] : "wait";
+		return ev->args[SHMT_ARG_WAIT_VARIANT] < SHMT_WAIT_COUNT ?
+			wait_names[ev->args[SHMT_ARG_WAIT_VARIANT]] : "wait";
 	default:
 		return calls[ev->call].name;
 	}
@@ -552,10 +565,10 @@ static void choose_note(const struct trace_event *ev, struct decode_view *v)
 {
 	if (ev->call == SHMT_CALL_FORK && (ev->flags & SHMT_EVF_CHILD)) {
 		v->note = DECODE_NOTE_CHILD_OF;
-		v->note_value = (int32_t)(uint32_t)ev->args[0];
+		v->note_value = (int32_t)(uint32_t)ev->args[SHMT_ARG_FORK_PPID];
 	} else if (ev->call == SHMT_CALL_POSIX_SPAWN && ev->ret == 0) {
 		v->note = DECODE_NOTE_PID;
-		v->note_value = (int32_t)(uint32_t)ev->args[0];
+		v->note_value = (int32_t)(uint32_t)ev->args[SHMT_ARG_SPAWN_PID];
 	}
 }
 
@@ -583,7 +596,7 @@ void decode_event(const struct trace_event *ev, struct decode_view *v)
 uint64_t decode_value(const struct trace_event *ev,
 		      const struct decode_arg *arg)
 {
-	return ev->args[arg->slot & 7];
+	return ev->args[arg->slot % SHMT_ARG_COUNT];
 }
 
 /* --- strings: whole, or path + argv -------------------------------------- */
@@ -596,7 +609,7 @@ void decode_strings_begin(struct decode_strings *it,
 	it->end = ev->str + ev->str_len;
 	it->split = ev->call == SHMT_CALL_EXEC ||
 		    ev->call == SHMT_CALL_POSIX_SPAWN;
-	it->argv_left = it->split ? ev->args[1] : 0;
+	it->argv_left = it->split ? ev->args[SHMT_ARG_ARGC] : 0;
 }
 
 /* Is there another argv piece?  An empty last argument shows as a NUL
@@ -653,11 +666,12 @@ bool decode_strings_next(struct decode_strings *it, struct decode_piece *out)
 size_t decode_build_id_bytes(const struct trace_event *ev,
 			     unsigned char *bytes)
 {
-	size_t len = ev->args[3] < SHMT_BUILD_ID_MAX ?
-		(size_t)ev->args[3] : SHMT_BUILD_ID_MAX;
+	uint64_t n = ev->args[SHMT_ARG_MODULE_BUILD_ID_LEN];
+	size_t len = n < SHMT_BUILD_ID_MAX ? (size_t)n : SHMT_BUILD_ID_MAX;
 
-	/* args[4..7] hold the bytes in memory order: 4 x 8 = 32 bytes. */
-	memcpy(bytes, &ev->args[4], len);
+	/* the slots from SHMT_ARG_MODULE_BUILD_ID on hold the bytes in memory
+	 * order: 4 x 8 = 32 bytes */
+	memcpy(bytes, &ev->args[SHMT_ARG_MODULE_BUILD_ID], len);
 	return len;
 }
 

@@ -29,7 +29,7 @@ enum decode_kind {
 	DECODE_STRING,   /* the event's string (for exec and spawn: the path,
 	                    its first NUL-terminated piece) */
 	DECODE_ARGV,     /* exec and spawn: the argv pieces of the string */
-	DECODE_BUILD_ID, /* module: build-id bytes, from args[3] and [4..7] */
+	DECODE_BUILD_ID, /* module: build-id bytes (SHMT_ARG_MODULE_BUILD_ID*) */
 };
 
 /* Flag and command families, for DECODE_FLAGS. */
@@ -143,7 +143,7 @@ struct decode_piece {
 
 /*
  * Walk the pieces of an event's string.  For exec and posix_spawn the
- * string is "path\0argv0\0argv1..." bounded by argc (args[1]); for every
+ * string is "path\0argv0\0argv1..." bounded by argc (SHMT_ARG_ARGC); for every
  * other call it is one piece.
  */
 struct decode_strings {

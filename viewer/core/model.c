@@ -428,7 +428,7 @@ static void do_exec_start(struct model *m, struct process *p,
 		fd_drop_all(m, p, true, t);
 	}
 	if (!p->ppid)
-		p->ppid = (int32_t)ev->args[0];
+		p->ppid = (int32_t)ev->args[SHMT_ARG_EXEC_PPID];
 	if (!p->exe)
 		p->start_ns = t;
 	free(p->exe);
@@ -450,8 +450,8 @@ static void do_exec_start(struct model *m, struct process *p,
 
 static void do_wait(struct model *m, const struct trace_event *ev, uint64_t t)
 {
-	int st = (int)(uint32_t)ev->args[1];
-	struct process *c = model_process(m, (int32_t)ev->args[0]);
+	int st = (int)(uint32_t)ev->args[SHMT_ARG_WAIT_STATUS];
+	struct process *c = model_process(m, (int32_t)ev->args[SHMT_ARG_WAIT_PID]);
 	if (!c || !(WIFEXITED(st) || WIFSIGNALED(st)))
 		return;
 	if (WIFSIGNALED(st))
@@ -485,26 +485,27 @@ static void do_shmget(struct model *m, const struct trace_event *ev, uint64_t t)
 			e->seg->notes |= SEG_NOTE_REMOVED_OUTSIDE;
 		struct segment *s = seg_new(m, SEG_SYSV, ev, t);
 		s->shmid = shmid;
-		s->key = (uint32_t)ev->args[0];
-		s->size = ev->args[1];
+		s->key = (uint32_t)ev->args[SHMT_ARG_SHMGET_KEY];
+		s->size = ev->args[SHMT_ARG_SHMGET_SIZE];
 		s->created = true;
 		u64_put(&m->idx->shmids, (uint32_t)shmid, s);
 		return;
 	}
 	struct segment *s = sysv_seg(m, shmid, ev, t);
-	s->key = (uint32_t)ev->args[0];
+	s->key = (uint32_t)ev->args[SHMT_ARG_SHMGET_KEY];
 }
 
 static void do_shmat(struct model *m, struct process *p,
 		     const struct trace_event *ev, uint64_t t)
 {
-	struct segment *s = sysv_seg(m, (int32_t)ev->args[0], ev, t);
-	if (ev->args[6])
-		s->size = ev->args[6];
+	struct segment *s = sysv_seg(m, (int32_t)ev->args[SHMT_ARG_SHMAT_SHMID], ev, t);
+	if (ev->args[SHMT_ARG_SHMAT_SEGSZ])
+		s->size = ev->args[SHMT_ARG_SHMAT_SEGSZ];
 	uint64_t addr = (uint64_t)ev->ret, len = page_round(s->size);
-	if (ev->args[2] & SHM_REMAP)
+	if (ev->args[SHMT_ARG_SHMAT_FLAGS] & SHM_REMAP)
 		cut_range(m, p, addr, addr + len, t);
-	struct attach_spec a = { addr, len, addr, (ev->args[2] & SHM_RDONLY) != 0,
+	struct attach_spec a = { addr, len, addr,
+				 (ev->args[SHMT_ARG_SHMAT_FLAGS] & SHM_RDONLY) != 0,
 				 false, ATTACH_SHMAT, t, ev->seq };
 	attach(m, s, p, &a);
 }
@@ -515,7 +516,7 @@ static void do_shmdt(struct model *m, struct process *p,
 {
 	for (size_t i = 0; i < p->nlive;) {
 		struct attachment *a = p->live[i];
-		if (a->seg->kind == SEG_SYSV && a->origin_addr == ev->args[0])
+		if (a->seg->kind == SEG_SYSV && a->origin_addr == ev->args[SHMT_ARG_SHMDT_ADDR])
 			detach(m, a, t);
 		else
 			i++;
@@ -524,9 +525,9 @@ static void do_shmdt(struct model *m, struct process *p,
 
 static void do_shmctl(struct model *m, const struct trace_event *ev, uint64_t t)
 {
-	int cmd = (int)(ev->args[1] & ~0x100u);	/* IPC_64 */
+	int cmd = (int)(ev->args[SHMT_ARG_SHMCTL_CMD] & ~0x100u);	/* IPC_64 */
 	if (cmd == IPC_RMID) {
-		struct segment *s = sysv_seg(m, (int32_t)ev->args[0], ev, t);
+		struct segment *s = sysv_seg(m, (int32_t)ev->args[SHMT_ARG_SHMCTL_SHMID], ev, t);
 		if (!s->marked) {
 			s->marked = true;
 			s->marked_ns = t;
@@ -535,10 +536,11 @@ static void do_shmctl(struct model *m, const struct trace_event *ev, uint64_t t)
 		}
 		maybe_destroy(m, s, t);
 	} else if (ev->flags & SHMT_EVF_STAT) {
-		int32_t id = cmd == IPC_STAT ? (int32_t)ev->args[0] : (int32_t)ev->ret;
+		int32_t id = cmd == IPC_STAT ?
+			(int32_t)ev->args[SHMT_ARG_SHMCTL_SHMID] : (int32_t)ev->ret;
 		struct segment *s = sysv_seg(m, id, ev, t);
-		s->key = (uint32_t)ev->args[3];
-		s->size = ev->args[6];
+		s->key = (uint32_t)ev->args[SHMT_ARG_SHMCTL_KEY];
+		s->size = ev->args[SHMT_ARG_SHMCTL_SEGSZ];
 	}
 }
 
@@ -549,7 +551,7 @@ static void do_shm_open(struct model *m, struct process *p,
 {
 	char *name = xstrndup(ev->str, strnlen(ev->str, ev->str_len));
 	struct segment *s = name_find(m, name);
-	uint64_t inode = ev->args[7];
+	uint64_t inode = ev->args[SHMT_ARG_SHM_OPEN_INODE];
 	bool replaced = s && s->inode && inode && s->inode != inode;
 	if ((ev->flags & SHMT_EVF_CREATED) || !s || replaced) {
 		if (s) {	/* unlinked (and made again) unseen */
@@ -596,17 +598,17 @@ static void do_memfd(struct model *m, struct process *p,
 {
 	struct segment *s = seg_new(m, SEG_MEMFD, ev, t);
 	seg_name(s, ev);
-	s->inode = ev->args[7];
+	s->inode = ev->args[SHMT_ARG_MEMFD_INODE];
 	s->created = true;
 	u64_put(&m->idx->origins, ev->seq, s);
-	fd_hold(p, s, ev->args[1] & 1u /* MFD_CLOEXEC */);
+	fd_hold(p, s, ev->args[SHMT_ARG_MEMFD_FLAGS] & 1u /* MFD_CLOEXEC */);
 }
 
-/* The object an event's descriptor came from (args[6]: origin seq + 1). */
+/* The object an event's descriptor came from (SHMT_ARG_ORIGIN: origin seq + 1). */
 static struct segment *origin_seg(struct model *m, const struct trace_event *ev)
 {
-	struct u64_entry *e = ev->args[6] ?
-		u64_find(m->idx->origins, ev->args[6] - 1) : NULL;
+	struct u64_entry *e = ev->args[SHMT_ARG_ORIGIN] ?
+		u64_find(m->idx->origins, ev->args[SHMT_ARG_ORIGIN] - 1) : NULL;
 	return e ? e->seg : NULL;
 }
 
@@ -614,7 +616,7 @@ static void do_ftruncate(struct model *m, const struct trace_event *ev)
 {
 	struct segment *s = origin_seg(m, ev);
 	if (s)
-		s->size = ev->args[1];
+		s->size = ev->args[SHMT_ARG_FTRUNCATE_LENGTH];
 }
 
 static void do_close(struct model *m, struct process *p,
@@ -632,7 +634,7 @@ static void do_close(struct model *m, struct process *p,
 static struct segment *mmap_seg(struct model *m, const struct trace_event *ev,
 				uint64_t t)
 {
-	bool shared = ev->args[3] & MAP_SHARED;
+	bool shared = ev->args[SHMT_ARG_MMAP_FLAGS] & MAP_SHARED;
 	struct segment *s;
 	switch (ev->obj) {
 	case SHMT_OBJ_ANON:
@@ -656,13 +658,14 @@ static struct segment *mmap_seg(struct model *m, const struct trace_event *ev,
 	case SHMT_OBJ_OTHER:
 		if (!shared)
 			return NULL;
-		if (ev->args[7]) {
-			struct u64_entry *e = u64_find(m->idx->inodes, ev->args[7]);
+		if (ev->args[SHMT_ARG_MMAP_INODE]) {
+			struct u64_entry *e =
+				u64_find(m->idx->inodes, ev->args[SHMT_ARG_MMAP_INODE]);
 			if (e)
 				return e->seg;
 		}
 		s = seg_new(m, SEG_FILE, ev, t);
-		s->inode = ev->args[7];
+		s->inode = ev->args[SHMT_ARG_MMAP_INODE];
 		if (s->inode)
 			u64_put(&m->idx->inodes, s->inode, s);
 		return s;
@@ -670,21 +673,21 @@ static struct segment *mmap_seg(struct model *m, const struct trace_event *ev,
 		return NULL;
 	}
 	s->created = true;
-	s->size = ev->args[1];
+	s->size = ev->args[SHMT_ARG_MMAP_LENGTH];
 	return s;
 }
 
 static void do_mmap(struct model *m, struct process *p,
 		    const struct trace_event *ev, uint64_t t)
 {
-	uint64_t addr = (uint64_t)ev->ret, len = page_round(ev->args[1]);
-	if (ev->args[3] & (MAP_FIXED | MAP_FIXED_NOREPLACE))
+	uint64_t addr = (uint64_t)ev->ret, len = page_round(ev->args[SHMT_ARG_MMAP_LENGTH]);
+	if (ev->args[SHMT_ARG_MMAP_FLAGS] & (MAP_FIXED | MAP_FIXED_NOREPLACE))
 		cut_range(m, p, addr, addr + len, t);
 	struct segment *s = mmap_seg(m, ev, t);
 	if (!s)
 		return;
-	struct attach_spec a = { addr, len, addr, !(ev->args[2] & PROT_WRITE),
-				 !(ev->args[3] & MAP_SHARED), ATTACH_MMAP, t,
+	struct attach_spec a = { addr, len, addr, !(ev->args[SHMT_ARG_MMAP_PROT] & PROT_WRITE),
+				 !(ev->args[SHMT_ARG_MMAP_FLAGS] & MAP_SHARED), ATTACH_MMAP, t,
 				 ev->seq };
 	attach(m, s, p, &a);
 }
@@ -692,7 +695,8 @@ static void do_mmap(struct model *m, struct process *p,
 static void do_munmap(struct model *m, struct process *p,
 		      const struct trace_event *ev, uint64_t t)
 {
-	cut_range(m, p, ev->args[0], ev->args[0] + page_round(ev->args[1]), t);
+	uint64_t addr = ev->args[SHMT_ARG_MUNMAP_ADDR];
+	cut_range(m, p, addr, addr + page_round(ev->args[SHMT_ARG_MUNMAP_LENGTH]), t);
 }
 
 /* mremap moves (or resizes) the attachment holding old_address; whatever
@@ -700,7 +704,8 @@ static void do_munmap(struct model *m, struct process *p,
 static void do_mremap(struct model *m, struct process *p,
 		      const struct trace_event *ev, uint64_t t)
 {
-	uint64_t old = ev->args[0], old_end = old + page_round(ev->args[1]);
+	uint64_t old = ev->args[SHMT_ARG_MREMAP_OLD_ADDR];
+	uint64_t old_end = old + page_round(ev->args[SHMT_ARG_MREMAP_OLD_SIZE]);
 	struct attachment *moved = NULL;
 	for (size_t i = 0; i < p->nlive; i++) {
 		struct attachment *a = p->live[i];
@@ -717,7 +722,7 @@ static void do_mremap(struct model *m, struct process *p,
 	cut_range(m, p, old, old_end, t);
 	GROW(p->live, p->nlive, p->live_cap);
 	p->live[p->nlive++] = moved;
-	uint64_t len = page_round(ev->args[2]);
+	uint64_t len = page_round(ev->args[SHMT_ARG_MREMAP_NEW_SIZE]);
 	bytes_changed(m, (int64_t)len - (int64_t)moved->length, t);
 	moved->addr = (uint64_t)ev->ret;
 	moved->length = len;
@@ -728,7 +733,7 @@ static void do_mremap(struct model *m, struct process *p,
 
 static bool is_reaper(const struct trace_event *ev)
 {
-	return ev->call == SHMT_CALL_WAIT && ev->args[2] == SHMT_WAIT_REAPER;
+	return ev->call == SHMT_CALL_WAIT && ev->args[SHMT_ARG_WAIT_VARIANT] == SHMT_WAIT_REAPER;
 }
 
 static void profile(struct model *m, const struct trace_event *ev,
@@ -777,7 +782,8 @@ static void replay(struct model *m, const struct trace_event *ev)
 	case SHMT_CALL_CLOSE:        do_close(m, p, ev, t); break;
 	case SHMT_CALL_FORK:
 		if (ev->flags & SHMT_EVF_CHILD) {
-			struct process *parent = proc_get(m, (int32_t)ev->args[0], t);
+			struct process *parent =
+				proc_get(m, (int32_t)ev->args[SHMT_ARG_FORK_PPID], t);
 			do_fork(m, parent, p->pid, t, ev->seq);
 		} else if (ev->ret > 0) {
 			do_fork(m, p, (int32_t)ev->ret, t, ev->seq);
@@ -786,7 +792,7 @@ static void replay(struct model *m, const struct trace_event *ev)
 	case SHMT_CALL_VFORK:
 	case SHMT_CALL_POSIX_SPAWN: {
 		int32_t child = ev->call == SHMT_CALL_VFORK ? (int32_t)ev->ret :
-			(int32_t)ev->args[0];
+			(int32_t)ev->args[SHMT_ARG_SPAWN_PID];
 		struct process *c = child > 0 ? proc_get(m, child, t) : NULL;
 		if (c && !c->ppid)
 			c->ppid = p->pid;
@@ -798,7 +804,7 @@ static void replay(struct model *m, const struct trace_event *ev)
 		break;
 	case SHMT_CALL_EXIT:
 		if (p->exit_status < 0)
-			p->exit_status = (int)(ev->args[0] & 0xff);
+			p->exit_status = (int)(ev->args[SHMT_ARG_EXIT_STATUS] & 0xff);
 		p->exit_seen = true;
 		proc_end(m, p, t);
 		break;

@@ -251,9 +251,9 @@ static void add_module(struct sym_image *img, const struct trace_event *ev)
 
 	if (img->nmods >= MAX_MODULES)
 		return;
-	m.bias = ev->args[0];
-	m.low = ev->args[1];
-	m.high = ev->args[2];
+	m.bias = ev->args[SHMT_ARG_MODULE_BIAS];
+	m.low = ev->args[SHMT_ARG_MODULE_LO];
+	m.high = ev->args[SHMT_ARG_MODULE_HI];
 	m.id_len = decode_build_id_bytes(ev, m.build_id);
 	/* A path with a NUL in it cannot name a file; keep what precedes. */
 	if (ev->str_len && ev->str[0])
@@ -282,10 +282,10 @@ static void learn_fork(struct sym_table *st, const struct trace_event *ev)
 	struct sym_image *mine;
 
 	if (ev->flags & SHMT_EVF_CHILD) {
-		/* Recorded by the child: args[0] is the parent.  Its latest
+		/* Recorded by the child: the parent is in SHMT_ARG_FORK_PPID.  Its latest
 		 * image is the right one even if it already ended: a daemon's
 		 * parent exits right after the fork. */
-		int32_t ppid = as_pid(ev->args[0]);
+		int32_t ppid = as_pid(ev->args[SHMT_ARG_FORK_PPID]);
 		struct sym_image *parent = latest(get_proc(st, ppid));
 
 		if (!parent)

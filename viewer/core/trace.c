@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,34 +35,83 @@ static int why(char *buf, size_t size, const char *fmt, ...)
 	return -1;
 }
 
-/*
- * A trace file that shrinks while it is mapped turns our next read of the
- * lost pages into SIGBUS.  There is no way to recover inside the reader, so
- * say what happened instead of dying with a bare "Bus error".
- */
-static void on_sigbus(int sig)
-{
-	static const char msg[] =
-		SHMVIEW_NAME ": fatal: the trace file shrank while being read\n";
-	ssize_t unused = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+/* --- the SIGBUS guard (see trace.h) ------------------------------------ */
 
-	(void)unused;
-	(void)sig;
-	_exit(1);
+/* The mappings of the open traces, [lo, hi).  Written by trace_open and
+ * trace_close, read by a signal handler: every access is atomic.  lo is
+ * FREE for an unused entry, CLAIMED while trace_open fills it in; an entry
+ * is complete before its mapping is first read. */
+#define FREE 0u
+#define CLAIMED 1u
+
+static struct {
+	uintptr_t lo, hi;
+} open_maps[TRACE_OPEN_MAX];
+
+static _Thread_local struct trace_section *innermost;
+
+static int guard_add(const void *base, size_t size)
+{
+	for (size_t i = 0; i < TRACE_OPEN_MAX; i++) {
+		uintptr_t expect = FREE;
+
+		if (!__atomic_compare_exchange_n(&open_maps[i].lo, &expect,
+						 CLAIMED, false, __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			continue;
+		__atomic_store_n(&open_maps[i].hi, (uintptr_t)base + size,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&open_maps[i].lo, (uintptr_t)base,
+				 __ATOMIC_RELEASE);
+		return 0;
+	}
+	return -1;
 }
 
-static void guard_sigbus(void)
+static void guard_remove(const void *base)
 {
-	static bool installed;
-	struct sigaction sa;
+	for (size_t i = 0; i < TRACE_OPEN_MAX; i++)
+		if (__atomic_load_n(&open_maps[i].lo, __ATOMIC_RELAXED) ==
+		    (uintptr_t)base)
+			__atomic_store_n(&open_maps[i].lo, FREE, __ATOMIC_RELEASE);
+}
 
-	if (installed)
+bool trace_holds_address(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	for (size_t i = 0; i < TRACE_OPEN_MAX; i++) {
+		uintptr_t lo = __atomic_load_n(&open_maps[i].lo, __ATOMIC_ACQUIRE);
+
+		if (lo > CLAIMED && a >= lo &&
+		    a < __atomic_load_n(&open_maps[i].hi, __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
+}
+
+void trace_section_enter(struct trace_section *s)
+{
+	s->outer = innermost;
+	/* the handler must see the whole section once it sees the pointer */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	innermost = s;
+}
+
+void trace_section_leave(struct trace_section *s)
+{
+	innermost = s->outer;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+void trace_section_escape(void)
+{
+	struct trace_section *s = innermost;
+
+	if (!s)
 		return;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigbus;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
-	installed = true;
+	trace_section_leave(s);
+	siglongjmp(s->env, 1);
 }
 
 static void copy_layout(struct trace *t, const struct shmt_header *h)
@@ -125,6 +173,11 @@ static int map_file(int fd, struct trace *t,
 	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return why(w, wn, "cannot map: %s", strerror(errno));
+	if (guard_add(p, (size_t)st.st_size) < 0) {
+		munmap(p, (size_t)st.st_size);
+		return why(w, wn, "more than %d traces open at once",
+			   TRACE_OPEN_MAX);
+	}
 	t->base = p;
 	t->size = (size_t)st.st_size;
 	t->hdr = p;
@@ -143,10 +196,8 @@ int trace_open(const char *path, struct trace *t)
 		return error("cannot read '%s': %s", path, strerror(errno));
 	rc = map_file(fd, t, w, sizeof(w));
 	close(fd);
-	if (rc == 0) {
-		guard_sigbus();
+	if (rc == 0)
 		rc = validate(t, w, sizeof(w));
-	}
 	if (rc < 0) {
 		trace_close(t);
 		return error("cannot read '%s': %s", path, w);
@@ -157,8 +208,10 @@ int trace_open(const char *path, struct trace *t)
 
 void trace_close(struct trace *t)
 {
-	if (t->base)
+	if (t->base) {
+		guard_remove(t->base);
 		munmap((void *)t->base, t->size);
+	}
 	free(t->path);
 	memset(t, 0, sizeof(*t));
 }

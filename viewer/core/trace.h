@@ -13,6 +13,7 @@
 #ifndef SHMVIEW_TRACE_H
 #define SHMVIEW_TRACE_H
 
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -77,7 +78,7 @@ struct trace_event {
 	uint16_t flags;        /* SHMT_EVF_* */
 	uint16_t err;          /* errno, 0 on success */
 	uint32_t obj;          /* < SHMT_OBJ_COUNT */
-	uint64_t args[8];
+	uint64_t args[SHMT_ARG_COUNT];
 	const char *str;       /* str_len bytes, not NUL-terminated, may hold
 	                          NULs (exec: path\0argv...) */
 	uint32_t str_len;
@@ -111,6 +112,54 @@ int trace_open(const char *path, struct trace *t);
 
 /* Unmap and free what trace_open() acquired.  Safe on a zeroed trace. */
 void trace_close(struct trace *t);
+
+/*
+ * The SIGBUS guard.  A trace file cut shorter while it is mapped (at the
+ * end of a live run the launcher may rewrite it in place, smaller) turns
+ * the next read of a lost page into SIGBUS.  The reader installs no
+ * handler; it offers what the program's handler needs (lttng-ust's split):
+ * trace_holds_address() says whether a fault lies in a trace open now, and
+ * trace_section_escape() jumps back out of the read section the fault
+ * interrupted, if any.  The program installs its handler once, before it
+ * opens a trace (shmview: sigbus_install() in viewer/sigbus.h).
+ *
+ * At most TRACE_OPEN_MAX traces are open at once (trace_open refuses
+ * more): the handler reads their ranges from a fixed table, without a lock
+ * and without allocating.
+ */
+#define TRACE_OPEN_MAX 16
+
+/* Does `addr` lie inside the mapping of a trace open now?
+ * Async-signal-safe. */
+bool trace_holds_address(const void *addr);
+
+/*
+ * A read section: code that touches trace mappings and can give up
+ * halfway (live's refresh, which reads again later).  Use:
+ *
+ *	struct trace_section s;
+ *	if (sigsetjmp(s.env, 1)) {
+ *		// cut under the read: the section is left already;
+ *		// close the trace, forget what the read half built
+ *	}
+ *	trace_section_enter(&s);
+ *	... read ...
+ *	trace_section_leave(&s);
+ *
+ * Sections nest (the innermost one is escaped) and are per thread.
+ */
+struct trace_section {
+	sigjmp_buf env;
+	struct trace_section *outer;
+};
+
+void trace_section_enter(struct trace_section *s);
+void trace_section_leave(struct trace_section *s);
+
+/* For the program's SIGBUS handler, once trace_holds_address() said yes:
+ * leaves this thread's innermost read section and siglongjmp()s to it.
+ * Returns only when no section is open (the fault cannot be survived). */
+void trace_section_escape(void);
 
 /* Read the header counters now (atomically, field by field). */
 void trace_counters(const struct trace *t, struct trace_counters *c);
