@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio_ext.h>
 #include <stdlib.h>
@@ -130,13 +129,13 @@ static const struct parse_opt *entry_of(const struct parser *p, int c)
 }
 
 /* How the user wrote it: "--at" for a long form, "-o" for a short one. */
-static const char *typed_name(const struct parse_opt *o, int c, char *buf)
+static const char *typed_name(const struct parse_opt *o, int c, char *buf,
+			      size_t size)
 {
-	if (c >= LONG_BASE) {
-		snprintf(buf, 64, "--%s", o->long_name);
-		return buf;
-	}
-	snprintf(buf, 64, "-%c", o->short_name);
+	if (c >= LONG_BASE)
+		snprintf(buf, size, "--%s", o->long_name);
+	else
+		snprintf(buf, size, "-%c", o->short_name);
 	return buf;
 }
 
@@ -169,10 +168,11 @@ static int unknown_long(const struct parser *p, const char *word)
 static int refused(const struct parser *p, int c, char **argv)
 {
 	const struct parse_opt *o = entry_of(p, optopt);
-	char buf[64];
+	char buf[128];
 
 	if (c == ':' && o)
-		return say(p, "%s needs a value", typed_name(o, optopt, buf));
+		return say(p, "%s needs a value",
+			   typed_name(o, optopt, buf, sizeof(buf)));
 	if (optopt >= LONG_BASE && o)
 		return say(p, "--%s takes no value", o->long_name);
 	if (optopt == 0 && optind > 0 && !strncmp(argv[optind - 1], "--", 2))
