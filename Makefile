@@ -110,15 +110,18 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-
 # Unit tests link the viewer's core and the shim's recorder core directly
 # (no preloading), the way heaptrack tests its core.
 UNIT_INC := $(VIEWER_INC) -Ishim
-$(B)/tests/%: tests/unit/%.c $(VIEWER_LIB_OBJ) $(SHIM_TEST_OBJ) | $(B)/tests
+# ... and the rest of common/ (the option parser): the region and the clock
+# come with the shim's recorder core.
+UNIT_COMMON_OBJ := $(filter-out $(SHIM_COMMON:%.c=$(B)/%.o),$(COMMON_OBJ))
+$(B)/tests/%: tests/unit/%.c $(VIEWER_LIB_OBJ) $(UNIT_COMMON_OBJ) $(SHIM_TEST_OBJ) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(UNIT_INC) -o $@ $< $(VIEWER_LIB_OBJ) \
-	  $(SHIM_TEST_OBJ) $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS) -lunwind -ldl -lpthread
+	  $(UNIT_COMMON_OBJ) $(SHIM_TEST_OBJ) $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS) -lunwind -ldl -lpthread
 
 # The fuzz target, replayed over the regression corpus as a unit test.
 $(B)/tests/test-fuzz-regressions: tests/unit/test-fuzz-regressions.c \
-		tests/fuzz/fuzz-trace.c $(VIEWER_LIB_OBJ) $(SHIM_TEST_OBJ) | $(B)/tests
+		tests/fuzz/fuzz-trace.c $(VIEWER_LIB_OBJ) $(UNIT_COMMON_OBJ) $(SHIM_TEST_OBJ) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(UNIT_INC) -o $@ $< tests/fuzz/fuzz-trace.c \
-	  $(VIEWER_LIB_OBJ) $(SHIM_TEST_OBJ) $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS) \
+	  $(VIEWER_LIB_OBJ) $(UNIT_COMMON_OBJ) $(SHIM_TEST_OBJ) $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS) \
 	  -lunwind -ldl -lpthread
 
 # --- fuzzing: libFuzzer from clang, bounded in time ---------------------------

@@ -3,7 +3,7 @@
  *
  *   main.c      the run from start to end: options, program, region, wait,
  *               trace, summary, exit status
- *   options.c   the command line, the usage text, the error style
+ *   options.c   the command line (its option table), the error style
  *   find.c      finding the program, the shim and the viewer; whether the
  *               program can be traced at all
  *   copyout.c   copying the live region into the trace file while the run
@@ -22,6 +22,7 @@
 
 #include "region.h"
 
+#define SHMTRACE_VERSION "0.1.0"
 #define EXIT_USAGE 2
 #define EXIT_SETUP 125	/* the tracer failed, as env(1) and timeout(1) say */
 #define SYNC_PERIOD_NS 100000000L
@@ -62,11 +63,10 @@ int launcher_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* --- options.c --- */
 
-/* Returns 0 with *o filled, 1 after --help/--version, -1 on a usage error. */
+/* Parses the command line (parse-options.h) up to PROG, which o->argv
+ * points to.  Returns 0 with *o filled, 1 after --help/--version, -1 on a
+ * usage error. */
 int parse_options(int argc, char **argv, struct options *o);
-
-/* The launcher's usage text, to `to`. */
-void usage(FILE *to);
 
 /* --- find.c --- */
 

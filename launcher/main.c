@@ -18,6 +18,7 @@
  */
 #include "launcher.h"
 #include "clock.h"
+#include "parse-options.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -29,7 +30,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-int main(int argc, char **argv)
+/* The run, up to the exit status; stdout not yet checked. */
+static int shmtrace(int argc, char **argv)
 {
 	struct options o = { 0 };
 	int r = parse_options(argc, argv, &o);
@@ -85,4 +87,9 @@ int main(int argc, char **argv)
 	if (leaked > 0 && o.error_exitcode)
 		return o.error_exitcode;
 	return exit_code(status);
+}
+
+int main(int argc, char **argv)
+{
+	return finish_stdout("shmtrace", shmtrace(argc, argv));
 }

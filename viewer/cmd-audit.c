@@ -12,7 +12,6 @@
  * objects that trace created get its creation backtrace.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,27 +22,24 @@
 #include "cmd.h"
 #include "kernel.h"
 #include "model.h"
+#include "parse-options.h"
 #include "render.h"
 #include "report.h"
 #include "symbolize.h"
 #include "trace.h"
 #include "util.h"
 
-static const char audit_usage[] =
-"usage: shmview audit [--json] [--stale SECONDS] [--trace TRACE]\n"
-"\n"
-"Audit the shared memory of this machine now, from the kernel's records\n"
-"(no trace needed): every SysV segment and POSIX object, which processes\n"
-"have each mapped, and the likely leaks (orphaned, stale, pending),\n"
-"biggest waste first, with totals.  As an ordinary user it says which\n"
-"processes it could not inspect.\n"
-"\n"
-"  --json            one JSON object instead of text\n"
-"  --stale SECONDS   unused for longer than this is stale (default 3600;\n"
-"                    or with a unit: 90s, 30m, 12h, 2d)\n"
-"  --trace TRACE     show the creation backtrace of each object TRACE made\n"
-"  -h, --help        show this help\n"
-"  -V, --version     print the version\n";
+static const struct parse_command audit_cmdline = {
+	SHMVIEW_COMMAND("audit"),
+	.usage = "shmview audit [--json] [--stale SECONDS] [--trace TRACE]",
+	.description =
+		"Audit the shared memory of this machine now, from the kernel's records\n"
+		"(no trace needed): every SysV segment and POSIX object, which processes\n"
+		"have each mapped, and the likely leaks (orphaned, stale, pending),\n"
+		"biggest waste first, with totals.  As an ordinary user it says which\n"
+		"processes it could not inspect.",
+	.min_args = 0, .max_args = 0,
+};
 
 struct audit_options {
 	bool json;
@@ -51,8 +47,8 @@ struct audit_options {
 	const char *trace;
 };
 
-/* "3600", "90s", "30m", "12h", "2d": seconds. */
-static int parse_stale(const char *s, int64_t *out)
+/* "3600", "90s", "30m", "12h", "2d": seconds, into an int64_t. */
+static int parse_stale(const char *s, void *target)
 {
 	static const struct { char unit; int64_t mult; } units[] = {
 		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
@@ -71,44 +67,26 @@ static int parse_stale(const char *s, int64_t *out)
 			mult = units[i].mult;
 	if (!mult || v > INT64_MAX / mult)
 		return -1;
-	*out = v * mult;
+	*(int64_t *)target = v * mult;
 	return 0;
 }
 
 /* Returns 0 with *o set, 1 after --help/--version, -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct audit_options *o)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "stale", required_argument, NULL, 's' },
-		{ "trace", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	const struct parse_opt opts[] = {
+		OPT_BOOL(0, "json", &o->json, "one JSON object instead of text"),
+		OPT_CALLBACK(0, "stale", &o->stale, "SECONDS", parse_stale,
+			     "seconds, or a number with s, m, h or d",
+			     "unused for longer than this is stale (default 3600;\n"
+			     "or with a unit: 90s, 30m, 12h, 2d)"),
+		OPT_STRING(0, "trace", &o->trace, "TRACE",
+			   "show the creation backtrace of each object TRACE made"),
+		OPT_END(),
 	};
-	int c;
+	char **args;
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': o->json = true; break;
-		case 's':
-			if (parse_stale(optarg, &o->stale))
-				return error("audit: bad --stale '%s': want seconds, "
-					     "or a number with s, m, h or d", optarg);
-			break;
-		case 't': o->trace = optarg; break;
-		case 'h': fputs(audit_usage, stdout); return 1;
-		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
-		default:
-			return bad_option("audit", argv, longopts);
-		}
-	}
-	if (optind != argc)
-		return error("audit: no argument expected, got '%s' (see "
-			     "'shmview audit --help')", argv[optind]);
-	return 0;
+	return parse_cmdline(&audit_cmdline, opts, argc, argv, &args);
 }
 
 /* --- who is who ------------------------------------------------------------ */
@@ -469,10 +447,6 @@ static int audit(const struct audit_options *o)
 		audit_json(stdout, &a);
 	else
 		audit_text(stdout, &a);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		error("write error on standard output");
-		rc = 1;
-	}
 	free_audit(&a);
 	sym_free(st);
 	for (size_t i = 0; i < nunlinked; i++)

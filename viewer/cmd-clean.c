@@ -10,7 +10,6 @@
  * while the trace ran, with the inode seen when the model was reconciled.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
@@ -25,50 +24,35 @@
 #include "cmd.h"
 #include "kernel.h"
 #include "model.h"
+#include "parse-options.h"
 #include "render.h"
 #include "report.h"
 #include "trace.h"
 #include "util.h"
 
-static const char clean_usage[] =
-"usage: shmview clean [--yes] TRACE\n"
-"\n"
-"Remove the shared memory segments TRACE created and left behind (SysV\n"
-"segments with IPC_RMID, POSIX objects with shm_unlink), after showing\n"
-"them and asking.  A segment the trace did not create is never touched.\n"
-"\n"
-"  -y, --yes      remove without asking\n"
-"  -h, --help     show this help\n"
-"  -V, --version  print the version\n";
+static const struct parse_command clean_cmdline = {
+	SHMVIEW_COMMAND("clean"),
+	.usage = "shmview clean [--yes] TRACE",
+	.description =
+		"Remove the shared memory segments TRACE created and left behind (SysV\n"
+		"segments with IPC_RMID, POSIX objects with shm_unlink), after showing\n"
+		"them and asking.  A segment the trace did not create is never touched.",
+	.args_name = "TRACE", .min_args = 1, .max_args = 1,
+};
 
 /* Returns 0 with *yes and *path set, 1 after --help, -1 on a usage error. */
 static int parse_options(int argc, char **argv, bool *yes, const char **path)
 {
-	static const struct option longopts[] = {
-		{ "yes", no_argument, NULL, 'y' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	const struct parse_opt opts[] = {
+		OPT_BOOL('y', "yes", yes, "remove without asking"),
+		OPT_END(),
 	};
-	int c;
+	char **args;
+	int rc = parse_cmdline(&clean_cmdline, opts, argc, argv, &args);
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "yhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'y': *yes = true; break;
-		case 'h': fputs(clean_usage, stdout); return 1;
-		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
-		default:
-			return bad_option("clean", argv, longopts);
-		}
-	}
-	if (optind != argc - 1)
-		return error(optind == argc ? "clean: missing the trace file "
-			     "(see 'shmview clean --help')" : "clean: too many "
-			     "arguments (see 'shmview clean --help')");
-	*path = argv[optind];
-	return 0;
+	if (rc == 0)
+		*path = args[0];
+	return rc;
 }
 
 /* The leaks that can be removed by name or id: SysV and POSIX. */
@@ -324,8 +308,6 @@ static int clean(const char *path, bool yes)
 		rc = error("clean: the traced program is still running");
 	if (rc == 0)
 		rc = clean_leaks(&m, yes);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = error("write error on standard output");
 	model_free(&m);
 	trace_close(&t);
 	return rc < 0 ? 1 : 0;

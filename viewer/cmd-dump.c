@@ -6,7 +6,6 @@
  * the symbol caches.  After the events, every kind of loss the trace
  * records is reported on stderr, so nothing is lost silently.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,58 +13,39 @@
 
 #include "cmd.h"
 #include "decode.h"
+#include "parse-options.h"
 #include "render.h"
 #include "symbolize.h"
 #include "trace.h"
 #include "util.h"
 
-static const char dump_usage[] =
-"usage: shmview dump [--json] [--stack] [--modules] [-T] TRACE\n"
-"\n"
-"Print the events of TRACE, one line each, strace-like.\n"
-"\n"
-"  --json         one JSON object per line (stacks always symbolized)\n"
-"  --stack        show the symbolized backtrace under each event\n"
-"  --modules      also show the module (loaded library) events\n"
-"  -T             append the time spent in each call, in seconds\n"
-"  -h, --help     show this help\n"
-"  -V, --version  print the version\n";
+static const struct parse_command dump_cmdline = {
+	SHMVIEW_COMMAND("dump"),
+	.usage = "shmview dump [--json] [--stack] [--modules] [-T] TRACE",
+	.description = "Print the events of TRACE, one line each, strace-like.",
+	.args_name = "TRACE", .min_args = 1, .max_args = 1,
+};
 
 static int parse_options(int argc, char **argv, struct dump_options *o,
 			 const char **path)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "stack", no_argument, NULL, 's' },
-		{ "modules", no_argument, NULL, 'm' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	const struct parse_opt opts[] = {
+		OPT_BOOL(0, "json", &o->json,
+			 "one JSON object per line (stacks always symbolized)"),
+		OPT_BOOL(0, "stack", &o->stack,
+			 "show the symbolized backtrace under each event"),
+		OPT_BOOL(0, "modules", &o->modules,
+			 "also show the module (loaded library) events"),
+		OPT_BOOL('T', NULL, &o->timing,
+			 "append the time spent in each call, in seconds"),
+		OPT_END(),
 	};
-	int c;
+	char **args;
+	int rc = parse_cmdline(&dump_cmdline, opts, argc, argv, &args);
 
-	opterr = 0;    /* our own one-line messages */
-	optind = 0;    /* full reset: glibc keeps state between calls */
-	while ((c = getopt_long(argc, argv, "ThV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': o->json = true; break;
-		case 's': o->stack = true; break;
-		case 'm': o->modules = true; break;
-		case 'T': o->timing = true; break;
-		case 'h': fputs(dump_usage, stdout); return 1;
-		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
-		default:
-			return bad_option("dump", argv, longopts);
-		}
-	}
-	if (optind != argc - 1) {
-		error(optind == argc ? "dump: missing the trace file (see "
-		      "'shmview dump --help')" : "dump: too many arguments "
-		      "(see 'shmview dump --help')");
-		return -1;
-	}
-	*path = argv[optind];
-	return 0;
+	if (rc == 0)
+		*path = args[0];
+	return rc;
 }
 
 static void resolve_frames(struct sym_table *st, const struct trace_event *ev,
@@ -134,7 +114,6 @@ static int dump(const char *path, const struct dump_options *o)
 	struct dump_ctx ctx;
 	struct trace_iter it;
 	struct trace t;
-	int rc = 0;
 
 	if (trace_open(path, &t) < 0)
 		return 1;
@@ -148,12 +127,10 @@ static int dump(const char *path, const struct dump_options *o)
 	ops->begin(&ctx);
 	render_events(&t, st, ops, &ctx, &it);
 	ops->end(&ctx);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = error("write error on standard output");
 	report_losses(&t, &it, o);
 	sym_free(st);
 	trace_close(&t);
-	return rc < 0 ? 1 : 0;
+	return 0;
 }
 
 int cmd_dump(int argc, char **argv)

@@ -3,7 +3,6 @@
  * builds and reconciles the model, and hands it to the timeline renderer
  * (export-chrome.c).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,56 +13,53 @@
 #include "json.h"
 #include "kernel.h"
 #include "model.h"
+#include "parse-options.h"
 #include "report.h"
 #include "trace.h"
 #include "util.h"
 
-static const char export_usage[] =
-"usage: shmview export --format chrome TRACE > timeline.json\n"
-"\n"
-"Write TRACE as a timeline in Chrome's trace-event JSON (open it in\n"
-"Perfetto or chrome://tracing): segment lifetimes, attach intervals per\n"
-"process, failed calls as instant events.\n"
-"\n"
-"  --format chrome   the only format so far (and the default)\n"
-"  -h, --help        show this help\n"
-"  -V, --version     print the version\n";
+static const struct parse_command export_cmdline = {
+	SHMVIEW_COMMAND("export"),
+	.usage = "shmview export --format chrome TRACE > timeline.json",
+	.description =
+		"Write TRACE as a timeline in Chrome's trace-event JSON (open it in\n"
+		"Perfetto or chrome://tracing): segment lifetimes, attach intervals per\n"
+		"process, failed calls as instant events.",
+	.args_name = "TRACE", .min_args = 1, .max_args = 1,
+};
+
+static int parse_format(const char *s, void *unused)
+{
+	return strcmp(s, "chrome") == 0 ? 0 : -1;
+}
+
+/* Returns 0 with *path set, 1 after --help/--version, -1 on a usage
+ * error. */
+static int parse_options(int argc, char **argv, const char **path)
+{
+	const struct parse_opt opts[] = {
+		OPT_CALLBACK(0, "format", NULL, "chrome", parse_format,
+			     "chrome, the only format so far",
+			     "the only format so far (and the default)"),
+		OPT_END(),
+	};
+	char **args;
+	int rc = parse_cmdline(&export_cmdline, opts, argc, argv, &args);
+
+	if (rc == 0)
+		*path = args[0];
+	return rc;
+}
 
 int cmd_export(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(export_usage, stdout);
-			return 0;
-		}
-		if (c == 'V') {
-			printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION);
-			return 0;
-		}
-		if (c == 'f' && strcmp(optarg, "chrome") == 0)
-			continue;
-		if (c == 'f')
-			error("export: unknown format '%s' (only 'chrome')", optarg);
-		else
-			bad_option("export", argv, longopts);
-		return EXIT_USAGE;
-	}
-	if (optind != argc - 1) {
-		error("export: %s (see 'shmview export --help')",
-		      optind >= argc ? "missing TRACE" : "one TRACE only");
-		return EXIT_USAGE;
-	}
+	const char *path = NULL;
+	int rc = parse_options(argc, argv, &path);
+
+	if (rc)
+		return rc > 0 ? 0 : EXIT_USAGE;
 	struct trace t;
-	if (trace_open(argv[optind], &t))
+	if (trace_open(path, &t))
 		return 1;
 	struct model m;
 	struct kernel_view k = { 0 };

@@ -20,7 +20,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -36,6 +35,7 @@
 #include "kernel.h"
 #include "live.h"
 #include "model.h"
+#include "parse-options.h"
 #include "procmap.h"
 #include "trace.h"
 #include "util.h"
@@ -43,24 +43,21 @@
 #define DEFAULT_INTERVAL_MS 250    /* four refreshes a second */
 #define SLOW_REFRESH_NS 1000000000u /* kernel re-check, detail rewrite */
 
-static const char live_usage[] =
-"usage: shmview live [--interval MS] [--timing] [TRACE]\n"
-"       shmview live --pid PID [--children] [--interval MS]\n"
-"\n"
-"Watch the attach map of TRACE in the terminal while the traced run goes\n"
-"on, or look around a finished trace: segments as rows, processes as\n"
-"columns, in each cell where that process has the segment attached.\n"
-"Enter shows a segment's backtraces and events; press ? for every key.\n"
-"Without TRACE: the *.trace of the current directory, or a list to pick\n"
-"from (newest first) when there are several.  With --pid: the attach\n"
-"map of a running, untraced process (and its descendants), rebuilt from\n"
-"/proc at each refresh, without history or backtraces.\n"
-"\n"
-"  --pid PID      watch process PID from /proc instead of a trace\n"
-"  --children     with --pid: its descendants too\n"
-"  --interval MS  read the trace again every MS milliseconds (default 250)\n"
-"  --timing       show how long reading and drawing take\n"
-"  -h, --help     show this help\n";
+static const struct parse_command live_cmdline = {
+	SHMVIEW_COMMAND("live"),
+	.usage = "shmview live [--interval MS] [--timing] [TRACE]\n"
+		 "shmview live --pid PID [--children] [--interval MS]",
+	.description =
+		"Watch the attach map of TRACE in the terminal while the traced run goes\n"
+		"on, or look around a finished trace: segments as rows, processes as\n"
+		"columns, in each cell where that process has the segment attached.\n"
+		"Enter shows a segment's backtraces and events; press ? for every key.\n"
+		"Without TRACE: the *.trace of the current directory, or a list to pick\n"
+		"from (newest first) when there are several.  With --pid: the attach\n"
+		"map of a running, untraced process (and its descendants), rebuilt from\n"
+		"/proc at each refresh, without history or backtraces.",
+	.args_name = "TRACE", .min_args = 0, .max_args = 1,
+};
 
 struct live_options {
 	int interval_ms;
@@ -92,64 +89,35 @@ struct live {
 
 /* --- options ------------------------------------------------------------- */
 
-static int parse_interval(const char *s, int *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (end == s || *end || v < 20 || v > 60000)
-		return error("live: bad --interval '%s': want 20 to 60000 "
-			     "milliseconds", s);
-	*out = (int)v;
-	return 0;
-}
-
 /* Returns 0 with *o and *path set (NULL: none given), 1 after --help, -1
  * on a usage error. */
 static int parse_options(int argc, char **argv, struct live_options *o,
 			 const char **path)
 {
-	static const struct option longopts[] = {
-		{ "interval", required_argument, NULL, 'i' },
-		{ "timing", no_argument, NULL, 't' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "children", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	const struct parse_opt opts[] = {
+		OPT_INT(0, "pid", &o->pid, "PID", 1, INT32_MAX, "a process id",
+			"watch process PID from /proc instead of a trace"),
+		OPT_BOOL(0, "children", &o->children,
+			 "with --pid: its descendants too"),
+		OPT_INT(0, "interval", &o->interval_ms, "MS", 20, 60000,
+			"20 to 60000 milliseconds",
+			"read the trace again every MS milliseconds (default 250)"),
+		OPT_BOOL(0, "timing", &o->timing,
+			 "show how long reading and drawing take"),
+		OPT_END(),
 	};
-	int c;
+	char **args;
+	int rc = parse_cmdline(&live_cmdline, opts, argc, argv, &args);
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (parse_interval(optarg, &o->interval_ms))
-				return -1;
-			break;
-		case 't': o->timing = true; break;
-		case 'c': o->children = true; break;
-		case 'p': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (end == optarg || *end || v <= 0 || v > INT32_MAX)
-				return error("live: bad --pid '%s': want a process id",
-					     optarg);
-			o->pid = (int32_t)v;
-			break;
-		}
-		case 'h': fputs(live_usage, stdout); return 1;
-		default:
-			return bad_option("live", argv, longopts);
-		}
-	}
-	if (argc - optind > 1)
-		return error("live: one TRACE only (see 'shmview live --help')");
-	if (o->pid && optind < argc)
-		return error("live: --pid and TRACE exclude each other");
+	if (rc)
+		return rc;
+	if (o->pid && args[0])
+		return parse_cmdline_error(&live_cmdline,
+					   "--pid and TRACE exclude each other");
 	if (o->children && !o->pid)
-		return error("live: --children goes with --pid");
-	*path = optind < argc ? argv[optind] : NULL;
+		return parse_cmdline_error(&live_cmdline,
+					   "--children goes with --pid");
+	*path = args[0];
 	return 0;
 }
 

@@ -5,8 +5,6 @@
  * the map of a running process (tree) that was never traced, rebuilt from
  * /proc (procmap.h): no history, no backtraces.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,26 +14,22 @@
 #include "kernel.h"
 #include "render.h"
 #include "model.h"
+#include "parse-options.h"
 #include "procmap.h"
 #include "trace.h"
 #include "util.h"
 
-static const char map_usage[] =
-"usage: shmview map [--json] [--at TIME] TRACE\n"
-"       shmview map --pid PID [--children] [--json]\n"
-"\n"
-"Show which process has which segment attached, where, in what state:\n"
-"at the end of TRACE (or now, for a run still going), or at TIME.\n"
-"With --pid, the same for a running process that was never traced, read\n"
-"from /proc now: no history, no backtraces.\n"
-"\n"
-"  --json          one JSON object instead of text\n"
-"  --at TIME       the map as it stood TIME after the trace started:\n"
-"                  nanoseconds, or with a unit: 1.5s, 200ms, 30us\n"
-"  --pid PID       the map of process PID from /proc, without a trace\n"
-"  --children      with --pid: its descendants too\n"
-"  -h, --help      show this help\n"
-"  -V, --version   print the version\n";
+static const struct parse_command map_cmdline = {
+	SHMVIEW_COMMAND("map"),
+	.usage = "shmview map [--json] [--at TIME] TRACE\n"
+		 "shmview map --pid PID [--children] [--json]",
+	.description =
+		"Show which process has which segment attached, where, in what state:\n"
+		"at the end of TRACE (or now, for a run still going), or at TIME.\n"
+		"With --pid, the same for a running process that was never traced, read\n"
+		"from /proc now: no history, no backtraces.",
+	.args_name = "TRACE", .min_args = 0, .max_args = 1,
+};
 
 struct map_options {
 	bool json;
@@ -45,16 +39,13 @@ struct map_options {
 	bool children;
 };
 
-static int parse_pid(const char *s, pid_t *out)
+static int parse_at(const char *s, void *target)
 {
-	char *end;
-	long v;
+	struct map_options *o = target;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > INT_MAX)
-		return error("map: bad --pid '%s': want a process id", s);
-	*out = (pid_t)v;
+	if (parse_time_ns(s, &o->at_ns))
+		return -1;
+	o->at_set = true;
 	return 0;
 }
 
@@ -63,54 +54,39 @@ static int parse_pid(const char *s, pid_t *out)
 static int parse_options(int argc, char **argv, struct map_options *o,
 			 const char **path)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "at", required_argument, NULL, 'a' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "children", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	_Static_assert(sizeof(pid_t) == sizeof(int), "--pid is an int");
+	const struct parse_opt opts[] = {
+		OPT_BOOL(0, "json", &o->json, "one JSON object instead of text"),
+		OPT_CALLBACK(0, "at", o, "TIME", parse_at,
+			     "a time like 1.5s, 200ms or nanoseconds",
+			     "the map as it stood TIME after the trace started:\n"
+			     "nanoseconds, or with a unit: 1.5s, 200ms, 30us"),
+		OPT_INT(0, "pid", &o->pid, "PID", 1, INT_MAX, "a process id",
+			"the map of process PID from /proc, without a trace"),
+		OPT_BOOL(0, "children", &o->children,
+			 "with --pid: its descendants too"),
+		OPT_END(),
 	};
-	int c;
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': o->json = true; break;
-		case 'a':
-			if (parse_time_ns(optarg, &o->at_ns))
-				return error("map: bad --at '%s': want a time like "
-					     "1.5s, 200ms or nanoseconds", optarg);
-			o->at_set = true;
-			break;
-		case 'p':
-			if (parse_pid(optarg, &o->pid))
-				return -1;
-			break;
-		case 'c': o->children = true; break;
-		case 'h': fputs(map_usage, stdout); return 1;
-		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
-		default:
-			return bad_option("map", argv, longopts);
-		}
-	}
+	char **args;
+	int rc = parse_cmdline(&map_cmdline, opts, argc, argv, &args);
+
+	if (rc)
+		return rc;
 	if (o->pid) {
 		if (o->at_set)
-			return error("map: --at is for a trace: /proc knows only "
-				     "the present (see 'shmview map --help')");
-		if (optind != argc)
-			return error("map: --pid takes no TRACE (see 'shmview map "
-				     "--help')");
+			return parse_cmdline_error(&map_cmdline, "--at is for a "
+				"trace: /proc knows only the present");
+		if (args[0])
+			return parse_cmdline_error(&map_cmdline,
+						   "--pid takes no TRACE");
 		return 0;
 	}
 	if (o->children)
-		return error("map: --children goes with --pid (see 'shmview map "
-			     "--help')");
-	if (optind != argc - 1)
-		return error("map: %s (see 'shmview map --help')",
-			     optind >= argc ? "missing TRACE" : "one TRACE only");
-	*path = argv[optind];
+		return parse_cmdline_error(&map_cmdline,
+					   "--children goes with --pid");
+	if (!args[0])
+		return parse_cmdline_error(&map_cmdline, "missing TRACE");
+	*path = args[0];
 	return 0;
 }
 
@@ -136,8 +112,6 @@ static int map_pid(const struct map_options *o)
 	else
 		map_text(stdout, &m, label);
 	model_free(&m);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return error("write error on standard output"), 1;
 	return 0;
 }
 

@@ -8,7 +8,6 @@
  * one JSON object, or the short valgrind-like summary the launcher prints
  * at exit.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,24 +16,22 @@
 #include "cmd.h"
 #include "kernel.h"
 #include "model.h"
+#include "parse-options.h"
 #include "render.h"
 #include "report.h"
 #include "symbolize.h"
 #include "trace.h"
 #include "util.h"
 
-static const char report_usage[] =
-"usage: shmview report [--json | --summary] [--leak-exit N] TRACE\n"
-"\n"
-"Audit TRACE: every segment with its lifetime and attachments, the\n"
-"process tree, a profile of the calls, and the segments the run leaked\n"
-"(checked against /proc/sysvipc/shm and /dev/shm now).\n"
-"\n"
-"  --json          one JSON object instead of text\n"
-"  --summary       only the short summary the launcher prints at exit\n"
-"  --leak-exit N   exit with status N when a segment leaked\n"
-"  -h, --help      show this help\n"
-"  -V, --version   print the version\n";
+static const struct parse_command report_cmdline = {
+	SHMVIEW_COMMAND("report"),
+	.usage = "shmview report [--json | --summary] [--leak-exit N] TRACE",
+	.description =
+		"Audit TRACE: every segment with its lifetime and attachments, the\n"
+		"process tree, a profile of the calls, and the segments the run leaked\n"
+		"(checked against /proc/sysvipc/shm and /dev/shm now).",
+	.args_name = "TRACE", .min_args = 1, .max_args = 1,
+};
 
 enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SUMMARY };
 
@@ -43,59 +40,29 @@ struct report_options {
 	int leak_exit;          /* 0: leaks do not change the status */
 };
 
-static int parse_leak_exit(const char *s, int *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (end == s || *end || v < 0 || v > 255)
-		return error("report: bad --leak-exit '%s': want 0 to 255", s);
-	*out = (int)v;
-	return 0;
-}
-
-static int set_format(struct report_options *o, enum report_format f)
-{
-	if (o->format != FORMAT_TEXT && o->format != f)
-		return error("report: --json and --summary exclude each other");
-	o->format = f;
-	return 0;
-}
-
 /* Returns 0 with *o and *path set, 1 after --help, -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct report_options *o,
 			 const char **path)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "summary", no_argument, NULL, 's' },
-		{ "leak-exit", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
+	bool json = false, summary = false;
+	const struct parse_opt opts[] = {
+		OPT_BOOL(0, "json", &json, "one JSON object instead of text"),
+		OPT_BOOL(0, "summary", &summary,
+			 "only the short summary the launcher prints at exit"),
+		OPT_INT(0, "leak-exit", &o->leak_exit, "N", 0, 255, "0 to 255",
+			"exit with status N when a segment leaked"),
+		OPT_END(),
 	};
-	int c;
+	char **args;
+	int rc = parse_cmdline(&report_cmdline, opts, argc, argv, &args);
 
-	opterr = 0;
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': if (set_format(o, FORMAT_JSON)) return -1; break;
-		case 's': if (set_format(o, FORMAT_SUMMARY)) return -1; break;
-		case 'l':
-			if (parse_leak_exit(optarg, &o->leak_exit))
-				return -1;
-			break;
-		case 'h': fputs(report_usage, stdout); return 1;
-		case 'V': printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION); return 1;
-		default: return bad_option("report", argv, longopts);
-		}
-	}
-	if (optind != argc - 1)
-		return error(optind == argc ? "report: missing the trace file "
-			     "(see 'shmview report --help')" : "report: too many "
-			     "arguments (see 'shmview report --help')");
-	*path = argv[optind];
+	if (rc)
+		return rc;
+	if (json && summary)
+		return parse_cmdline_error(&report_cmdline,
+					   "--json and --summary exclude each other");
+	o->format = json ? FORMAT_JSON : summary ? FORMAT_SUMMARY : FORMAT_TEXT;
+	*path = args[0];
 	return 0;
 }
 
@@ -253,8 +220,6 @@ static int report(const char *path, const struct report_options *o)
 	st = sym_learn_trace(&t);
 	resolve_stacks(&r, st, o->format == FORMAT_SUMMARY);
 	render(&r, o->format);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = error("write error on standard output");
 	free_stacks(&r);
 	sym_free(st);
 	if (rc == 0 && m.leaks && o->leak_exit)

@@ -3,14 +3,22 @@
  *
  * Each entry takes the arguments after "shmview" (argv[0] is the command
  * name) and returns the process exit status: 0 success, 1 failure (after
- * printing why), 2 usage error.  `shmview CMD --help` prints its usage on
- * stdout and returns 0; so does `shmview CMD --version` with the version
- * (main.c answers it when it comes first, for every command).
+ * printing why), 2 usage error.  Each parses its options with
+ * parse_cmdline() (parse-options.h), so `shmview CMD --help` prints its
+ * usage and `shmview CMD --version` the version, on stdout, returning 0.
+ * A command writes its results to stdout and leaves it open: main.c
+ * flushes and checks it once for every command.
  */
 #ifndef SHMVIEW_CMD_H
 #define SHMVIEW_CMD_H
 
 #define EXIT_USAGE 2
+
+/* The start of each command's struct parse_command: the program, the
+ * command's name, the version (util.h has SHMVIEW_NAME and _VERSION). */
+#define SHMVIEW_COMMAND(name_) \
+	.program = SHMVIEW_NAME, .name = (name_), \
+	.version = SHMVIEW_NAME " " SHMVIEW_VERSION
 
 int cmd_dump(int argc, char **argv);
 int cmd_report(int argc, char **argv);

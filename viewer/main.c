@@ -2,12 +2,14 @@
  * main.c - shmview: look at what a traced program did with shared memory.
  *
  * A dispatch table of subcommands, git style; each lives in cmd-<name>.c.
- * This is the only place that turns a failure into an exit status.
+ * This is the only place that turns a failure into an exit status, and
+ * the one place that checks stdout (a full disk, a file system error).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "parse-options.h"
 #include "sigbus.h"
 #include "util.h"
 
@@ -66,7 +68,8 @@ static int help(int argc, char **argv)
 	return cmd->run(2, args);
 }
 
-int main(int argc, char **argv)
+/* `shmview ...` up to the command's exit status; stdout not yet checked */
+static int run(int argc, char **argv)
 {
 	const struct command *cmd;
 	const char *name = argc > 1 ? argv[1] : NULL;
@@ -95,10 +98,10 @@ int main(int argc, char **argv)
 		error("unknown command '%s' (see 'shmview --help')", name);
 		return EXIT_USAGE;
 	}
-	/* `shmview CMD --version`, whatever CMD's own parser knows */
-	if (argc > 2 && (!strcmp(argv[2], "--version") || !strcmp(argv[2], "-V"))) {
-		printf("%s %s\n", SHMVIEW_NAME, SHMVIEW_VERSION);
-		return 0;
-	}
 	return cmd->run(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+	return finish_stdout(SHMVIEW_NAME, run(argc, argv));
 }

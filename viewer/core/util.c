@@ -1,7 +1,6 @@
 /*
  * util.c - diagnostics and allocation helpers (see util.h).
  */
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,21 +94,4 @@ int parse_time_ns(const char *s, uint64_t *out)
 		return 0;
 	}
 	return -1;
-}
-
-int bad_option(const char *cmd, char *const argv[], const struct option *longopts)
-{
-	const char *arg = argv[optind - 1];
-	size_t len = strcspn(arg, "=");
-	for (const struct option *o = longopts; o && o->name; o++)
-		if (o->has_arg == required_argument && len > 2 &&
-		    strncmp(arg, "--", 2) == 0 && strlen(o->name) == len - 2 &&
-		    strncmp(arg + 2, o->name, len - 2) == 0)
-			return error("%s: %.*s needs a value (see 'shmview %s "
-				     "--help')", cmd, (int)len, arg, cmd);
-	if (optopt && arg[0] == '-' && arg[1] != '-')
-		return error("%s: unknown option '-%c' (see 'shmview %s --help')",
-			     cmd, optopt, cmd);
-	return error("%s: unknown option '%s' (see 'shmview %s --help')", cmd,
-		     arg, cmd);
 }

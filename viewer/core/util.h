@@ -51,13 +51,4 @@ char *xstrndup(const char *s, size_t n);
  */
 int parse_time_ns(const char *s, uint64_t *out);
 
-/*
- * The one message for a command-line option getopt_long() refused, for
- * subcommand `cmd`: "needs a value" for a known option given none, else
- * "unknown option".  Call it right after getopt_long returned '?' (it
- * reads optind and optopt).  Returns -1.
- */
-struct option;
-int bad_option(const char *cmd, char *const argv[], const struct option *longopts);
-
 #endif /* SHMVIEW_UTIL_H */
