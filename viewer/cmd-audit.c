@@ -439,11 +439,12 @@ static int audit(const struct audit_options *o)
 	int rc = 0;
 
 	/* a bad trace is an error before any work */
-	if (o->trace && (trace_open(o->trace, &t) < 0 ||
-			 model_build(&m, &t, UINT64_MAX) < 0)) {
-		model_free(&m);
-		trace_close(&t);
-		return 1;
+	if (o->trace) {
+		if (trace_open(o->trace, &t) < 0) {
+			trace_close(&t);
+			return 1;
+		}
+		model_build(&m, &t, UINT64_MAX);
 	}
 	kernel_read(&k);
 	if (o->trace)	/* the model decides which object is the trace's */

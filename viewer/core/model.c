@@ -856,7 +856,7 @@ const struct trace_event *model_event(const struct model *m, uint64_t seq,
 	return ev && ev->seq == seq ? ev : NULL;
 }
 
-int model_build(struct model *m, const struct trace *t, uint64_t until_ns)
+void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 {
 	memset(m, 0, sizeof(*m));
 	m->trace = t;
@@ -888,7 +888,6 @@ int model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 		for (size_t i = 0; i < m->nprocesses; i++)
 			proc_end(m, m->processes[i], end);
 	}
-	return 0;
 }
 
 /* --- reconciliation -------------------------------------------------------------------------------- */
@@ -995,8 +994,7 @@ void model_reconcile(struct model *m, const struct kernel_view *k)
 			s->state = s->destroyed ? SEG_REMOVED : SEG_LIVE;
 			break;
 		}
-		if (s->state == SEG_LEAKED && s->created)
-			m->leaks++;
+		m->leaks += model_is_leak(s);
 	}
 }
 
@@ -1095,6 +1093,11 @@ const char *model_how_name(enum attach_how how)
 {
 	static const char *const names[] = { "shmat", "mmap", "fork" };
 	return how <= ATTACH_FORK ? names[how] : "?";
+}
+
+bool model_is_leak(const struct segment *s)
+{
+	return s->created && s->state == SEG_LEAKED;
 }
 
 bool map_shows(const struct segment *s)
