@@ -113,6 +113,10 @@ struct segment {
 	bool in_kernel;
 	uint32_t k_nattch;
 	int32_t k_cpid;
+
+	/* its history, read with history_of() (history.h) */
+	uint64_t *hist;
+	size_t nhist, hist_cap;
 };
 
 struct process {
