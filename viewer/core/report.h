@@ -55,7 +55,7 @@ struct report {
 void report_count_totals(const struct model *m, struct report_totals *tot);
 
 /*
- * Symbolizing the stacks worth showing (report-stack.c), for `report` and
+ * Symbolizing the stacks worth showing (report.c), for `report` and
  * `audit --trace`: with a table from sym_learn_trace(t),
  * report_resolve_stack() fills *out with the symbolized backtrace of the
  * event `ref` of model m (built from t); out->known is false when there
