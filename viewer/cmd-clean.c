@@ -1,32 +1,27 @@
 /*
  * cmd-clean.c - `shmview clean`: remove the segments a trace leaked.
  *
- * Only a segment this trace created and that outlived every traced
- * process is a candidate, and each is checked again just before it is
- * removed: ids and names are reused, and a segment someone else made since
- * must never be touched.  A SysV id must still carry the same key, have
- * been created by a pid of the trace and last changed while the trace ran;
- * a POSIX name must still be a regular file in /dev/shm, last changed
- * while the trace ran, with the inode seen when the model was reconciled.
+ * Only a segment this trace leaked (model_is_leak) is a candidate, and
+ * each is checked again just before it is removed, since ids and names
+ * are reused: the verdicts are clean.h's.  This asks, removes and says
+ * what it did.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "clean.h"
 #include "cmd.h"
 #include "kernel.h"
 #include "model.h"
 #include "parse-options.h"
 #include "render.h"
-#include "report.h"
 #include "trace.h"
 #include "util.h"
 
@@ -64,7 +59,7 @@ static size_t find_leaks(const struct model *m, const struct segment ***out)
 	for (size_t i = 0; i < m->nsegments; i++) {
 		const struct segment *s = m->segments[i];
 
-		if (report_is_leak(s) &&
+		if (model_is_leak(s) &&
 		    (s->kind == SEG_SYSV || (s->kind == SEG_POSIX && s->name)))
 			leaks[n++] = s;
 	}
@@ -102,96 +97,19 @@ static bool confirm(size_t n)
 	return yes;
 }
 
-/* --- checking again, then removing --------------------------------------- */
+/* --- checking again (clean.h), then removing ------------------------------ */
 
-enum verdict { REMOVE, GONE, NOT_OURS };
-
-static enum verdict not_ours(const char **why, const char *reason)
+static struct clean_verdict check(const struct model *m,
+				  const struct segment *s,
+				  const struct kernel_view *k)
 {
-	*why = reason;
-	return NOT_OURS;
-}
+	struct clean_window w = clean_trace_window(m->trace);
+	struct clean_posix_now now;
 
-/*
- * When the trace ran, as CLOCK_REALTIME nanoseconds.  An object created
- * by the trace was last changed within it, unless someone changed it
- * since; one changed later is left alone, since it may be another object
- * under the same name.  The kernel stamps inodes with a coarse clock that
- * lags by up to a tick, so the start is moved back by a margin; the end
- * needs none (a stamp is never ahead of the time).  `hi` is INT64_MAX
- * when the trace does not say when it ended.
- */
-#define TICK_MARGIN_NS 50000000  /* 50 ms: several ticks at HZ=100 */
-
-struct window {
-	int64_t lo, hi;
-};
-
-static struct window trace_window(const struct trace *t)
-{
-	struct window w = { (int64_t)t->start_realtime_ns - TICK_MARGIN_NS,
-			    INT64_MAX };
-
-	if ((t->flags & SHMT_HF_FINAL) && t->end_ns >= t->start_ns)
-		w.hi = (int64_t)(t->start_realtime_ns +
-				 (t->end_ns - t->start_ns));
-	return w;
-}
-
-static enum verdict check_sysv(const struct model *m, const struct segment *s,
-			       const struct kernel_view *k, const char **why)
-{
-	const struct kernel_sysv *ks = kernel_find_shmid(k, s->shmid);
-	struct window w = trace_window(m->trace);
-
-	if (!k->sysv_ok)
-		return not_ours(why, "/proc/sysvipc/shm cannot be read");
-	if (!ks)
-		return GONE;
-	if (ks->key != s->key)
-		return not_ours(why, "its id now has another key");
-	if (!model_process(m, ks->cpid))
-		return not_ours(why, "its id now belongs to a segment made "
-				"outside the trace");
-	if (ks->ctime < w.lo / 1000000000)
-		return not_ours(why, "its id now belongs to an older segment");
-	if (w.hi != INT64_MAX && ks->ctime > w.hi / 1000000000)
-		return not_ours(why, "it was changed after the trace ended");
-	if (s->size && ks->size != s->size)
-		return not_ours(why, "its id now has another size");
-	if (ks->dest)
-		return GONE;    /* someone removed it meanwhile */
-	return REMOVE;
-}
-
-static enum verdict check_posix(const struct model *m, const struct segment *s,
-				const char **why)
-{
-	struct window w = trace_window(m->trace);
-	const char *name = s->name;
-	char path[PATH_MAX];
-	struct stat st;
-	int64_t ctime_ns;
-
-	while (*name == '/')
-		name++;
-	if ((size_t)snprintf(path, sizeof(path), "/dev/shm/%s", name) >=
-	    sizeof(path))
-		return not_ours(why, "its name is too long");
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? GONE :
-		       not_ours(why, "it cannot be examined");
-	if (!S_ISREG(st.st_mode))
-		return not_ours(why, "it is not a regular file any more");
-	ctime_ns = (int64_t)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec;
-	if (ctime_ns < w.lo)
-		return not_ours(why, "its name belongs to an older object");
-	if (ctime_ns > w.hi)
-		return not_ours(why, "the object of that name was changed "
-				"after the trace ended");
-	if (s->inode && st.st_ino != s->inode)
-		return not_ours(why, "its name now belongs to another object");
-	return REMOVE;
+	if (s->kind == SEG_SYSV)
+		return clean_check_sysv(m, s, k, w);
+	clean_stat_posix(s->name, &now);
+	return clean_check_posix(s, &now, w);
 }
 
 static int remove_one(const struct segment *s)
@@ -226,15 +144,14 @@ static int cannot_remove(const struct segment *s, int err)
 static int clean_one(const struct model *m, const struct segment *s,
 		     const struct kernel_view *k)
 {
-	const char *why = NULL;
-	enum verdict v = s->kind == SEG_SYSV ? check_sysv(m, s, k, &why) :
-			 check_posix(m, s, &why);
+	struct clean_verdict v = check(m, s, k);
 
-	if (v != REMOVE) {
-		fputs(v == GONE ? "already gone: " : "left alone: ", stdout);
+	if (v.action != CLEAN_REMOVE) {
+		fputs(v.action == CLEAN_GONE ? "already gone: " : "left alone: ",
+		      stdout);
 		report_put_identity(stdout, s);
-		if (v == NOT_OURS)
-			printf(" (%s)", why);
+		if (v.action == CLEAN_NOT_OURS)
+			printf(" (%s)", clean_reason_text(v.why));
 		putchar('\n');
 		return 0;
 	}
@@ -257,16 +174,14 @@ static int remove_all(const struct model *m, const struct segment **leaks,
 	return rc;
 }
 
-static int build(struct model *m, const struct trace *t)
+static void build(struct model *m, const struct trace *t)
 {
 	struct kernel_view k;
 
-	if (model_build(m, t, UINT64_MAX) < 0)
-		return -1;
+	model_build(m, t, UINT64_MAX);
 	kernel_read(&k);
 	model_reconcile(m, &k);
 	kernel_free(&k);
-	return 0;
 }
 
 static int clean_leaks(const struct model *m, bool yes)
@@ -299,12 +214,12 @@ static int clean(const char *path, bool yes)
 {
 	struct model m = { 0 };
 	struct trace t;
-	int rc;
+	int rc = 0;
 
 	if (trace_open(path, &t) < 0)
 		return 1;
-	rc = build(&m, &t);
-	if (rc == 0 && m.running)
+	build(&m, &t);
+	if (m.running)
 		rc = error("clean: the traced program is still running");
 	if (rc == 0)
 		rc = clean_leaks(&m, yes);

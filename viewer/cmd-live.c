@@ -284,10 +284,7 @@ static int read_all(struct live *L, struct live_read *r)
 
 	if (trace_open(L->path, &r->t) < 0)
 		return -1;
-	if (model_build(&r->m, &r->t, UINT64_MAX) < 0) {
-		trace_close(&r->t);
-		return -1;
-	}
+	model_build(&r->m, &r->t, UINT64_MAX);
 	kernel_read(&k);
 	model_reconcile(&r->m, &k);
 	kernel_free(&k);

@@ -79,7 +79,7 @@ static void resolve_stacks(struct report *r, struct sym_table *st,
 	for (size_t i = 0; i < m->nsegments; i++) {
 		const struct segment *s = m->segments[i];
 
-		if (leaks_only && !report_is_leak(s))
+		if (leaks_only && !model_is_leak(s))
 			continue;
 		if (i && i % 16384 == 0)	/* bound the resident trace pages */
 			trace_release_pages(m->trace);
@@ -122,28 +122,6 @@ static int32_t main_pid(const struct model *m, const struct trace *t)
 	return m->nprocesses ? m->processes[0]->pid : 0;
 }
 
-bool report_is_leak(const struct segment *s)
-{
-	return s->created && s->state == SEG_LEAKED;
-}
-
-static void count_totals(const struct model *m, struct report_totals *tot)
-{
-	memset(tot, 0, sizeof(*tot));
-	for (size_t i = 0; i < m->nsegments; i++) {
-		const struct segment *s = m->segments[i];
-
-		tot->segments++;
-		if (s->state < SEG_STATE_COUNT)
-			tot->by_state[s->state]++;
-		if (!s->created)
-			continue;
-		tot->created++;
-		tot->created_removed += s->state == SEG_REMOVED;
-		tot->leaked += s->state == SEG_LEAKED;
-	}
-}
-
 static const char *plural(uint64_t n)
 {
 	return n == 1 ? "" : "s";
@@ -167,16 +145,14 @@ static void warn_losses(const struct report *r)
 			plural(m->corrupt));
 }
 
-static int build(struct model *m, const struct trace *t)
+static void build(struct model *m, const struct trace *t)
 {
 	struct kernel_view k;
 
-	if (model_build(m, t, UINT64_MAX) < 0)
-		return -1;
+	model_build(m, t, UINT64_MAX);
 	kernel_read(&k);
 	model_reconcile(m, &k);
 	kernel_free(&k);
-	return 0;
 }
 
 static void render(const struct report *r, enum report_format f)
@@ -206,17 +182,13 @@ static int report(const char *path, const struct report_options *o)
 
 	if (trace_open(path, &t) < 0)
 		return 1;
-	if (build(&m, &t) < 0) {
-		model_free(&m);
-		trace_close(&t);
-		return 1;
-	}
+	build(&m, &t);
 	r.path = path;
 	r.trace = &t;
 	r.model = &m;
 	trace_counters(&t, &r.counters);
 	r.main_pid = main_pid(&m, &t);
-	count_totals(&m, &r.totals);
+	report_count_totals(&m, &r.totals);
 	st = sym_learn_trace(&t);
 	resolve_stacks(&r, st, o->format == FORMAT_SUMMARY);
 	render(&r, o->format);

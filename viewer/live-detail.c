@@ -2,9 +2,9 @@
  * live-detail.c - the text of `shmview live`'s detail views (see live.h).
  *
  *   segment  identity, size, state; its creation and removal with their
- *            symbolized backtraces; every attachment; the events that
- *            concern it (by shmid, name, descriptor origin, address range
- *            and time), in the order they took effect
+ *            symbolized backtraces; every attachment; its history (the
+ *            events that touched it, history.h), in the order they took
+ *            effect
  *   process  image, parent, how it ended; its attachments now and before;
  *            the descriptors it holds; its calls
  *
@@ -18,9 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "decode.h"
+#include "history.h"
 #include "live.h"
 #include "render.h"
 #include "report.h"
@@ -177,8 +177,9 @@ static void put_event(struct live_text *out, const struct trace *t,
 	pen_lines(&p, out, style, indent);
 }
 
-/* Events picked for a history, in the order they took effect (as the
- * model replays them: a call when it began, a wait when it returned). */
+/* A process's calls, picked from the trace, to be put in the order they
+ * took effect (as the model replays them: a call when it began, a wait
+ * when it returned). */
 struct picked {
 	struct { uint64_t when, seq; } *e;
 	size_t n, cap;
@@ -204,175 +205,35 @@ static int picked_cmp(const void *a, const void *b)
 	return (x[1] > y[1]) - (x[1] < y[1]);
 }
 
-static void put_history(struct live_text *out, const struct model *m,
-			struct picked *pk, const char *what)
+/* Sorted, the picked events' sequence numbers (caller frees); frees pk. */
+static uint64_t *picked_seqs(struct picked *pk)
 {
-	const struct trace_event *ev;
-	struct trace_iter it;
-	size_t first = pk->n > EVENTS_MAX ? pk->n - EVENTS_MAX : 0;
+	uint64_t *seqs = xcalloc(pk->n ? pk->n : 1, sizeof(*seqs));
 
 	if (pk->n)
 		qsort(pk->e, pk->n, sizeof(*pk->e), picked_cmp);
-	add_line(out, LIVE_STYLE_HEADING, "%s (%zu):", what, pk->n);
+	for (size_t i = 0; i < pk->n; i++)
+		seqs[i] = pk->e[i].seq;
+	free(pk->e);
+	return seqs;
+}
+
+/* The events seqs[0..n), in the order they took effect. */
+static void put_history(struct live_text *out, const struct model *m,
+			const uint64_t *seqs, size_t n, const char *what)
+{
+	const struct trace_event *ev;
+	struct trace_iter it;
+	size_t first = n > EVENTS_MAX ? n - EVENTS_MAX : 0;
+
+	add_line(out, LIVE_STYLE_HEADING, "%s (%zu):", what, n);
 	if (first)
 		add_line(out, LIVE_STYLE_DIM, "  ... %zu earlier not shown", first);
-	for (size_t i = first; i < pk->n; i++) {
-		ev = model_event(m, pk->e[i].seq, &it);
+	for (size_t i = first; i < n; i++) {
+		ev = model_event(m, seqs[i], &it);
 		if (ev)
 			put_event(out, m->trace, ev, NULL, LIVE_STYLE_TEXT, 2);
 	}
-	free(pk->e);
-}
-
-/* --- which events concern a segment ------------------------------------------------ */
-
-struct seg_filter {
-	const struct segment *s;
-	uint64_t *origins;       /* shm_open / memfd_create events of it */
-	size_t norigins, cap;
-};
-
-static bool in_life(const struct segment *s, uint64_t t)
-{
-	return t >= s->created_ns && (!s->destroyed || t <= s->destroyed_ns);
-}
-
-static bool during(const struct attachment *a, uint64_t t)
-{
-	return t >= a->attached_ns && (a->live || t <= a->detached_ns);
-}
-
-/* Whether [lo, hi) meets where attachment a is, or was before a cut. */
-static bool meets(const struct attachment *a, uint64_t lo, uint64_t hi)
-{
-	uint64_t from = a->origin_addr < a->addr ? a->origin_addr : a->addr;
-
-	return lo < a->addr + a->length && hi > from;
-}
-
-/* An address-space event of pid at t that ended or changed one of the
- * segment's attachments. */
-static bool touches(const struct segment *s, const struct trace_event *ev,
-		    int32_t pid, uint64_t t)
-{
-	uint64_t lo = ev->args[SHMT_ARG_ADDR], len = ev->args[SHMT_ARG_LENGTH];
-
-	for (size_t i = 0; i < s->natt; i++) {
-		const struct attachment *a = s->att[i];
-
-		if (a->proc->pid != pid || !during(a, t))
-			continue;
-		switch (ev->call) {
-		case SHMT_CALL_SHMDT:
-			if (a->origin_addr == lo)
-				return true;
-			break;
-		case SHMT_CALL_MMAP:
-			lo = (uint64_t)ev->ret;
-			/* fall through */
-		case SHMT_CALL_MUNMAP:
-		case SHMT_CALL_MREMAP:
-			if (meets(a, lo, lo + (len ? len : 1)))
-				return true;
-			break;
-		default:	/* exit, exec, a reap: the end of them all */
-			if (!a->live && a->detached_ns == t)
-				return true;
-		}
-	}
-	return false;
-}
-
-static bool is_origin(const struct seg_filter *sf, uint64_t origin)
-{
-	for (size_t i = 0; origin && i < sf->norigins; i++)
-		if (sf->origins[i] + 1 == origin)
-			return true;
-	return false;
-}
-
-static void add_origin(struct seg_filter *sf, uint64_t seq)
-{
-	if (sf->norigins == sf->cap) {
-		sf->cap = sf->cap ? 2 * sf->cap : 8;
-		sf->origins = xrealloc(sf->origins, sf->cap * sizeof(*sf->origins));
-	}
-	sf->origins[sf->norigins++] = seq;
-}
-
-static bool by_name(const struct segment *s, const struct trace_event *ev)
-{
-	size_t n = strnlen(ev->str, ev->str_len);
-
-	return s->name && strlen(s->name) == n && !memcmp(s->name, ev->str, n);
-}
-
-static bool concerns(struct seg_filter *sf, const struct trace_event *ev,
-		     uint64_t t)
-{
-	const struct segment *s = sf->s;
-	bool sysv = s->kind == SEG_SYSV;
-
-	switch (ev->call) {
-	case SHMT_CALL_SHMGET:
-		return sysv && (int32_t)ev->ret == s->shmid && in_life(s, t);
-	case SHMT_CALL_SHMAT:
-	case SHMT_CALL_SHMCTL:
-		return sysv && (int32_t)ev->args[SHMT_ARG_SHMID] == s->shmid &&
-		       in_life(s, t);
-	case SHMT_CALL_SHM_OPEN:
-		if (s->kind != SEG_POSIX || !by_name(s, ev) || !in_life(s, t))
-			return false;
-		add_origin(sf, ev->seq);
-		return true;
-	case SHMT_CALL_SHM_UNLINK:
-		return s->kind == SEG_POSIX && by_name(s, ev) && in_life(s, t);
-	case SHMT_CALL_FTRUNCATE:
-	case SHMT_CALL_CLOSE:
-		return is_origin(sf, ev->args[SHMT_ARG_ORIGIN]);
-	case SHMT_CALL_MMAP:
-		if (is_origin(sf, ev->args[SHMT_ARG_MMAP_ORIGIN]))
-			return true;
-		return (ev->args[SHMT_ARG_MMAP_FLAGS] & MAP_FIXED) &&
-		       touches(s, ev, ev->pid, t);
-	case SHMT_CALL_WAIT:
-		return touches(s, ev, (int32_t)ev->args[SHMT_ARG_WAIT_PID], t);
-	case SHMT_CALL_SHMDT: case SHMT_CALL_MUNMAP: case SHMT_CALL_MREMAP:
-	case SHMT_CALL_EXIT: case SHMT_CALL_EXEC:
-		return touches(s, ev, ev->pid, t);
-	default:
-		return false;
-	}
-}
-
-static bool made_attachment(const struct segment *s, uint64_t seq)
-{
-	for (size_t i = 0; i < s->natt; i++)
-		if (s->att[i]->seq == seq)
-			return true;
-	return false;
-}
-
-static void pick_segment_events(const struct model *m, const struct segment *s,
-				struct picked *pk)
-{
-	struct seg_filter sf = { s, NULL, 0, 0 };
-	const struct trace_event *ev;
-	struct trace_iter it;
-
-	if (s->kind == SEG_MEMFD || s->kind == SEG_POSIX)
-		add_origin(&sf, s->creator.seq);
-	trace_iter_init(&it, m->trace);
-	while ((ev = trace_iter_next(&it))) {
-		uint64_t t = (uint64_t)trace_event_reltime(m->trace, ev);
-
-		if (ev->call == SHMT_CALL_MODULE)
-			continue;
-		if (ev->seq == s->creator.seq || ev->seq == s->remover.seq ||
-		    made_attachment(s, ev->seq) || concerns(&sf, ev, t))
-			pick(pk, ev);
-	}
-	free(sf.origins);
 }
 
 /* --- the segment view ----------------------------------------------------------------- */
@@ -497,7 +358,8 @@ void live_detail_segment(struct live_text *out, const struct model *m,
 			 const struct trace *t, uint64_t seg_key)
 {
 	const struct segment *s = find_segment(m, seg_key);
-	struct picked pk = { 0 };
+	const uint64_t *seqs;
+	size_t nseqs;
 	struct sym_table *st;
 
 	live_text_clear(out);
@@ -519,8 +381,8 @@ void live_detail_segment(struct live_text *out, const struct model *m,
 	put_removal(out, m, st, s);
 	sym_free(st);
 	put_attachments(out, s);
-	pick_segment_events(m, s, &pk);
-	put_history(out, m, &pk, "events");
+	nseqs = history_of(s, &seqs);
+	put_history(out, m, seqs, nseqs, "events");
 }
 
 /* --- the process view -------------------------------------------------------------------- */
@@ -650,6 +512,7 @@ void live_detail_process(struct live_text *out, const struct model *m,
 {
 	const struct process *p = model_process(m, pid);
 	struct picked pk = { 0 };
+	uint64_t *seqs;
 
 	live_text_clear(out);
 	if (!p) {
@@ -665,5 +528,7 @@ void live_detail_process(struct live_text *out, const struct model *m,
 		return;
 	}
 	pick_process_events(m, pid, &pk);
-	put_history(out, m, &pk, "calls");
+	seqs = picked_seqs(&pk);
+	put_history(out, m, seqs, pk.n, "calls");
+	free(seqs);
 }

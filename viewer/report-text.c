@@ -379,7 +379,7 @@ static void put_segment(FILE *out, const struct report *r,
 	put_lifetime(out, r, s, &r->segs[s->index]);
 	put_attachments(out, r, s);
 	put_notes(out, s);
-	if (report_is_leak(s)) {
+	if (model_is_leak(s)) {
 		fputs("    remove it with: ", out);
 		if (!report_put_remove_cmd(out, s))
 			fputs("(nothing: it goes with its last process)", out);
@@ -751,6 +751,6 @@ void report_summary(FILE *out, const struct report *r)
 		r->main_pid, t->created, plural(t->created),
 		t->created_removed, t->leaked);
 	for (size_t i = 0; i < m->nsegments; i++)
-		if (report_is_leak(m->segments[i]))
+		if (model_is_leak(m->segments[i]))
 			put_summary_leak(out, r, m->segments[i]);
 }

@@ -12,53 +12,9 @@
 
 #include "check.h"
 #include "model.h"
+#include "modelgen.h"
 #include "trace.h"
 #include "tracegen.h"
-
-static char dir[] = "/tmp/test-model-XXXXXX";
-
-/* Event helpers: time in microseconds since the trace's start. */
-static struct shmt_event *ev(struct tb *b, uint16_t call, int32_t pid,
-			     uint64_t us, int64_t ret)
-{
-	struct shmt_event *e = tb_add(b, call, pid);
-	e->time_ns = b->h->start_ns + us * 1000;
-	e->duration_ns = 100;
-	e->ret = ret;
-	return e;
-}
-
-static void start(struct tb *b, int32_t pid, int32_t ppid, uint64_t us)
-{
-	struct shmt_event *e = ev(b, SHMT_CALL_EXEC, pid, us, 0);
-	e->flags = SHMT_EVF_START;
-	e->args[0] = (uint64_t)ppid;
-	e->args[1] = 1;
-	tb_str(b, e, "/bin/prog\0prog", 14);
-}
-
-static struct shmt_event *shmat_ev(struct tb *b, int32_t pid, uint64_t us,
-				   int shmid, uint64_t addr, uint64_t size)
-{
-	struct shmt_event *e = ev(b, SHMT_CALL_SHMAT, pid, us, (int64_t)addr);
-	e->args[0] = (uint64_t)shmid;
-	e->args[6] = size;
-	return e;
-}
-
-static void build(struct tb *b, struct trace *t, struct model *m,
-		  const char *name)
-{
-	char path[256];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	FILE *f = fopen(path, "wb");
-	fwrite(b->buf, 1, b->size, f);
-	fclose(f);
-	if (trace_open(path, t) != 0)
-		return;
-	model_build(m, t, UINT64_MAX);
-	model_reconcile(m, NULL);
-}
 
 /* A master forks a worker; the worker's exit lands in an earlier slot than
  * the fork (slots are taken when calls return), which must not matter. */
@@ -174,15 +130,6 @@ static void test_killed_child(void)
 	tb_free(&b);
 }
 
-static struct shmt_event *posix_open(struct tb *b, int32_t pid, uint64_t us,
-				     const char *name, int fd, int created)
-{
-	struct shmt_event *e = ev(b, SHMT_CALL_SHM_OPEN, pid, us, fd);
-	e->flags = created ? SHMT_EVF_CREATED : 0;
-	tb_str(b, e, name, strlen(name));
-	return e;
-}
-
 static void test_posix(void)
 {
 	struct tb b;
@@ -257,15 +204,12 @@ static void test_exec_and_mremap(void)
 
 int main(void)
 {
-	if (!mkdtemp(dir))
-		return 1;
+	modelgen_init();
 	test_fork_order_and_pending();
 	test_partial_munmap();
 	test_killed_child();
 	test_posix();
 	test_exec_and_mremap();
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	CHECK(system(cmd) == 0, "cleaned up");
+	CHECK(modelgen_done() == 0, "cleaned up");
 	return check_exit();
 }

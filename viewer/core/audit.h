@@ -4,10 +4,11 @@
  * which look leaked.
  *
  * cmd-audit.c reads the kernel's view (/proc/sysvipc/shm, /dev/shm, the
- * maps and descriptors of every process it may inspect, kernel.h),
- * decides the flags, sorts, and with --trace finds the objects a trace
- * created and symbolizes their creation stacks; the renderers (render.h:
- * audit-text.c, audit-json.c) only render a struct audit.
+ * maps and descriptors of every process it may inspect, kernel.h);
+ * audit_build() decides the flags, sorts and counts, and with --trace
+ * audit_annotate() finds the objects a trace created and symbolizes their
+ * creation stacks; the renderers (render.h: audit-text.c, audit-json.c)
+ * only render a struct audit.
  *
  * Flags (an object may have several):
  *   orphaned   nothing has it attached (SysV: nattch 0) and its creator is
@@ -119,7 +120,38 @@ struct audit {
 	struct audit_totals totals;
 	const char *trace_path;            /* --trace, or NULL */
 	const struct model *model;         /* of that trace, or NULL */
+	struct kernel_posix *unlinked;     /* POSIX objects in no listing,
+	                                      only in the maps (owned) */
+	size_t nunlinked;
 };
+
+/*
+ * Build the audit *a (zeroed, with now, stale_after and uid set) from the
+ * kernel's view `k` and the scan of every process `scan`, which must
+ * outlive it: one object per SysV segment and per POSIX object of k, and
+ * per POSIX object unlinked but still mapped (found in the scan), each
+ * with its mappers, holders and flags; likely leaks first, biggest waste
+ * first; the totals, and the processes that could not be inspected.
+ * Free it with audit_free().
+ */
+void audit_build(struct audit *a, const struct kernel_view *k,
+		 const struct kernel_scan *scan);
+
+/*
+ * --trace: mark the objects the trace made (model m of trace t, built and
+ * reconciled against the same view; `path` as given), with the creation
+ * backtrace of each.  SysV objects are matched by shmid and key, POSIX
+ * ones by name and inode (without one, by the model's in_kernel); the
+ * last match wins when the trace saw an id or a name used twice.
+ * Returns the symbol table the frames' strings live in (NULL when no
+ * object matched), for the caller to free with sym_free() after
+ * rendering.
+ */
+struct sym_table *audit_annotate(struct audit *a, const struct model *m,
+				 const struct trace *t, const char *path);
+
+/* Free what the audit owns (not the view, the scan or the model). */
+void audit_free(struct audit *a);
 
 /* The flag names, in JSON and text: "orphaned", "stale", "pending",
  * "unseen" for bit 0x1, 0x2, 0x4, 0x8. */

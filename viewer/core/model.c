@@ -13,6 +13,10 @@
  * MAP_FIXED; shmdt detaches every piece of the attach at that address; a
  * SysV segment marked with IPC_RMID is destroyed when its last attachment
  * goes, a POSIX object when it is unlinked and neither mapped nor open.
+ *
+ * While it replays, the model notes in each segment's history (history.h)
+ * every event that made, named, attached, detached, cut, moved or removed
+ * it: it alone knows which segment an event touched.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,11 +28,15 @@
 #include <uthash.h>
 
 #include "decode.h"
+#include "history.h"
 #include "kernel.h"
 #include "model.h"
 #include "util.h"
 
 #define PAGE 4096u
+#ifndef SHM_STAT_ANY
+#define SHM_STAT_ANY 15
+#endif
 
 struct pid_entry {
 	int32_t pid;
@@ -53,6 +61,9 @@ struct model_index {
 	struct u64_entry *origins;	/* shm_open/memfd event seq -> object */
 	struct u64_entry *inodes;	/* mapped files */
 	struct name_entry *names;	/* POSIX objects not unlinked */
+	uint64_t replaying;		/* the event being replayed, or
+					   MODEL_NO_SEQ: what a change is
+					   noted in the history as */
 };
 
 /* --- small containers ---------------------------------------------------- */
@@ -134,6 +145,28 @@ static void name_drop(struct model *m, struct segment *seg)
 	}
 }
 
+/* --- the history of each segment ---------------------------------------------- */
+
+/* The event being replayed touched s: once in its history, however many
+ * of its pieces it touched. */
+static void touch(struct model *m, struct segment *s)
+{
+	uint64_t seq = m->idx->replaying;
+
+	if (seq == MODEL_NO_SEQ || (s->nhist && s->hist[s->nhist - 1] == seq))
+		return;
+	GROW(s->hist, s->nhist, s->hist_cap);
+	s->hist[s->nhist++] = seq;
+}
+
+static struct model_index *index_new(void)
+{
+	struct model_index *idx = xcalloc(1, sizeof(*idx));
+
+	idx->replaying = MODEL_NO_SEQ;
+	return idx;
+}
+
 /* --- processes ------------------------------------------------------------------ */
 
 struct process *model_process(const struct model *m, int32_t pid)
@@ -177,6 +210,7 @@ static struct segment *seg_new(struct model *m, enum seg_kind kind,
 	s->created_ns = t;
 	GROW(m->segments, m->nsegments, m->seg_cap);
 	m->segments[m->nsegments++] = s;
+	touch(m, s);
 	return s;
 }
 
@@ -238,6 +272,7 @@ static struct attachment *attach(struct model *m, struct segment *s,
 	GROW(s->att, s->natt, s->att_cap);
 	s->att[s->natt++] = at;
 	s->live_att++;
+	touch(m, s);
 	GROW(p->live, p->nlive, p->live_cap);
 	p->live[p->nlive++] = at;
 	bytes_changed(m, (int64_t)a->length, a->attached_ns);
@@ -263,6 +298,7 @@ static void detach(struct model *m, struct attachment *at, uint64_t t)
 	at->detached_ns = t;
 	unlist(at->proc, at);
 	at->seg->live_att--;
+	touch(m, at->seg);
 	bytes_changed(m, -(int64_t)at->length, t);
 	if (!pr->attach_count || d < pr->attach_min_ns)
 		pr->attach_min_ns = d;
@@ -296,6 +332,7 @@ static void cut_range(struct model *m, struct process *p, uint64_t lo,
 			detach(m, at, t);	/* reorders p->live: recheck i */
 			continue;
 		}
+		touch(m, at->seg);
 		if (a < lo && b > hi) {
 			struct attach_spec right = {
 				hi, b - hi, at->origin_addr, at->readonly,
@@ -481,8 +518,10 @@ static void do_shmget(struct model *m, const struct trace_event *ev, uint64_t t)
 	int32_t shmid = (int32_t)ev->ret;
 	struct u64_entry *e = u64_find(m->idx->shmids, (uint32_t)shmid);
 	if (ev->flags & SHMT_EVF_CREATED) {
-		if (e)	/* the id came back: the old one went unseen */
+		if (e) {	/* the id came back: the old one went unseen */
 			e->seg->notes |= SEG_NOTE_REMOVED_OUTSIDE;
+			touch(m, e->seg);
+		}
 		struct segment *s = seg_new(m, SEG_SYSV, ev, t);
 		s->shmid = shmid;
 		s->key = (uint32_t)ev->args[SHMT_ARG_SHMGET_KEY];
@@ -493,6 +532,7 @@ static void do_shmget(struct model *m, const struct trace_event *ev, uint64_t t)
 	}
 	struct segment *s = sysv_seg(m, shmid, ev, t);
 	s->key = (uint32_t)ev->args[SHMT_ARG_SHMGET_KEY];
+	touch(m, s);
 }
 
 static void do_shmat(struct model *m, struct process *p,
@@ -523,11 +563,33 @@ static void do_shmdt(struct model *m, struct process *p,
 	}
 }
 
+static int shmctl_cmd(const struct trace_event *ev)
+{
+	return (int)(ev->args[SHMT_ARG_SHMCTL_CMD] & ~0x100u);	/* IPC_64 */
+}
+
+/* Whether shmctl's first argument is a shmid (SHM_STAT's is an index,
+ * the INFO commands ignore it). */
+static bool names_shmid(int cmd)
+{
+	return cmd != IPC_INFO && cmd != SHM_INFO && cmd != SHM_STAT &&
+	       cmd != SHM_STAT_ANY;
+}
+
+/* The SysV segment a call names by its first argument, if the model has
+ * it (none is made up for a call that changes nothing). */
+static struct segment *named_sysv(struct model *m, const struct trace_event *ev)
+{
+	struct u64_entry *e = u64_find(m->idx->shmids, (uint32_t)ev->args[SHMT_ARG_SHMID]);
+	return e ? e->seg : NULL;
+}
+
 static void do_shmctl(struct model *m, const struct trace_event *ev, uint64_t t)
 {
-	int cmd = (int)(ev->args[SHMT_ARG_SHMCTL_CMD] & ~0x100u);	/* IPC_64 */
+	int cmd = shmctl_cmd(ev);
 	if (cmd == IPC_RMID) {
 		struct segment *s = sysv_seg(m, (int32_t)ev->args[SHMT_ARG_SHMCTL_SHMID], ev, t);
+		touch(m, s);
 		if (!s->marked) {
 			s->marked = true;
 			s->marked_ns = t;
@@ -541,6 +603,11 @@ static void do_shmctl(struct model *m, const struct trace_event *ev, uint64_t t)
 		struct segment *s = sysv_seg(m, id, ev, t);
 		s->key = (uint32_t)ev->args[SHMT_ARG_SHMCTL_KEY];
 		s->size = ev->args[SHMT_ARG_SHMCTL_SEGSZ];
+		touch(m, s);
+	} else if (names_shmid(cmd)) {
+		struct segment *s = named_sysv(m, ev);
+		if (s)
+			touch(m, s);
 	}
 }
 
@@ -555,6 +622,7 @@ static void do_shm_open(struct model *m, struct process *p,
 	bool replaced = s && s->inode && inode && s->inode != inode;
 	if ((ev->flags & SHMT_EVF_CREATED) || !s || replaced) {
 		if (s) {	/* unlinked (and made again) unseen */
+			touch(m, s);
 			s->notes |= SEG_NOTE_REMOVED_OUTSIDE;
 			name_drop(m, s);
 			s->marked = true;
@@ -570,6 +638,7 @@ static void do_shm_open(struct model *m, struct process *p,
 		name_set(m, s);
 	}
 	free(name);
+	touch(m, s);
 	u64_put(&m->idx->origins, ev->seq, s);
 	fd_hold(p, s, true);	/* shm_open sets O_CLOEXEC */
 }
@@ -585,6 +654,7 @@ static void do_shm_unlink(struct model *m, const struct trace_event *ev, uint64_
 		s->notes |= SEG_NOTE_PREEXISTING;
 	}
 	free(name);
+	touch(m, s);
 	name_drop(m, s);
 	s->marked = true;
 	s->marked_ns = t;
@@ -604,11 +674,14 @@ static void do_memfd(struct model *m, struct process *p,
 	fd_hold(p, s, ev->args[SHMT_ARG_MEMFD_FLAGS] & 1u /* MFD_CLOEXEC */);
 }
 
-/* The object an event's descriptor came from (SHMT_ARG_ORIGIN: origin seq + 1). */
+/* The object an event's descriptor came from (SHMT_ARG_ORIGIN: origin
+ * seq + 1), which the event touches. */
 static struct segment *origin_seg(struct model *m, const struct trace_event *ev)
 {
 	struct u64_entry *e = ev->args[SHMT_ARG_ORIGIN] ?
 		u64_find(m->idx->origins, ev->args[SHMT_ARG_ORIGIN] - 1) : NULL;
+	if (e)
+		touch(m, e->seg);
 	return e ? e->seg : NULL;
 }
 
@@ -722,6 +795,7 @@ static void do_mremap(struct model *m, struct process *p,
 	cut_range(m, p, old, old_end, t);
 	GROW(p->live, p->nlive, p->live_cap);
 	p->live[p->nlive++] = moved;
+	touch(m, moved->seg);
 	uint64_t len = page_round(ev->args[SHMT_ARG_MREMAP_NEW_SIZE]);
 	bytes_changed(m, (int64_t)len - (int64_t)moved->length, t);
 	moved->addr = (uint64_t)ev->ret;
@@ -749,7 +823,65 @@ static void profile(struct model *m, const struct trace_event *ev,
 	}
 }
 
-/* Applies one event.  Failed calls only count in the profile. */
+/* The live attachments of p that [lo, hi) meets. */
+static void touch_range(struct model *m, struct process *p, uint64_t lo,
+			uint64_t hi)
+{
+	for (size_t i = 0; i < p->nlive; i++)
+		if (p->live[i]->addr < hi &&
+		    p->live[i]->addr + p->live[i]->length > lo)
+			touch(m, p->live[i]->seg);
+}
+
+/* A failed call changes nothing, but it belongs to the history of the
+ * segment it named: by id, by name, by descriptor or by address. */
+static void touch_failed(struct model *m, struct process *p,
+			 const struct trace_event *ev)
+{
+	struct segment *s = NULL;
+
+	switch (ev->call) {
+	case SHMT_CALL_SHMAT:
+		s = named_sysv(m, ev);
+		break;
+	case SHMT_CALL_SHMCTL:
+		if (names_shmid(shmctl_cmd(ev)))
+			s = named_sysv(m, ev);
+		break;
+	case SHMT_CALL_SHM_OPEN:
+	case SHMT_CALL_SHM_UNLINK: {
+		char *name = xstrndup(ev->str, strnlen(ev->str, ev->str_len));
+		s = name_find(m, name);
+		free(name);
+		break;
+	}
+	case SHMT_CALL_FTRUNCATE:
+	case SHMT_CALL_CLOSE:
+	case SHMT_CALL_MMAP:
+		origin_seg(m, ev);	/* touches it */
+		break;
+	case SHMT_CALL_SHMDT:
+		for (size_t i = 0; i < p->nlive; i++)
+			if (p->live[i]->seg->kind == SEG_SYSV &&
+			    p->live[i]->origin_addr == ev->args[SHMT_ARG_SHMDT_ADDR])
+				touch(m, p->live[i]->seg);
+		break;
+	case SHMT_CALL_MUNMAP:
+	case SHMT_CALL_MREMAP:
+		touch_range(m, p, ev->args[SHMT_ARG_ADDR],
+			    ev->args[SHMT_ARG_ADDR] +
+			    page_round(ev->args[SHMT_ARG_LENGTH] ?
+				       ev->args[SHMT_ARG_LENGTH] : 1));
+		break;
+	default:
+		break;
+	}
+	if (s)
+		touch(m, s);
+}
+
+/* Applies one event.  Failed calls only count in the profile (and in the
+ * history of the segment they named). */
 static void replay(struct model *m, const struct trace_event *ev)
 {
 	uint64_t t = (uint64_t)trace_event_reltime(m->trace, ev);
@@ -765,8 +897,10 @@ static void replay(struct model *m, const struct trace_event *ev)
 	m->events++;
 	struct process *p = proc_get(m, ev->pid, t);
 	p->traced = true;
-	if (v.failed)
+	if (v.failed) {
+		touch_failed(m, p, ev);
 		return;
+	}
 	switch (ev->call) {
 	case SHMT_CALL_SHMGET:       do_shmget(m, ev, t); break;
 	case SHMT_CALL_SHMAT:        do_shmat(m, p, ev, t); break;
@@ -862,11 +996,11 @@ const struct trace_event *model_event(const struct model *m, uint64_t seq,
 	return ev && ev->seq == seq ? ev : NULL;
 }
 
-int model_build(struct model *m, const struct trace *t, uint64_t until_ns)
+void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 {
 	memset(m, 0, sizeof(*m));
 	m->trace = t;
-	m->idx = xcalloc(1, sizeof(*m->idx));
+	m->idx = index_new();
 	m->final = t->flags & SHMT_HF_FINAL;
 	size_t n;
 	struct order *o = collect(m, until_ns, &n);
@@ -880,12 +1014,14 @@ int model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 		const struct trace_event *ev = model_event(m, o[i].seq, &it);
 		if (!ev)
 			continue;
+		m->idx->replaying = ev->seq;
 		replay(m, ev);
 		uint64_t rel = (uint64_t)trace_event_reltime(t, ev);
 		if (rel > last)
 			last = rel;
 	}
 	free(o);
+	m->idx->replaying = MODEL_NO_SEQ;	/* the ends below have no event */
 	m->until_ns = until_ns == UINT64_MAX ? last : until_ns;
 	if (m->final && until_ns == UINT64_MAX) {
 		/* the launcher waited for every process: all have ended */
@@ -894,7 +1030,6 @@ int model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 		for (size_t i = 0; i < m->nprocesses; i++)
 			proc_end(m, m->processes[i], end);
 	}
-	return 0;
 }
 
 /* --- reconciliation -------------------------------------------------------------------------------- */
@@ -1001,8 +1136,7 @@ void model_reconcile(struct model *m, const struct kernel_view *k)
 			s->state = s->destroyed ? SEG_REMOVED : SEG_LIVE;
 			break;
 		}
-		if (s->state == SEG_LEAKED && s->created)
-			m->leaks++;
+		m->leaks += model_is_leak(s);
 	}
 }
 
@@ -1015,6 +1149,7 @@ void model_free(struct model *m)
 		for (size_t j = 0; j < s->natt; j++)
 			free(s->att[j]);
 		free(s->att);
+		free(s->hist);
 		free(s->name);
 		free(s);
 	}
@@ -1052,7 +1187,7 @@ void model_free(struct model *m)
 void model_init(struct model *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->idx = xcalloc(1, sizeof(*m->idx));
+	m->idx = index_new();
 }
 
 struct process *model_add_process(struct model *m, int32_t pid)
@@ -1101,6 +1236,11 @@ const char *model_how_name(enum attach_how how)
 {
 	static const char *const names[] = { "shmat", "mmap", "fork" };
 	return how <= ATTACH_FORK ? names[how] : "?";
+}
+
+bool model_is_leak(const struct segment *s)
+{
+	return s->created && s->state == SEG_LEAKED;
 }
 
 bool map_shows(const struct segment *s)

@@ -113,6 +113,10 @@ struct segment {
 	bool in_kernel;
 	uint32_t k_nattch;
 	int32_t k_cpid;
+
+	/* its history, read with history_of() (history.h) */
+	uint64_t *hist;
+	size_t nhist, hist_cap;
 };
 
 struct process {
@@ -168,7 +172,7 @@ struct model {
 	bool from_proc;               /* built from /proc by procmap.c: no
 	                                 trace (trace is NULL), no history,
 	                                 no backtraces */
-	uint64_t leaks;               /* segments leaked (reconciled) */
+	uint64_t leaks;               /* segments leaked (model_is_leak) */
 	uint64_t abandoned, corrupt;  /* slots skipped by the reader */
 	struct model_profile prof;
 };
@@ -176,17 +180,19 @@ struct model {
 /*
  * Build the model of trace `t` from its events that began at most
  * `until_ns` after the trace's start (UINT64_MAX: all of them), replayed
- * in the order they took effect.  Returns 0, or -1 after printing why
- * (only when memory runs out: bad events were already skipped by the
- * reader).  Every segment's state is provisional until model_reconcile().
- * The caller frees the model with model_free(); `t` must outlive it.
+ * in the order they took effect.  It cannot fail: bad events were already
+ * skipped by the reader, and running out of memory ends the program
+ * (xmalloc).  Every segment's state is provisional until
+ * model_reconcile().  The caller frees the model with model_free(); `t`
+ * must outlive it.
  */
-int model_build(struct model *m, const struct trace *t, uint64_t until_ns);
+void model_build(struct model *m, const struct trace *t, uint64_t until_ns);
 
 /*
  * Decide each segment's state against the kernel's view `k` (NULL: the
  * trace alone, as for a trace of another machine or a past moment), ends
- * the processes the kernel says are gone, and counts the leaks.
+ * the processes the kernel says are gone, and counts the leaks
+ * (model_is_leak) in m->leaks.
  */
 void model_reconcile(struct model *m, const struct kernel_view *k);
 
@@ -223,6 +229,15 @@ const struct trace_event *model_event(const struct model *m, uint64_t seq,
 const char *model_kind_name(enum seg_kind kind);
 const char *model_state_name(enum seg_state state);
 const char *model_how_name(enum attach_how how);
+
+/*
+ * The leak rule, for every command and renderer: whether reconciled
+ * segment `s` is a leak this trace is answerable for.  The trace created
+ * it (one it only found, SEG_NOTE_PREEXISTING, is someone else's) and it
+ * outlived every traced process (state SEG_LEAKED: not removed, not
+ * pending, and no traced process still runs to use it).
+ */
+bool model_is_leak(const struct segment *s);
 
 /* Whether segment s belongs on the map: it still exists then (live,
  * pending or leaked), removed ones are history. */

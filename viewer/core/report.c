@@ -1,7 +1,8 @@
 /*
- * report-stack.c - the symbolized backtraces of the events worth showing
- * (who created, who removed a segment), shared by `shmview report` and
- * `shmview audit --trace` (see report.h).
+ * report.c - what a report computes from a reconciled model: its totals,
+ * and the symbolized backtraces of the events worth showing (who created,
+ * who removed a segment), shared by `shmview report` and `shmview audit
+ * --trace` (see report.h).
  */
 #include <string.h>
 
@@ -25,4 +26,21 @@ void report_resolve_stack(const struct model *m, struct sym_table *st,
 	for (unsigned i = 0; i < ev->nframes; i++)
 		sym_resolve(st, ev->pid, ev->seq, ev->frames[i],
 			    &out->frames[i]);
+}
+
+void report_count_totals(const struct model *m, struct report_totals *tot)
+{
+	memset(tot, 0, sizeof(*tot));
+	for (size_t i = 0; i < m->nsegments; i++) {
+		const struct segment *s = m->segments[i];
+
+		tot->segments++;
+		if (s->state < SEG_STATE_COUNT)
+			tot->by_state[s->state]++;
+		if (!s->created)
+			continue;
+		tot->created++;
+		tot->created_removed += s->state == SEG_REMOVED;
+		tot->leaked += model_is_leak(s);
+	}
 }

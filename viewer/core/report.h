@@ -3,7 +3,8 @@
  * model with the stacks worth showing (who created, who removed each
  * segment) symbolized, and its totals.
  *
- * cmd-report.c reads the trace and fills a struct report; the renderers
+ * cmd-report.c reads the trace and fills a struct report (its totals with
+ * report_count_totals()); the renderers
  * (render.h: report-text.c for the audit and the exit summary,
  * report-json.c) only render it.
  */
@@ -37,7 +38,7 @@ struct report_totals {
 	uint64_t segments, by_state[SEG_STATE_COUNT];
 	uint64_t created;              /* created by the trace ... */
 	uint64_t created_removed;      /* ... and removed since */
-	uint64_t leaked;               /* ... and leaked (report_is_leak) */
+	uint64_t leaked;               /* ... and leaked (model_is_leak) */
 };
 
 struct report {
@@ -50,12 +51,11 @@ struct report {
 	int32_t main_pid;              /* the traced program, 0 if unknown */
 };
 
-/* Whether `s` is a leak this trace is answerable for: it created it and
- * it outlived every traced process. */
-bool report_is_leak(const struct segment *s);
+/* Fill *tot with the counts over the segments of reconciled model m. */
+void report_count_totals(const struct model *m, struct report_totals *tot);
 
 /*
- * Symbolizing the stacks worth showing (report-stack.c), for `report` and
+ * Symbolizing the stacks worth showing (report.c), for `report` and
  * `audit --trace`: with a table from sym_learn_trace(t),
  * report_resolve_stack() fills *out with the symbolized backtrace of the
  * event `ref` of model m (built from t); out->known is false when there
