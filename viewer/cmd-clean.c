@@ -29,6 +29,7 @@
 #include "report.h"
 #include "trace.h"
 #include "util.h"
+#include "words.h"
 
 static const char clean_usage[] =
 "usage: shmview clean [--yes] TRACE\n"
@@ -91,7 +92,7 @@ static size_t find_leaks(const struct model *m, const struct segment ***out)
 static void put_leak(const struct segment *s)
 {
 	fputs("  ", stdout);
-	report_put_identity(stdout, s);
+	words_put_identity(stdout, s);
 	if (s->size)
 		printf(", %" PRIu64 " bytes", s->size);
 	printf(", created by pid %" PRId32 "\n", s->creator.pid);
@@ -218,7 +219,7 @@ static int remove_one(const struct segment *s)
 	if (rc < 0)
 		return -1;
 	fputs("removed ", stdout);
-	report_put_identity(stdout, s);
+	words_put_identity(stdout, s);
 	fputc('\n', stdout);
 	return 0;
 }
@@ -231,7 +232,7 @@ static int cannot_remove(const struct segment *s, int err)
 
 	if (!f)
 		return error("cannot remove a segment: %s", strerror(err));
-	report_put_identity(f, s);
+	words_put_identity(f, s);
 	fclose(f);
 	error("cannot remove %s: %s", what, strerror(err));
 	free(what);
@@ -248,7 +249,7 @@ static int clean_one(const struct model *m, const struct segment *s,
 
 	if (v != REMOVE) {
 		fputs(v == GONE ? "already gone: " : "left alone: ", stdout);
-		report_put_identity(stdout, s);
+		words_put_identity(stdout, s);
 		if (v == NOT_OURS)
 			printf(" (%s)", why);
 		putchar('\n');
