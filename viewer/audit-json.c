@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "json-model.h"
 #include "json.h"
 #include "render.h"
 
@@ -142,11 +143,7 @@ static void put_traced(struct json_writer *w, const struct audit_obj *o)
 	json_member_string(w, "exe", t->creator ? t->creator->exe : NULL);
 	json_key(w, "created_ns");
 	json_uint(w, t->seg->created_ns);
-	json_key(w, "stack");
-	json_begin_array(w);
-	for (unsigned i = 0; i < t->stack.nframes; i++)
-		render_json_frame(w, t->stack.frames[i].ip, &t->stack.frames[i]);
-	json_end_array(w);
+	json_model_stack(w, &t->stack);
 	json_end_object(w);
 }
 

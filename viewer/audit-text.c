@@ -21,6 +21,7 @@
 #include "render.h"
 #include "report.h"
 #include "util.h"
+#include "words.h"
 
 static const struct { unsigned bit; const char *name, *text; } flag_names[] = {
 	{ AUDIT_ORPHANED, "orphaned", "ORPHANED" },
@@ -36,11 +37,6 @@ const char *audit_flag_name(unsigned bit)
 		if (flag_names[i].bit == bit)
 			return flag_names[i].name;
 	return "?";
-}
-
-static const char *plural(uint64_t n)
-{
-	return n == 1 ? "" : "s";
 }
 
 /* "3h 2m", "5m 10s", "42s", "2d 3h": the two largest units. */
@@ -78,7 +74,7 @@ static void put_user(FILE *out, uint32_t uid)
 	struct passwd *pw = getpwuid(uid);
 
 	if (pw && pw->pw_name)
-		report_put_safe(out, pw->pw_name);
+		words_put_safe(out, pw->pw_name);
 	else
 		fprintf(out, "%" PRIu32, uid);
 }
@@ -88,10 +84,10 @@ static void put_who(FILE *out, const struct audit_pid *w)
 {
 	fprintf(out, "pid %" PRId32 " (", w->pid);
 	if (w->alive) {
-		report_put_safe(out, w->comm ? w->comm : "?");
+		words_put_safe(out, w->comm ? w->comm : "?");
 	} else if (w->reused) {
 		fputs("gone; the pid is ", out);
-		report_put_safe(out, w->comm ? w->comm : "?");
+		words_put_safe(out, w->comm ? w->comm : "?");
 		fputs("'s now", out);
 	} else {
 		fputs("gone", out);
@@ -122,9 +118,9 @@ static void put_title(FILE *out, size_t i, const struct audit_obj *o,
 	fprintf(out, "[%zu] ", i + 1);
 	if (o->family == AUDIT_POSIX && o->posix->semaphore) {
 		fputs("posix semaphore ", out);
-		render_text_cstring(out, o->posix->name, strlen(o->posix->name));
+		words_put_quoted(out, o->posix->name);
 	} else {
-		report_put_identity(out, s);
+		words_put_identity(out, s);
 	}
 	fprintf(out, ", %" PRIu64 " bytes", o->size);
 	for (size_t f = 0; f < NFLAGS; f++) {
@@ -196,7 +192,7 @@ static void put_mappers(FILE *out, const struct audit_obj *o)
 		fprintf(out, "      pid %-7" PRId32 " 0x%012" PRIx64 "-0x%012"
 			PRIx64 " %s ", m->pid, m->addr, m->addr + m->length,
 			m->readonly ? "ro" : "rw");
-		report_put_safe(out, m->comm ? m->comm : "?");
+		words_put_safe(out, m->comm ? m->comm : "?");
 		fputc('\n', out);
 	}
 }
@@ -213,7 +209,7 @@ static void put_holders(FILE *out, const struct audit_obj *o)
 		}
 		fputs(i ? "; " : "    open in: ", out);
 		fprintf(out, "pid %" PRId32 " (", h->pid);
-		report_put_safe(out, h->comm ? h->comm : "?");
+		words_put_safe(out, h->comm ? h->comm : "?");
 		fprintf(out, ") fd %d", h->fd);
 	}
 	if (o->nholders)
@@ -224,24 +220,18 @@ static void put_traced(FILE *out, const struct audit *a,
 		       const struct audit_obj *o)
 {
 	const struct audit_traced *t = o->traced;
-	uint64_t ns;
 
 	if (!t)
 		return;
-	ns = t->seg->created_ns;
 	fputs("    created in the trace ", out);
-	report_put_safe(out, a->trace_path);
-	fprintf(out, " by pid %" PRId32, t->seg->creator.pid);
-	if (t->creator && t->creator->exe) {
-		const char *slash = strrchr(t->creator->exe, '/');
-
-		fputs(" (", out);
-		report_put_safe(out, slash ? slash + 1 : t->creator->exe);
-		fputc(')', out);
-	}
-	fprintf(out, " at +%" PRIu64 ".%06" PRIu64 "s\n", ns / 1000000000u,
-		ns % 1000000000u / 1000u);
-	report_put_stack(out, "        ", &t->stack);
+	words_put_safe(out, a->trace_path);
+	fputs(" by ", out);
+	words_put_pid(out, t->seg->creator.pid, t->creator);
+	fputs(" at ", out);
+	words_put_time(out, t->seg->created_ns);
+	fputc('\n', out);
+	words_put_frames(out, "        ", t->stack.frames, t->stack.nframes,
+			 t->stack.truncated);
 }
 
 static void put_object(FILE *out, const struct audit *a, size_t i)
@@ -260,7 +250,7 @@ static void put_object(FILE *out, const struct audit *a, size_t i)
 	put_traced(out, a, o);
 	if (o->flags & (AUDIT_ORPHANED | AUDIT_STALE) && !o->unlinked) {
 		fputs("    remove it with: ", out);
-		report_put_remove_cmd(out, &s);
+		words_put_remove_cmd(out, &s);
 		fputc('\n', out);
 	}
 	fputc('\n', out);
@@ -288,7 +278,7 @@ static void put_unreadable(FILE *out, const struct audit *a)
 				n++;
 			}
 		fputs(shown++ ? ", " : "", out);
-		report_put_safe(out, a->unreadable[i]->comm);
+		words_put_safe(out, a->unreadable[i]->comm);
 		if (n > 1)
 			fprintf(out, " (%zu)", n);
 	}
@@ -320,11 +310,11 @@ static void put_totals(FILE *out, const struct audit *a)
 
 	fprintf(out, "totals: %" PRIu64 " SysV segment%s, %" PRIu64
 		" POSIX object%s, %" PRIu64 " semaphore%s: ", t->sysv,
-		plural(t->sysv), t->posix, plural(t->posix), t->semaphores,
-		plural(t->semaphores));
+		words_plural(t->sysv), t->posix, words_plural(t->posix),
+		t->semaphores, words_plural(t->semaphores));
 	put_bytes(out, t->bytes);
 	fprintf(out, "\nlikely leaks: %" PRIu64 " object%s, ", t->leaks,
-		plural(t->leaks));
+		words_plural(t->leaks));
 	put_bytes(out, t->waste);
 	fprintf(out, ": %" PRIu64 " orphaned, %" PRIu64 " stale, %" PRIu64
 		" pending\n", t->orphaned, t->stale, t->pending);
@@ -346,7 +336,7 @@ static void put_heading(FILE *out, const struct audit *a)
 	      "no history, ", out);
 	if (a->trace_path) {
 		fputs("backtraces\nof what the trace ", out);
-		report_put_safe(out, a->trace_path);
+		words_put_safe(out, a->trace_path);
 		fputs(" made; ", out);
 	} else {
 		fputs("no backtraces;\n", out);

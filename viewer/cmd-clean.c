@@ -24,6 +24,7 @@
 #include "render.h"
 #include "trace.h"
 #include "util.h"
+#include "words.h"
 
 static const struct parse_command clean_cmdline = {
 	SHMVIEW_COMMAND("clean"),
@@ -70,7 +71,7 @@ static size_t find_leaks(const struct model *m, const struct segment ***out)
 static void put_leak(const struct segment *s)
 {
 	fputs("  ", stdout);
-	report_put_identity(stdout, s);
+	words_put_identity(stdout, s);
 	if (s->size)
 		printf(", %" PRIu64 " bytes", s->size);
 	printf(", created by pid %" PRId32 "\n", s->creator.pid);
@@ -120,7 +121,7 @@ static int remove_one(const struct segment *s)
 	if (rc < 0)
 		return -1;
 	fputs("removed ", stdout);
-	report_put_identity(stdout, s);
+	words_put_identity(stdout, s);
 	fputc('\n', stdout);
 	return 0;
 }
@@ -133,7 +134,7 @@ static int cannot_remove(const struct segment *s, int err)
 
 	if (!f)
 		return error("cannot remove a segment: %s", strerror(err));
-	report_put_identity(f, s);
+	words_put_identity(f, s);
 	fclose(f);
 	error("cannot remove %s: %s", what, strerror(err));
 	free(what);
@@ -149,7 +150,7 @@ static int clean_one(const struct model *m, const struct segment *s,
 	if (v.action != CLEAN_REMOVE) {
 		fputs(v.action == CLEAN_GONE ? "already gone: " : "left alone: ",
 		      stdout);
-		report_put_identity(stdout, s);
+		words_put_identity(stdout, s);
 		if (v.action == CLEAN_NOT_OURS)
 			printf(" (%s)", clean_reason_text(v.why));
 		putchar('\n');

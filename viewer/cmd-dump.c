@@ -18,6 +18,7 @@
 #include "symbolize.h"
 #include "trace.h"
 #include "util.h"
+#include "words.h"
 
 static const struct parse_command dump_cmdline = {
 	SHMVIEW_COMMAND("dump"),
@@ -73,11 +74,6 @@ static void render_events(const struct trace *t, struct sym_table *st,
 	}
 }
 
-static const char *plural(uint64_t n)
-{
-	return n == 1 ? "" : "s";
-}
-
 /* One warning per kind of loss: the user must know the dump is partial. */
 static void report_losses(const struct trace *t, const struct trace_iter *it,
 			  const struct dump_options *o)
@@ -87,24 +83,24 @@ static void report_losses(const struct trace *t, const struct trace_iter *it,
 	trace_counters(t, &c);
 	if (c.dropped)
 		warning("%" PRIu64 " event%s dropped: the trace region was "
-			"full (use --size)", c.dropped, plural(c.dropped));
+			"full (use --size)", c.dropped, words_plural(c.dropped));
 	if (c.strings_dropped)
 		warning("%" PRIu64 " string%s cut or lost: the string arena "
 			"was full (use --size)", c.strings_dropped,
-			plural(c.strings_dropped));
+			words_plural(c.strings_dropped));
 	if (it->abandoned && !(t->flags & SHMT_HF_FINAL))
 		warning("%" PRIu64 " slot%s not committed: still being "
 			"written, or their process died", it->abandoned,
-			plural(it->abandoned));
+			words_plural(it->abandoned));
 	else if (it->abandoned)
 		warning("%" PRIu64 " slot%s abandoned: a process died while "
-			"recording", it->abandoned, plural(it->abandoned));
+			"recording", it->abandoned, words_plural(it->abandoned));
 	if (it->corrupt)
 		warning("%" PRIu64 " corrupt slot%s skipped", it->corrupt,
-			plural(it->corrupt));
+			words_plural(it->corrupt));
 	if (c.stack_errors && (o->stack || o->json))
 		warning("%" PRIu64 " backtrace%s failed: those events have "
-			"no stack", c.stack_errors, plural(c.stack_errors));
+			"no stack", c.stack_errors, words_plural(c.stack_errors));
 }
 
 static int dump(const char *path, const struct dump_options *o)

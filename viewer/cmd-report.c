@@ -22,6 +22,7 @@
 #include "symbolize.h"
 #include "trace.h"
 #include "util.h"
+#include "words.h"
 
 static const struct parse_command report_cmdline = {
 	SHMVIEW_COMMAND("report"),
@@ -122,11 +123,6 @@ static int32_t main_pid(const struct model *m, const struct trace *t)
 	return m->nprocesses ? m->processes[0]->pid : 0;
 }
 
-static const char *plural(uint64_t n)
-{
-	return n == 1 ? "" : "s";
-}
-
 /* The text audit says this in its header; the other formats on stderr. */
 static void warn_losses(const struct report *r)
 {
@@ -136,13 +132,13 @@ static void warn_losses(const struct report *r)
 	if (c->dropped)
 		warning("%" PRIu64 " event%s dropped: the trace region was "
 			"full, this report may be wrong", c->dropped,
-			plural(c->dropped));
+			words_plural(c->dropped));
 	if (m->abandoned && m->final)
 		warning("%" PRIu64 " slot%s abandoned: a process died while "
-			"recording", m->abandoned, plural(m->abandoned));
+			"recording", m->abandoned, words_plural(m->abandoned));
 	if (m->corrupt)
 		warning("%" PRIu64 " corrupt slot%s skipped", m->corrupt,
-			plural(m->corrupt));
+			words_plural(m->corrupt));
 }
 
 static void build(struct model *m, const struct trace *t)

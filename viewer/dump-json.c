@@ -1,5 +1,5 @@
 /*
- * render-json.c - the JSON Lines dump: one object per event, fixed field
+ * dump-json.c - the JSON Lines dump: one object per event, fixed field
  * names, for scripts.  Each line holds, in this order:
  *
  *   seq          slot index of the event
@@ -24,6 +24,7 @@
 #include <stdio.h>
 
 #include "decode.h"
+#include "json-model.h"
 #include "render.h"
 
 static void json_piece(struct json_writer *w, const struct decode_piece *p)
@@ -107,35 +108,13 @@ static void json_ret(struct json_writer *w, const struct trace_event *ev,
 	json_string(w, name);
 }
 
-void render_json_frame(struct json_writer *w, uint64_t ip,
-		       const struct sym_frame *f)
-{
-	json_begin_object(w);
-	json_key(w, "ip");
-	json_hex(w, ip);
-	json_member_string(w, "module", f ? f->module : NULL);
-	json_member_string(w, "symbol", f ? f->symbol : NULL);
-	json_key(w, "offset");
-	if (f && f->symbol)
-		json_uint(w, f->offset);
-	else
-		json_null(w);
-	json_member_string(w, "file", f ? f->file : NULL);
-	json_key(w, "line");
-	if (f && f->file && f->line > 0)
-		json_int(w, f->line);
-	else
-		json_null(w);
-	json_end_object(w);
-}
-
 static void json_stack(struct json_writer *w, const struct trace_event *ev,
 		       const struct sym_frame *frames)
 {
 	json_key(w, "stack");
 	json_begin_array(w);
 	for (unsigned i = 0; i < ev->nframes; i++)
-		render_json_frame(w, ev->frames[i], frames ? &frames[i] : NULL);
+		json_model_frame(w, ev->frames[i], frames ? &frames[i] : NULL);
 	json_end_array(w);
 }
 

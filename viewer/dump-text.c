@@ -1,53 +1,19 @@
 /*
- * render-text.c - the strace-like text dump:
+ * dump-text.c - the strace-like text dump:
  *
  *   [pid 4242] shmget(key=0x1234, size=10240, shmflg=IPC_CREAT|0666) = 3
  *       #0 0x000055d0c3a1b2c4 create_segment+0x24 (/path/server) server.c:31
  */
 #include <inttypes.h>
-#include <string.h>
 
 #include "decode.h"
 #include "render.h"
-
-/* C-escape without quotes: also used for names taken from ELF files and
- * module paths, which are just as untrusted as the traced strings. */
-static void put_escaped(FILE *out, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		switch (c) {
-		case '"':  fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\t': fputs("\\t", out); break;
-		case '\r': fputs("\\r", out); break;
-		default:
-			if (c < 0x20 || c >= 0x7f)
-				fprintf(out, "\\x%02x", c);
-			else
-				fputc(c, out);
-		}
-	}
-}
-
-void render_text_cstring(FILE *out, const char *s, size_t n)
-{
-	fputc('"', out);
-	put_escaped(out, s, n);
-	fputc('"', out);
-}
-
-static void put_name(FILE *out, const char *s)
-{
-	put_escaped(out, s, strlen(s));
-}
+#include "words.h"
 
 static void put_piece(FILE *out, const struct trace_event *ev,
 		      const struct decode_piece *p)
 {
-	render_text_cstring(out, p->s, p->len);
+	words_put_cstring(out, p->s, p->len);
 	/* The cut is at the end of the last piece present. */
 	if (p->last && (ev->flags & SHMT_EVF_STR_TRUNC))
 		fputs("...", out);
@@ -142,30 +108,6 @@ static void put_ret(FILE *out, const struct trace_event *ev,
 		fprintf(out, " (pid %" PRId64 ")", v->note_value);
 }
 
-static void put_frame(FILE *out, unsigned i, const struct sym_frame *f)
-{
-	fprintf(out, "    #%u 0x%016" PRIx64 " ", i, f->ip);
-	if (f->symbol) {
-		put_name(out, f->symbol);
-		fprintf(out, "+0x%" PRIx64, f->offset);
-	} else {
-		fputs("??", out);
-	}
-	if (f->module) {
-		fputs(" (", out);
-		put_name(out, f->module);
-		fputc(')', out);
-	}
-	if (f->file) {
-		const char *base = strrchr(f->file, '/');
-
-		fputc(' ', out);
-		put_name(out, base ? base + 1 : f->file);
-		fprintf(out, ":%d", f->line);
-	}
-	fputc('\n', out);
-}
-
 static void text_event(struct dump_ctx *ctx, const struct trace_event *ev,
 		       const struct sym_frame *frames)
 {
@@ -191,10 +133,8 @@ static void text_event(struct dump_ctx *ctx, const struct trace_event *ev,
 	fputc('\n', out);
 	if (!ctx->opts->stack || !frames)
 		return;
-	for (unsigned i = 0; i < ev->nframes; i++)
-		put_frame(out, i, &frames[i]);
-	if (ev->flags & SHMT_EVF_STACK_TRUNC)
-		fprintf(out, "    ... (deeper frames not recorded)\n");
+	words_put_frames(out, "    ", frames, ev->nframes,
+			 ev->flags & SHMT_EVF_STACK_TRUNC);
 }
 
 static void text_nothing(struct dump_ctx *ctx)

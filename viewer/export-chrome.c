@@ -11,13 +11,13 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "decode.h"
 #include "json.h"
 #include "model.h"
 #include "render.h"
 #include "report.h"
+#include "words.h"
 
 #define SEGMENTS_PID 0x7fffffff     /* the synthetic process of segments */
 #define LANE_BASE 1000000000        /* tid of a process's segment lane */
@@ -72,7 +72,7 @@ static void segment_track(struct json_writer *w, const struct model *m,
 			  const struct segment *s)
 {
 	char name[256];
-	report_identity(s, name, sizeof(name));
+	words_identity(s, name, sizeof(name));
 	metadata(w, "thread_name", SEGMENTS_PID, s->index + 1, name);
 	uint64_t end = s->destroyed ? s->destroyed_ns : m->until_ns;
 	span(w, name, SEGMENTS_PID, s->index + 1, s->created_ns, end);
@@ -99,7 +99,7 @@ static void attach_span(struct json_writer *w, const struct model *m,
 			const struct attachment *a)
 {
 	char name[300], id[256];
-	report_identity(a->seg, id, sizeof(id));
+	words_identity(a->seg, id, sizeof(id));
 	snprintf(name, sizeof(name), "%s %s", a->readonly ? "ro" : "rw", id);
 	span(w, name, a->proc->pid, LANE_BASE + a->seg->index,
 	     a->attached_ns, a->live ? m->until_ns : a->detached_ns);
@@ -119,9 +119,7 @@ static void process_tracks(struct json_writer *w, const struct model *m,
 			   const struct process *p)
 {
 	char name[512];
-	const char *exe = p->exe ? p->exe : "?";
-	const char *base = strrchr(exe, '/');
-	snprintf(name, sizeof(name), "%s (%d)", base ? base + 1 : exe, p->pid);
+	snprintf(name, sizeof(name), "%s (%d)", words_base_name(p->exe), p->pid);
 	metadata(w, "process_name", p->pid, p->pid, name);
 	metadata(w, "thread_name", p->pid, p->pid, "lifetime and failed calls");
 	span(w, name, p->pid, p->pid, p->start_ns, p->ended ? p->end_ns : m->until_ns);
@@ -135,7 +133,7 @@ static void process_tracks(struct json_writer *w, const struct model *m,
 				continue;
 			if (!named) {
 				char id[256];
-				report_identity(s, id, sizeof(id));
+				words_identity(s, id, sizeof(id));
 				metadata(w, "thread_name", p->pid, LANE_BASE + s->index, id);
 				named = true;
 			}

@@ -8,12 +8,11 @@
  *   process  image, parent, how it ended; its attachments now and before;
  *            the descriptors it holds; its calls
  *
- * Lines are written with the dump and report phrasing (render.h,
- * report.h) into memory streams, so a detail reads like `shmview dump` and
- * every traced string is escaped the same way.
+ * Lines are written with dump's renderer and the shared phrases (words.h)
+ * into memory streams, so a detail reads like `shmview dump` and
+ * `shmview report`, and every traced string is escaped the same way.
  */
 #include <inttypes.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "report.h"
 #include "symbolize.h"
 #include "util.h"
+#include "words.h"
 
 #define EVENTS_MAX 20000   /* lines of history kept: the latest ones */
 
@@ -117,30 +117,10 @@ static void add_line(struct live_text *out, enum live_style style,
 	live_text_add(out, style, buf);
 }
 
-static void put_time(FILE *f, uint64_t ns)
-{
-	fprintf(f, "+%" PRIu64 ".%06" PRIu64 "s", ns / 1000000000u,
-		ns % 1000000000u / 1000u);
-}
-
-static const char *base_name(const char *path)
-{
-	const char *slash = path ? strrchr(path, '/') : NULL;
-
-	return slash && slash[1] ? slash + 1 : path ? path : "?";
-}
-
 /* "pid 42 (name)" */
 static void put_pid(FILE *f, const struct model *m, int32_t pid)
 {
-	const struct process *p = model_process(m, pid);
-
-	fprintf(f, "pid %" PRId32, pid);
-	if (p && p->exe) {
-		fputs(" (", f);
-		report_put_safe(f, base_name(p->exe));
-		fputc(')', f);
-	}
+	words_put_pid(f, pid, model_process(m, pid));
 }
 
 static enum live_style state_style(enum seg_state s)
@@ -171,7 +151,7 @@ static void put_event(struct live_text *out, const struct trace *t,
 	ctx.opts = st ? &stack : &plain;
 	for (unsigned i = 0; st && i < ev->nframes; i++)
 		sym_resolve(st, ev->pid, ev->seq, ev->frames[i], &frames[i]);
-	put_time(ctx.out, (uint64_t)trace_event_reltime(t, ev));
+	words_put_time(ctx.out, (uint64_t)trace_event_reltime(t, ev));
 	fputc(' ', ctx.out);
 	dump_text_ops.event(&ctx, ev, st ? frames : NULL);
 	pen_lines(&p, out, style, indent);
@@ -248,19 +228,10 @@ static const struct segment *find_segment(const struct model *m, uint64_t key)
 
 static void put_notes(struct live_text *out, const struct segment *s)
 {
-	static const struct { unsigned bit; const char *text; } notes[] = {
-		{ SEG_NOTE_PREEXISTING, "it existed before the trace saw it" },
-		{ SEG_NOTE_REMOVED_OUTSIDE, "removed by no traced process" },
-		{ SEG_NOTE_ATTACHED_OUTSIDE, "the kernel counts attaches the trace "
-					     "did not see" },
-		{ SEG_NOTE_NAME_REUSED, "its name now belongs to another object" },
-		{ SEG_NOTE_UNKNOWN_ORIGIN, "mapped from a descriptor whose opening "
-					   "was not recorded" },
-	};
-
-	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++)
-		if (s->notes & notes[i].bit)
-			add_line(out, LIVE_STYLE_DIM, "  note: %s", notes[i].text);
+	for (unsigned bit = 1; bit && bit <= s->notes; bit <<= 1)
+		if (s->notes & bit && words_note_text(bit))
+			add_line(out, LIVE_STYLE_DIM, "  note: %s",
+				 words_note_text(bit));
 }
 
 static void put_segment_head(struct live_text *out, const struct segment *s)
@@ -268,7 +239,7 @@ static void put_segment_head(struct live_text *out, const struct segment *s)
 	struct pen p;
 	FILE *f = pen_open(&p);
 
-	report_put_identity(f, s);
+	words_put_identity(f, s);
 	if (s->size)
 		fprintf(f, ", %" PRIu64 " bytes", s->size);
 	fprintf(f, ": %s, %u attached now, %zu attachments in all",
@@ -290,7 +261,7 @@ static void put_stack_event(struct live_text *out, const struct model *m,
 	FILE *f = pen_open(&p);
 
 	fprintf(f, "%s ", what);
-	put_time(f, ns);
+	words_put_time(f, ns);
 	fputs(" by ", f);
 	put_pid(f, m, ref->pid);
 	fputc(':', f);
@@ -317,9 +288,23 @@ static void put_removal(struct live_text *out, const struct model *m,
 		add_line(out, LIVE_STYLE_HEADING, "removal: never asked for");
 	if (!s->destroyed)
 		return;
-	put_time(pen_open(&p), s->destroyed_ns);
+	words_put_time(pen_open(&p), s->destroyed_ns);
 	fputs(" gone (nothing attached or open any more)", p.f);
 	pen_lines(&p, out, LIVE_STYLE_DIM, 0);
+}
+
+/* "0x7f..000-0x7f..000 rw shmat +0.1s .. now": where, how and when. */
+static void put_where(FILE *f, const struct attachment *a)
+{
+	fprintf(f, "0x%012" PRIx64 "-0x%012" PRIx64 " %s%s %-5s ", a->addr,
+		a->addr + a->length, a->readonly ? "ro" : "rw",
+		a->private_map ? " private" : "", model_how_name(a->how));
+	words_put_time(f, a->attached_ns);
+	fputs(" .. ", f);
+	if (a->live)
+		fputs("now", f);
+	else
+		words_put_time(f, a->detached_ns);
 }
 
 static void put_attachment(struct live_text *out, const struct attachment *a)
@@ -329,16 +314,8 @@ static void put_attachment(struct live_text *out, const struct attachment *a)
 	FILE *f = pen_open(&p);
 
 	live_command(a->proc, cmd, sizeof(cmd));
-	fprintf(f, "  pid %-7" PRId32 " %-16.16s 0x%012" PRIx64 "-0x%012" PRIx64
-		" %s%s %-5s ", a->proc->pid, cmd, a->addr, a->addr + a->length,
-		a->readonly ? "ro" : "rw", a->private_map ? " private" : "",
-		model_how_name(a->how));
-	put_time(f, a->attached_ns);
-	fputs(" .. ", f);
-	if (a->live)
-		fputs("now", f);
-	else
-		put_time(f, a->detached_ns);
+	fprintf(f, "  pid %-7" PRId32 " %-16.16s ", a->proc->pid, cmd);
+	put_where(f, a);
 	pen_lines(&p, out, a->live ? LIVE_STYLE_TEXT : LIVE_STYLE_DIM, 0);
 }
 
@@ -387,21 +364,6 @@ void live_detail_segment(struct live_text *out, const struct model *m,
 
 /* --- the process view -------------------------------------------------------------------- */
 
-static void put_end(FILE *f, const struct process *p)
-{
-	if (!p->ended) {
-		fputs("alive", f);
-		return;
-	}
-	fputs("ended ", f);
-	put_time(f, p->end_ns);
-	if (p->signal)
-		fprintf(f, ", killed by signal %d (SIG%s)", p->signal,
-			sigabbrev_np(p->signal) ? sigabbrev_np(p->signal) : "?");
-	else if (p->exit_status >= 0)
-		fprintf(f, ", exit %d", p->exit_status);
-}
-
 static void put_process_head(struct live_text *out, const struct model *m,
 			     const struct process *p)
 {
@@ -412,15 +374,15 @@ static void put_process_head(struct live_text *out, const struct model *m,
 	pen_lines(&pen, out, LIVE_STYLE_HEADING, 0);
 	f = pen_open(&pen);
 	fprintf(f, "  parent %" PRId32 ", started ", p->ppid);
-	put_time(f, p->start_ns);
-	fputs(", ", f);
-	put_end(f, p);
+	words_put_time(f, p->start_ns);
+	fputs(p->ended ? ", ended " : ", ", f);
+	words_put_process_end(f, p);
 	fputs("\n  exe: ", f);
-	report_put_safe(f, p->exe ? p->exe : "(not seen)");
+	words_put_safe(f, p->exe ? p->exe : "(not seen)");
 	fputs("\n  argv:", f);
 	for (size_t i = 0; p->argv && p->argv[i]; i++) {
 		fputc(' ', f);
-		render_text_cstring(f, p->argv[i], strlen(p->argv[i]));
+		words_put_quoted(f, p->argv[i]);
 	}
 	pen_lines(&pen, out, LIVE_STYLE_TEXT, 0);
 }
@@ -431,17 +393,10 @@ static void put_proc_attachment(struct live_text *out,
 	struct pen p;
 	FILE *f = pen_open(&p);
 
-	fprintf(f, "  0x%012" PRIx64 "-0x%012" PRIx64 " %s%s %-5s ", a->addr,
-		a->addr + a->length, a->readonly ? "ro" : "rw",
-		a->private_map ? " private" : "", model_how_name(a->how));
-	put_time(f, a->attached_ns);
-	fputs(" .. ", f);
-	if (a->live)
-		fputs("now", f);
-	else
-		put_time(f, a->detached_ns);
 	fputs("  ", f);
-	report_put_identity(f, a->seg);
+	put_where(f, a);
+	fputs("  ", f);
+	words_put_identity(f, a->seg);
 	fprintf(f, " (%s)", model_state_name(a->seg->state));
 	pen_lines(&p, out, a->live ? state_style(a->seg->state) :
 		  LIVE_STYLE_DIM, 0);
@@ -481,7 +436,7 @@ static void put_fds(struct live_text *out, const struct process *p)
 		FILE *f = pen_open(&pen);
 
 		fputs("  ", f);
-		report_put_identity(f, p->fds[i].seg);
+		words_put_identity(f, p->fds[i].seg);
 		fprintf(f, " x%u%s", p->fds[i].count,
 			p->fds[i].cloexec ? " (close-on-exec)" : "");
 		pen_lines(&pen, out, LIVE_STYLE_TEXT, 0);

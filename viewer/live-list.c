@@ -1,7 +1,8 @@
 /*
  * live-list.c - what `shmview live` lists (see live.h): the map's rows
  * (segments, filtered and sorted), its columns (processes), the process
- * tree, and the search through them; plus the escaped names they show.
+ * tree, and the search through them; plus the escaped command names they
+ * show.
  *
  * A filter or search text that is a number means a pid (or a shmid)
  * exactly; any other text is a case-insensitive substring of a kind, a
@@ -17,72 +18,11 @@
 #include "live.h"
 #include "render.h"
 #include "util.h"
-
-/* Append s to buf[*len..size), escaped: printable ASCII stays, a
- * backslash doubles, any other byte becomes \xNN. */
-static void put_escaped(char *buf, size_t size, size_t *len, const char *s)
-{
-	for (; s && *s && *len + 5 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '\\')
-			*len += (size_t)snprintf(buf + *len, size - *len, "\\\\");
-		else if (c < 0x20 || c >= 0x7f)
-			*len += (size_t)snprintf(buf + *len, size - *len,
-						 "\\x%02x", c);
-		else
-			buf[(*len)++] = (char)c;
-	}
-	buf[*len < size ? *len : size - 1] = '\0';
-}
-
-void live_identity(const struct segment *s, char *buf, size_t size)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	switch (s->kind) {
-	case SEG_SYSV:
-		if (s->key)
-			snprintf(buf, size, "shmid %" PRId32 " key 0x%" PRIx32,
-				 s->shmid, s->key);
-		else
-			snprintf(buf, size, "shmid %" PRId32 " IPC_PRIVATE",
-				 s->shmid);
-		return;
-	case SEG_MEMFD:
-		len = (size_t)snprintf(buf, size, "memfd:");
-		/* fall through */
-	case SEG_POSIX:
-		put_escaped(buf, size, &len, s->name ? s->name : "?");
-		return;
-	case SEG_FILE:
-		snprintf(buf, size, "inode %" PRIu64, s->inode);
-		return;
-	default:	/* anonymous: who made it, when the trace says */
-		if (s->creator.seq != MODEL_NO_SEQ)
-			snprintf(buf, size, "from pid %" PRId32, s->creator.pid);
-		else
-			snprintf(buf, size, "inode %" PRIu64, s->inode);
-	}
-}
-
-void live_escape(const char *s, char *buf, size_t size)
-{
-	size_t len = 0;
-
-	buf[0] = '\0';
-	put_escaped(buf, size, &len, s);
-}
+#include "words.h"
 
 void live_command(const struct process *p, char *buf, size_t size)
 {
-	const char *exe = p->exe, *slash = exe ? strrchr(exe, '/') : NULL;
-	size_t len = 0;
-
-	buf[0] = '\0';
-	put_escaped(buf, size, &len, slash && slash[1] ? slash + 1 :
-		    exe ? exe : "?");
+	words_escape(words_base_name(p->exe), buf, size);
 }
 
 /* --- filter and search ------------------------------------------------------ */
@@ -121,7 +61,7 @@ static bool seg_text_matches(const struct segment *s, const struct matcher *mt)
 	if (strcasestr(model_kind_name(s->kind), mt->text) ||
 	    strcasestr(model_state_name(s->state), mt->text))
 		return true;
-	live_identity(s, id, sizeof(id));
+	words_short_identity(s, id, sizeof(id));
 	return strcasestr(id, mt->text) != NULL;
 }
 
@@ -208,7 +148,7 @@ static size_t identity_width(const struct live_view *v)
 	size_t w = 0;
 
 	for (size_t i = 0; i < v->nrows; i++) {
-		live_identity(v->rows[i], id, sizeof(id));
+		words_short_identity(v->rows[i], id, sizeof(id));
 		if (strlen(id) > w)
 			w = strlen(id);
 	}

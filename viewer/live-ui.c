@@ -24,6 +24,7 @@
 
 #include "live.h"
 #include "util.h"
+#include "words.h"
 
 #define CELL_W 20            /* a process column, its separator included */
 #define MIN_ID_W 10
@@ -206,8 +207,7 @@ static void keep_visible(size_t *sel, size_t *top, size_t n, size_t rows)
 static void draw_header(const struct live_view *v)
 {
 	const char *name = strrchr(v->path, '/');
-	const char *run = v->running ? "running" : v->final ? "finished" :
-		"stopped";
+	const char *run = words_run_state(v->running, v->final);
 	int x = 0;
 
 	fill(0, 0, COLS, pair(PAIR_HEADER));
@@ -360,7 +360,7 @@ static void left_part(const struct layout *l, int y, const struct segment *s,
 	int x = 1;
 
 	fill(y, 0, l->left, a);
-	live_identity(s, id, sizeof(id));
+	words_short_identity(s, id, sizeof(id));
 	human_size(s->size, size, sizeof(size));
 	x += putf(y, x, 8, (sel ? A_REVERSE : 0) | state_attr(s->state),
 		  "%-8s", model_state_name(s->state));
@@ -489,11 +489,11 @@ static void draw_proc_row(int y, const struct live_proc_row *r, bool sel)
 	live_command(p, cmd, sizeof(cmd));
 	len = (size_t)snprintf(line, sizeof(line), " %-8" PRId32 " %-8" PRId32
 			       " %-6s %8zu  %*s%s", p->pid, p->ppid,
-			       p->ended ? "ended" : "alive", p->nlive,
+			       words_process_state(p), p->nlive,
 			       (int)depth * 2, "", cmd);
 	for (size_t i = 1; p->argv && p->argv[0] && p->argv[i] &&
 	     len + 2 < sizeof(line); i++) {
-		live_escape(p->argv[i], arg, sizeof(arg));
+		words_escape(p->argv[i], arg, sizeof(arg));
 		len += (size_t)snprintf(line + len, sizeof(line) - len, " %s", arg);
 	}
 	fill(y, 0, COLS, a);
@@ -827,7 +827,7 @@ static void draw_pick(const struct live_pick *files, size_t n, size_t sel,
 		long age = (long)(now - f->mtime);
 
 		human_size(f->size, size, sizeof(size));
-		live_escape(f->path, name, sizeof(name));
+		words_escape(f->path, name, sizeof(name));
 		fill(2 + (int)r, 0, COLS, a);
 		putf(2 + (int)r, 0, COLS, a, " %8lds ago %7s  %-8s  %s",
 		     age > 0 ? age : 0, size, f->final ? "finished" : "running",

@@ -114,7 +114,7 @@ struct live_view {
 
 	const struct segment **rows;    /* the map's rows: filtered, sorted */
 	size_t nrows, rows_cap;
-	size_t id_len;                  /* their widest live_identity() */
+	size_t id_len;                  /* their widest words_short_identity() */
 	const struct process **cols;    /* the map's columns */
 	size_t ncols, cols_cap;
 	struct live_proc_row *procs;    /* the process tree, filtered */
@@ -163,18 +163,8 @@ void live_list_free(struct live_view *v);
  * around; says in v->status when there is none. */
 void live_search(struct live_view *v);
 
-/*
- * A segment's identity for a row, escaped, into buf (size bytes):
- * "shmid 42 key 0x1234", "/name", "memfd:name", "from pid 42",
- * "inode 1234".
- */
-void live_identity(const struct segment *s, char *buf, size_t size);
-
-/* s into buf (size bytes), escaped: a backslash doubled, every byte
- * outside printable ASCII as \xNN; cut short when it does not fit. */
-void live_escape(const char *s, char *buf, size_t size);
-
-/* The last component of a process's executable, escaped, into buf. */
+/* The last component of a process's executable, escaped, into buf (a
+ * row's identity and any other escaped name: words.h). */
 void live_command(const struct process *p, char *buf, size_t size);
 
 /* --- live-detail.c -------------------------------------------------------- */

@@ -1,4 +1,5 @@
 /* map-json.c - the attach map as one JSON object (render.h). */
+#include "json-model.h"
 #include "json.h"
 #include "render.h"
 #include "report.h"
@@ -6,7 +7,7 @@
 static void json_segment(struct json_writer *w, const struct segment *s)
 {
 	json_begin_object(w);
-	report_json_identity(w, s);
+	json_model_identity(w, s);
 	json_key(w, "attachments");
 	json_begin_array(w);
 	for (size_t i = 0; i < s->natt; i++) {
@@ -14,7 +15,7 @@ static void json_segment(struct json_writer *w, const struct segment *s)
 		if (!a->live)
 			continue;
 		json_begin_object(w);
-		report_json_attachment_where(w, a);
+		json_model_attachment_where(w, a);
 		json_end_object(w);
 	}
 	json_end_array(w);

@@ -1,9 +1,9 @@
 /* map-text.c - the attach map as text, for pipes and logs (render.h). */
 #include <inttypes.h>
-#include <string.h>
 
 #include "render.h"
 #include "report.h"
+#include "words.h"
 
 static size_t shown_segments(const struct model *m)
 {
@@ -21,25 +21,19 @@ static size_t alive_processes(const struct model *m)
 	return n;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *slash = path ? strrchr(path, '/') : NULL;
-	return slash ? slash + 1 : path ? path : "?";
-}
-
 static void text_attachment(FILE *out, const struct attachment *a)
 {
 	fprintf(out, "    pid %-7d 0x%012" PRIx64 "-0x%012" PRIx64 " %s %-5s ",
 		a->proc->pid, a->addr, a->addr + a->length,
 		a->readonly ? "ro" : "rw", model_how_name(a->how));
-	report_put_safe(out, base_name(a->proc->exe));
+	words_put_safe(out, words_base_name(a->proc->exe));
 	fputc('\n', out);
 }
 
 static void text_segment(FILE *out, const struct segment *s)
 {
 	fputs("  ", out);
-	report_put_identity(out, s);
+	words_put_identity(out, s);
 	fprintf(out, ", %" PRIu64 " bytes, %s, %u attached\n", s->size,
 		model_state_name(s->state), s->live_att);
 	for (size_t i = 0; i < s->natt; i++)
@@ -50,25 +44,27 @@ static void text_segment(FILE *out, const struct segment *s)
 static void text_process(FILE *out, const struct process *p)
 {
 	fprintf(out, "  %-7d ppid %-7d %s ", p->pid, p->ppid,
-		p->ended ? "ended" : "alive");
-	report_put_safe(out, p->exe ? p->exe : "?");
+		words_process_state(p));
+	words_put_safe(out, p->exe ? p->exe : "?");
 	fputc('\n', out);
 }
 
 void map_text(FILE *out, const struct model *m, const char *path)
 {
 	size_t nseg = shown_segments(m);
-	const char *plural = nseg == 1 ? "" : "s";
 	fputs("attach map of ", out);
-	report_put_safe(out, path);
-	if (m->from_proc)
+	words_put_safe(out, path);
+	if (m->from_proc) {
 		fprintf(out, " from /proc now (no history, no backtraces): %zu "
-			"segment%s, %zu processes\n", nseg, plural, m->nprocesses);
-	else
-		fprintf(out, " at +%.6fs (%s): %zu segment%s, %zu of %zu "
-			"processes alive\n", (double)m->until_ns / 1e9,
-			m->running ? "running" : "finished", nseg, plural,
-			alive_processes(m), m->nprocesses);
+			"segment%s, %zu processes\n", nseg, words_plural(nseg),
+			m->nprocesses);
+	} else {
+		fputs(" at ", out);
+		words_put_time(out, m->until_ns);
+		fprintf(out, " (%s): %zu segment%s, %zu of %zu processes "
+			"alive\n", words_run_state(m->running, m->final), nseg,
+			words_plural(nseg), alive_processes(m), m->nprocesses);
+	}
 	for (size_t i = 0; i < m->nsegments; i++)
 		if (map_shows(m->segments[i]))
 			text_segment(out, m->segments[i]);

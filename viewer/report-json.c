@@ -22,9 +22,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "json-model.h"
 #include "json.h"
 #include "render.h"
 #include "report.h"
+#include "words.h"
 
 static void nullable_uint(struct json_writer *w, const char *key, bool set,
 			  uint64_t v)
@@ -34,15 +36,6 @@ static void nullable_uint(struct json_writer *w, const char *key, bool set,
 		json_uint(w, v);
 	else
 		json_null(w);
-}
-
-static void put_stack(struct json_writer *w, const struct report_stack *st)
-{
-	json_key(w, "stack");
-	json_begin_array(w);
-	for (unsigned i = 0; i < st->nframes; i++)
-		render_json_frame(w, st->frames[i].ip, &st->frames[i]);
-	json_end_array(w);
 }
 
 /* {"pid": N, "stack": [...]} or null when there is no such event. */
@@ -57,32 +50,8 @@ static void put_actor(struct json_writer *w, const char *key, bool present,
 	json_begin_object(w);
 	json_key(w, "pid");
 	json_int(w, ref->pid);
-	put_stack(w, st);
+	json_model_stack(w, st);
 	json_end_object(w);
-}
-
-void report_json_identity(struct json_writer *w, const struct segment *s)
-{
-	bool sysv = s->kind == SEG_SYSV;
-
-	json_key(w, "kind");
-	json_string(w, model_kind_name(s->kind));
-	json_key(w, "shmid");
-	if (sysv)
-		json_int(w, s->shmid);
-	else
-		json_null(w);
-	json_key(w, "key");
-	if (sysv)
-		json_hex(w, s->key);
-	else
-		json_null(w);
-	json_member_string(w, "name", s->name);
-	nullable_uint(w, "inode", s->inode != 0, s->inode);
-	json_key(w, "size");
-	json_uint(w, s->size);
-	json_key(w, "state");
-	json_string(w, model_state_name(s->state));
 }
 
 static void put_times(struct json_writer *w, const struct segment *s)
@@ -93,23 +62,10 @@ static void put_times(struct json_writer *w, const struct segment *s)
 	nullable_uint(w, "destroyed_ns", s->destroyed, s->destroyed_ns);
 }
 
-void report_json_attachment_where(struct json_writer *w,
-				  const struct attachment *a)
-{
-	json_key(w, "pid");
-	json_int(w, a->proc->pid);
-	json_key(w, "addr");
-	json_hex(w, a->addr);
-	json_key(w, "length");
-	json_uint(w, a->length);
-	json_key(w, "readonly");
-	json_bool(w, a->readonly);
-}
-
 static void put_attachment(struct json_writer *w, const struct attachment *a)
 {
 	json_begin_object(w);
-	report_json_attachment_where(w, a);
+	json_model_attachment_where(w, a);
 	json_key(w, "attached_ns");
 	json_uint(w, a->attached_ns);
 	nullable_uint(w, "detached_ns", !a->live, a->detached_ns);
@@ -120,19 +76,11 @@ static void put_attachment(struct json_writer *w, const struct attachment *a)
 
 static void put_notes(struct json_writer *w, unsigned notes)
 {
-	static const struct { unsigned bit; const char *name; } names[] = {
-		{ SEG_NOTE_PREEXISTING, "preexisting" },
-		{ SEG_NOTE_REMOVED_OUTSIDE, "removed_outside" },
-		{ SEG_NOTE_ATTACHED_OUTSIDE, "attached_outside" },
-		{ SEG_NOTE_NAME_REUSED, "name_reused" },
-		{ SEG_NOTE_UNKNOWN_ORIGIN, "unknown_origin" },
-	};
-
 	json_key(w, "notes");
 	json_begin_array(w);
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (notes & names[i].bit)
-			json_string(w, names[i].name);
+	for (unsigned bit = 1; bit && bit <= notes; bit <<= 1)
+		if (notes & bit && words_note_name(bit))
+			json_string(w, words_note_name(bit));
 	json_end_array(w);
 }
 
@@ -140,7 +88,7 @@ static void put_segment(struct json_writer *w, const struct segment *s,
 			const struct report_seg *rs)
 {
 	json_begin_object(w);
-	report_json_identity(w, s);
+	json_model_identity(w, s);
 	put_times(w, s);
 	put_actor(w, "creator", s->created, &s->creator, &rs->created);
 	put_actor(w, "removed_by", s->marked && s->remover.seq != MODEL_NO_SEQ,

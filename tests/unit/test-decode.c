@@ -1,7 +1,8 @@
 /*
  * test-decode.c - the flag, command and errno decoders, the call table,
- * the string splitting of exec events, and the escaping of JSON and text
- * strings (control characters, quotes, invalid UTF-8, an ESC in a name).
+ * the string splitting of exec events, and the escaping of JSON strings
+ * (control characters, quotes, invalid UTF-8, an ESC in a name); the text
+ * escaping is test-words.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,6 @@
 #include "check.h"
 #include "decode.h"
 #include "json.h"
-#include "render.h"
 
 static char buf[DECODE_FLAGS_MAX];
 
@@ -341,32 +341,6 @@ static void test_json_writer(void)
 	free(mem);
 }
 
-static char *text_of(const char *s, size_t n)
-{
-	static char out[512];
-	size_t size;
-	char *mem;
-	FILE *f = open_memstream(&mem, &size);
-
-	render_text_cstring(f, s, n);
-	fclose(f);
-	snprintf(out, sizeof(out), "%s", mem);
-	free(mem);
-	return out;
-}
-
-#define TEXT(s, want) \
-	CHECK_STR(text_of(s, sizeof(s) - 1), want, "text %s", want)
-
-static void test_text_escaping(void)
-{
-	TEXT("/demo", "\"/demo\"");
-	TEXT("a\"b\\c\n\t\r", "\"a\\\"b\\\\c\\n\\t\\r\"");
-	TEXT("\x1b[2J", "\"\\x1b[2J\"");
-	TEXT("x\0y\x7f\xff", "\"x\\x00y\\x7f\\xff\"");
-	TEXT("caf\xc3\xa9", "\"caf\\xc3\\xa9\"");
-}
-
 int main(void)
 {
 	test_shmget_flags();
@@ -378,6 +352,5 @@ int main(void)
 	test_strings();
 	test_json_escaping();
 	test_json_writer();
-	test_text_escaping();
 	return check_exit();
 }

@@ -1,0 +1,74 @@
+/* json-model.c - the model's things as JSON members (see json-model.h). */
+#include "json-model.h"
+
+void json_model_identity(struct json_writer *w, const struct segment *s)
+{
+	bool sysv = s->kind == SEG_SYSV;
+
+	json_key(w, "kind");
+	json_string(w, model_kind_name(s->kind));
+	json_key(w, "shmid");
+	if (sysv)
+		json_int(w, s->shmid);
+	else
+		json_null(w);
+	json_key(w, "key");
+	if (sysv)
+		json_hex(w, s->key);
+	else
+		json_null(w);
+	json_member_string(w, "name", s->name);
+	json_key(w, "inode");
+	if (s->inode)
+		json_uint(w, s->inode);
+	else
+		json_null(w);
+	json_key(w, "size");
+	json_uint(w, s->size);
+	json_key(w, "state");
+	json_string(w, model_state_name(s->state));
+}
+
+void json_model_attachment_where(struct json_writer *w,
+				 const struct attachment *a)
+{
+	json_key(w, "pid");
+	json_int(w, a->proc->pid);
+	json_key(w, "addr");
+	json_hex(w, a->addr);
+	json_key(w, "length");
+	json_uint(w, a->length);
+	json_key(w, "readonly");
+	json_bool(w, a->readonly);
+}
+
+void json_model_frame(struct json_writer *w, uint64_t ip,
+		      const struct sym_frame *f)
+{
+	json_begin_object(w);
+	json_key(w, "ip");
+	json_hex(w, ip);
+	json_member_string(w, "module", f ? f->module : NULL);
+	json_member_string(w, "symbol", f ? f->symbol : NULL);
+	json_key(w, "offset");
+	if (f && f->symbol)
+		json_uint(w, f->offset);
+	else
+		json_null(w);
+	json_member_string(w, "file", f ? f->file : NULL);
+	json_key(w, "line");
+	if (f && f->file && f->line > 0)
+		json_int(w, f->line);
+	else
+		json_null(w);
+	json_end_object(w);
+}
+
+void json_model_stack(struct json_writer *w, const struct report_stack *st)
+{
+	json_key(w, "stack");
+	json_begin_array(w);
+	for (unsigned i = 0; i < st->nframes; i++)
+		json_model_frame(w, st->frames[i].ip, &st->frames[i]);
+	json_end_array(w);
+}
