@@ -23,21 +23,15 @@
 #include "util.h"
 #include "words.h"
 
-static const struct { unsigned bit; const char *name, *text; } flag_names[] = {
-	{ AUDIT_ORPHANED, "orphaned", "ORPHANED" },
-	{ AUDIT_STALE, "stale", "STALE" },
-	{ AUDIT_PENDING, "pending", "PENDING (marked for removal, still held)" },
-	{ AUDIT_UNSEEN, "unseen", "attached by processes not inspected" },
+/* How the text audit writes each flag after an object's identity (JSON
+ * uses audit_flag_name()). */
+static const struct { unsigned bit; const char *text; } flag_texts[] = {
+	{ AUDIT_ORPHANED, "ORPHANED" },
+	{ AUDIT_STALE, "STALE" },
+	{ AUDIT_PENDING, "PENDING (marked for removal, still held)" },
+	{ AUDIT_UNSEEN, "attached by processes not inspected" },
 };
-#define NFLAGS (sizeof(flag_names) / sizeof(flag_names[0]))
-
-const char *audit_flag_name(unsigned bit)
-{
-	for (size_t i = 0; i < NFLAGS; i++)
-		if (flag_names[i].bit == bit)
-			return flag_names[i].name;
-	return "?";
-}
+#define NFLAGS (sizeof(flag_texts) / sizeof(flag_texts[0]))
 
 /* "3h 2m", "5m 10s", "42s", "2d 3h": the two largest units. */
 static void put_span(FILE *out, int64_t s)
@@ -124,10 +118,10 @@ static void put_title(FILE *out, size_t i, const struct audit_obj *o,
 	}
 	fprintf(out, ", %" PRIu64 " bytes", o->size);
 	for (size_t f = 0; f < NFLAGS; f++) {
-		if (!(o->flags & flag_names[f].bit))
+		if (!(o->flags & flag_texts[f].bit))
 			continue;
 		fputs(first ? ": " : ", ", out);
-		fputs(flag_names[f].text, out);
+		fputs(flag_texts[f].text, out);
 		first = false;
 	}
 	fputc('\n', out);

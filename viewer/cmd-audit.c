@@ -100,7 +100,6 @@ static int audit(const struct audit_options *o)
 	struct model m = { 0 };
 	struct trace t = { 0 };
 	struct sym_table *st = NULL;
-	int rc = 0;
 
 	/* a bad trace is an error before any work */
 	if (o->trace) {
@@ -135,7 +134,7 @@ static int audit(const struct audit_options *o)
 	trace_close(&t);
 	kernel_scan_free(&scan);
 	kernel_free(&k);
-	return rc;
+	return 0;
 }
 
 int cmd_audit(int argc, char **argv)

@@ -235,8 +235,20 @@ static void test_trace_matching(void)
 	CHECK(modelgen_done() == 0, "cleaned up");
 }
 
+/* The flag names JSON consumers read: part of the output's contract. */
+static void test_flag_names(void)
+{
+	CHECK(!strcmp(audit_flag_name(AUDIT_ORPHANED), "orphaned") &&
+	      !strcmp(audit_flag_name(AUDIT_STALE), "stale") &&
+	      !strcmp(audit_flag_name(AUDIT_PENDING), "pending") &&
+	      !strcmp(audit_flag_name(AUDIT_UNSEEN), "unseen"),
+	      "each flag bit has its JSON name");
+	CHECK(!strcmp(audit_flag_name(0x100u), "?"), "an unknown bit is \"?\"");
+}
+
 int main(void)
 {
+	test_flag_names();
 	test_sysv_flags();
 	test_posix_flags();
 	test_order_and_totals();

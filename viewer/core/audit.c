@@ -333,3 +333,14 @@ void audit_free(struct audit *a)
 		free(a->unlinked[i].name);
 	free(a->unlinked);
 }
+
+const char *audit_flag_name(unsigned bit)
+{
+	switch (bit) {
+	case AUDIT_ORPHANED: return "orphaned";
+	case AUDIT_STALE: return "stale";
+	case AUDIT_PENDING: return "pending";
+	case AUDIT_UNSEEN: return "unseen";
+	default: return "?";
+	}
+}
