@@ -5,10 +5,10 @@ configuration), drive it with keys, and read the screen back with
 `tmux capture-pane -p`.  The truth it is checked against comes from
 `shmview map --json` and `shmview dump --json` at about the same time.
 
-Same conventions as tests/e2e.py, whose helpers it imports: one line per
+Same conventions as tests/e2e/harness.py, whose helpers it imports: one line per
 check, "ok - name" or "not ok - name: why"; exit 1 when any check failed.
 
-    python3 tests/e2e-live.py [WORD...]   only the tests whose name
+    python3 tests/e2e/live.py [WORD...]   only the tests whose name
                                           contains one of the WORDs
 
 Python 3 standard library and tmux.  Every tmux server is killed and every
@@ -27,12 +27,12 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402  (the shared harness)
-from e2e import (Fatal, check, fail, ok, run, traced, need, example,  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
+from harness import (Fatal, check, fail, ok, run, traced, need, example,  # noqa: E402
                  trace_path, unlink_shm, posix_name, LAUNCHER, VIEWER, ROOT,
                  TMP)
 
-TESTS, test = e2e.registry()
+TESTS, test = harness.registry()
 WIDTH, HEIGHT = 160, 40
 
 
@@ -586,17 +586,17 @@ def t_live_pid():
 def main(argv):
     words = argv[1:]
     try:
-        e2e.run_tests(TESTS, words)
+        harness.run_tests(TESTS, words)
         if not words:
-            check(not e2e.LEAKS, "live leaks: the tests left nothing behind",
-                  "; ".join("%s after %s" % (w, r) for r, w in e2e.LEAKS))
+            check(not harness.LEAKS, "live leaks: the tests left nothing behind",
+                  "; ".join("%s after %s" % (w, r) for r, w in harness.LEAKS))
     finally:
         for pane in PANES:
             pane.close()
         for p in _LAUNCHED.values():
             stop(p)
-        e2e.cleanup_all()
-    return 1 if e2e.FAILED else 0
+        harness.cleanup_all()
+    return 1 if harness.FAILED else 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ check what build/shmview reads back from the trace.
 Prints one line per check, "ok - name" or "not ok - name: why", which
 tests/run-tests.sh counts; exits 1 when any check failed.
 
-    python3 tests/e2e.py [WORD...]     run only the tests whose name
+    python3 tests/e2e/harness.py [WORD...]  run only the tests whose name
                                        contains one of the WORDs
 
 Python 3 standard library only.  Every run uses its own temporary
@@ -27,7 +27,7 @@ import tempfile
 import time
 import traceback
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("SHMTRACE_BUILD") or os.path.join(ROOT, "build")
 LAUNCHER = os.path.join(BUILD, "shmtrace")
 VIEWER = os.path.join(BUILD, "shmview")
@@ -254,7 +254,8 @@ def on_term(signum, frame):
             os.killpg(CURRENT, signal.SIGKILL)
         except OSError:
             pass
-    print("not ok - e2e.py: interrupted by signal %d" % signum, flush=True)
+    print("not ok - %s: interrupted by signal %d"
+          % (os.path.basename(sys.argv[0]), signum), flush=True)
     raise SystemExit(128 + signum)
 
 

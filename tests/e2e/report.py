@@ -3,10 +3,10 @@
 --summary, --leak-exit), `shmview clean`, and the launcher's exit summary
 and --error-exitcode, on the examples.
 
-Same conventions as tests/e2e.py, whose helpers it imports: one line per
+Same conventions as tests/e2e/harness.py, whose helpers it imports: one line per
 check, "ok - name" or "not ok - name: why"; exit 1 when any check failed.
 
-    python3 tests/e2e-report.py [WORD...]   only the tests whose name
+    python3 tests/e2e/report.py [WORD...]   only the tests whose name
                                             contains one of the WORDs
 
 Python 3 standard library only.  Every segment an example leaks on purpose
@@ -24,13 +24,13 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402  (the shared harness)
-from e2e import (Fatal, check, fail, run, traced, need, source_line,  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
+from harness import (Fatal, check, fail, run, traced, need, source_line,  # noqa: E402
                  ftok_path, remove_key, remove_shmid, segment_by_key,
                  sysv_segments, dev_shm, unlink_shm, posix_name, seq, ret,
                  arg, LAUNCHER, VIEWER, ROOT, TMP)
 
-TESTS, test = e2e.registry()
+TESTS, test = harness.registry()
 
 
 # --------------------------------------------------------------------------
@@ -285,8 +285,8 @@ def t_nginx_zone():
 def t_nginx_pending():
     """Read while the workers still hold it: pending; at the end: removed."""
     need(LAUNCHER)
-    path = e2e.trace_path("report-pending")
-    p = subprocess.Popen([LAUNCHER, "-q", "-o", path, "--", e2e.example("nginx-zone"),
+    path = harness.trace_path("report-pending")
+    p = subprocess.Popen([LAUNCHER, "-q", "-o", path, "--", harness.example("nginx-zone"),
                           "--hold", "2", "sysv", "2"], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, start_new_session=True)
     try:
@@ -307,7 +307,7 @@ def t_nginx_pending():
               "nginx-pending: while the workers run, the zone is pending, attached 3 times",
               "running=%s report %s" % (running, brief(rep)))
     finally:
-        _, err = p.communicate(timeout=e2e.TIMEOUT)
+        _, err = p.communicate(timeout=harness.TIMEOUT)
     rep = report_json(path)
     s = one_seg(rep, "sysv")
     check(p.returncode == 0 and rep.get("running") is False and s.get("state") == "removed",
@@ -348,10 +348,10 @@ def t_detach_twice():
 def t_killed_child():
     want = ("parent: attached\nparent: child attached, nattch 2\n"
             "parent: child killed by SIGKILL\nparent: detached and removed\n")
-    b = e2e.bare("killed-child")
-    e2e.expect_bare("killed-child: bare run output", b, want)
+    b = harness.bare("killed-child")
+    harness.expect_bare("killed-child: bare run output", b, want)
     t = traced("killed-child", label="report-killed-child")
-    e2e.expect_same("killed-child: stdout and exit status unchanged under the tracer", b, t)
+    harness.expect_same("killed-child: stdout and exit status unchanged under the tracer", b, t)
     rep = report_json(t.path)
     s = one_seg(rep, "sysv")
     parent = t.main_pid()
@@ -381,10 +381,10 @@ def t_killed_child():
 def t_partial_munmap():
     want = ("attached 3 pages, nattch 1\nafter munmap of the middle page, nattch 2\n"
             "shmdt 0, nattch 0\nremoved\n")
-    b = e2e.bare("partial-munmap")
-    e2e.expect_bare("partial-munmap: bare run output", b, want)
+    b = harness.bare("partial-munmap")
+    harness.expect_bare("partial-munmap: bare run output", b, want)
     t = traced("partial-munmap", label="report-partial-munmap")
-    e2e.expect_same("partial-munmap: stdout and exit status unchanged under the tracer", b, t)
+    harness.expect_same("partial-munmap: stdout and exit status unchanged under the tracer", b, t)
     rep = report_json(t.path)
     s = one_seg(rep, "sysv")
     page = os.sysconf("SC_PAGESIZE")
@@ -467,7 +467,7 @@ def run_tty(argv, answer):
         os.close(slave)
     try:
         os.write(master, answer)
-        out, err = p.communicate(timeout=e2e.TIMEOUT)
+        out, err = p.communicate(timeout=harness.TIMEOUT)
     except subprocess.TimeoutExpired:
         p.kill()
         p.communicate()
@@ -523,7 +523,7 @@ def t_clean():
               "exit %s, stdout %r, stderr %r" % (rc, out[-300:], err[-300:]))
 
         # A trace that attached the outside segment without creating it.
-        bare_srv = e2e.bare("sysv-server", path)
+        bare_srv = harness.bare("sysv-server", path)
         shmid2, _ = segment_by_key(key)
         c = traced("sysv-client", path, leak_keys=[key], label="report-clean-client")
         rep = report_json(c.path)
@@ -547,7 +547,7 @@ def t_clean():
         p = traced("posix-writer", name, leak_names=[name], label="report-clean-posix2")
         unlink_shm(name)
         time.sleep(0.1)
-        e2e.bare("posix-writer", name)
+        harness.bare("posix-writer", name)
         res = run([VIEWER, "clean", "--yes", p.path])
         # the trace recorded its object's inode: the new one is not it
         check(res.rc == 0 and name.lstrip("/") in dev_shm()
@@ -600,13 +600,13 @@ def t_bad_files():
 def main(argv):
     words = argv[1:]
     try:
-        e2e.run_tests(TESTS, words)
+        harness.run_tests(TESTS, words)
         if not words:
-            check(not e2e.LEAKS, "report leaks: the tests left nothing behind",
-                  "; ".join("%s after %s" % (w, r) for r, w in e2e.LEAKS))
+            check(not harness.LEAKS, "report leaks: the tests left nothing behind",
+                  "; ".join("%s after %s" % (w, r) for r, w in harness.LEAKS))
     finally:
-        e2e.cleanup_all()
-    return 1 if e2e.FAILED else 0
+        harness.cleanup_all()
+    return 1 if harness.FAILED else 0
 
 
 if __name__ == "__main__":

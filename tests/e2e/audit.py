@@ -14,10 +14,10 @@ leaked on purpose (a SysV segment never removed whose creator is gone, a
 and prints what it made as one JSON line: ids, keys, names, inodes, sizes,
 the addresses it got.
 
-Same conventions as tests/e2e.py, whose helpers it imports: one line per
+Same conventions as tests/e2e/harness.py, whose helpers it imports: one line per
 check, "ok - name" or "not ok - name: why"; exit 1 when any check failed.
 
-    python3 tests/e2e-audit.py [WORD...]   only the tests whose name
+    python3 tests/e2e/audit.py [WORD...]   only the tests whose name
                                            contains one of the WORDs
 
 Every segment, object and file a test makes is removed again, whatever
@@ -37,13 +37,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402  (the shared harness)
-from e2e import (Fatal, check, ok, run, traced, need, example,  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
+from harness import (Fatal, check, ok, run, traced, need, example,  # noqa: E402
                  source_line, free_key, ftok_path, remove_key, posix_name,
                  unlink_shm, dev_shm, sysv_segments, LAUNCHER, VIEWER, ROOT,
                  TMP, TAG, TIMEOUT)
 
-TESTS, test = e2e.registry()
+TESTS, test = harness.registry()
 PAGE = os.sysconf("SC_PAGE_SIZE")
 PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
 NOBODY = "nobody"
@@ -547,7 +547,7 @@ def t_audit_trace():
         tp = traced("posix-writer", name, leak_names=[name], label="audit-posix")
         if ts.rc != 0 or tp.rc != 0:
             raise Fatal("the examples failed: %s / %s" % (ts.why(), tp.why()))
-        shmid, _ = e2e.segment_by_key(key)
+        shmid, _ = harness.segment_by_key(key)
         rep = audit("--trace", ts.path)
         s = sysv_of(rep, shmid)
         tr = (s or {}).get("trace") or {}
@@ -600,7 +600,7 @@ def t_audit_trace_pending():
     """A keyed SysV segment marked for removal while attached: the kernel
     shows it as IPC_PRIVATE, the trace and the mappings know its key."""
     need(LAUNCHER)
-    path = e2e.trace_path("pending")
+    path = harness.trace_path("pending")
     key = free_key()
     holder = Helper({"sysv": [{"key": key, "size": 8192, "rmid": True}]},
                     wrap=[LAUNCHER, "-q", "-o", path, "--"])
@@ -882,7 +882,7 @@ def t_help_man():
 def main(argv):
     words = argv[1:]
     try:
-        e2e.run_tests(TESTS, words)
+        harness.run_tests(TESTS, words)
     finally:
         cleanup_made()
         segs = sysv_segments()
@@ -890,11 +890,11 @@ def main(argv):
         shm = dev_shm()
         left += ["/dev/shm/" + n for n in MADE_NAMES if n in shm]
         if not words:
-            check(not left and not e2e.LEAKS,
+            check(not left and not harness.LEAKS,
                   "audit: the tests left nothing behind",
-                  "; ".join(left + ["%s after %s" % (w, r) for r, w in e2e.LEAKS]))
-        e2e.cleanup_all()
-    return 1 if e2e.FAILED else 0
+                  "; ".join(left + ["%s after %s" % (w, r) for r, w in harness.LEAKS]))
+        harness.cleanup_all()
+    return 1 if harness.FAILED else 0
 
 
 if __name__ == "__main__":

@@ -4,11 +4,11 @@ and 4 workers, PostgreSQL under pgbench (as a non-root user), and Python's
 multiprocessing.shared_memory.  Each runs bare and under the tracer: the
 program's results must not change, and the trace must show what it did.
 
-Same conventions as tests/e2e.py (whose helpers it imports).  A program
+Same conventions as tests/e2e/harness.py (whose helpers it imports).  A program
 that is not installed (make deps installs them) is skipped with a line
 saying so; the skip is reported as a failure when SHMTRACE_REQUIRE_REAL=1.
 
-    python3 tests/e2e-real.py [WORD...]
+    python3 tests/e2e/real.py [WORD...]
 """
 
 import http.client
@@ -25,8 +25,8 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402
-from e2e import (Fatal, check, fail, run, need, LAUNCHER, VIEWER, BUILD,  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
+from harness import (Fatal, check, fail, run, need, LAUNCHER, VIEWER, BUILD,  # noqa: E402
                  TMP, dev_shm, sysv_segments, remove_shmid, unlink_shm)
 
 TESTS = []
@@ -417,10 +417,10 @@ def t_python():
 def main(argv):
     words = argv[1:]
     try:
-        e2e.run_tests(TESTS, words)
+        harness.run_tests(TESTS, words)
     finally:
-        e2e.cleanup_all()
-    return 1 if e2e.FAILED else 0
+        harness.cleanup_all()
+    return 1 if harness.FAILED else 0
 
 
 if __name__ == "__main__":
