@@ -22,23 +22,15 @@ import socket
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import (Fatal, check, fail, run, need, LAUNCHER, VIEWER, BUILD,  # noqa: E402
-                 TMP, dev_shm, sysv_segments, remove_shmid, unlink_shm)
+                     TMP, dev_shm, sysv_segments, remove_shmid, unlink_shm)
 
-TESTS = []
+TESTS, test = harness.registry()
 PGBIN = "/usr/lib/postgresql/15/bin"
 PYTHON = "/usr/bin/python3"
-
-
-def test(name):
-    def register(fn):
-        TESTS.append((name, fn))
-        return fn
-    return register
 
 
 def skip(name, why):
@@ -414,14 +406,5 @@ def t_python():
     figure(("python multiprocessing.shared_memory", "share + leak found"))
 
 
-def main(argv):
-    words = argv[1:]
-    try:
-        harness.run_tests(TESTS, words)
-    finally:
-        harness.cleanup_all()
-    return 1 if harness.FAILED else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(harness.main(sys.argv, TESTS))

@@ -14,13 +14,11 @@ import os
 import re
 import struct
 import sys
-import traceback
-import signal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (Fatal, check, fail, run, traced, bare, dump_json, free_key,  # noqa: E402
-                 remove_key, remove_shmid, example, VIEWER, LAUNCHER, TMP)
+from harness import (Fatal, check, run, traced, bare, free_key,  # noqa: E402
+                     remove_key, remove_shmid, example, VIEWER)
 
 TESTS, test = harness.registry()
 
@@ -167,14 +165,5 @@ def t_exec_chain():
         remove_key(key)
 
 
-def main(argv):
-    words = argv[1:]
-    try:
-        harness.run_tests(TESTS, words)
-    finally:
-        harness.cleanup_all()
-    return 1 if harness.FAILED else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(harness.main(sys.argv, TESTS))
