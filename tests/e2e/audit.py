@@ -171,12 +171,18 @@ def t_audit():
               and t["unreadable"] == len(rep["unreadable"]),
               "audit: totals add up", brief(t))
 
-        # --stale
-        time.sleep(1.2)
-        rep0 = audit("--stale", "0")
-        s = sysv_of(rep0, l["shmid"])
-        p = posix_of(rep0, lp["name"])
-        sa = sysv_of(rep0, a["shmid"])
+        # --stale 0: the unused ones are stale once their last use is a
+        # second old (the kernel's SysV times are in seconds)
+        deadline = time.time() + 5
+        while True:
+            rep0 = audit("--stale", "0")
+            s = sysv_of(rep0, l["shmid"])
+            p = posix_of(rep0, lp["name"])
+            sa = sysv_of(rep0, a["shmid"])
+            if (s and "stale" in s["flags"] and p and "stale" in p["flags"]) \
+                    or time.time() > deadline:
+                break
+            time.sleep(0.1)
         check(s and "stale" in s["flags"] and p and "stale" in p["flags"]
               and sa and "stale" not in sa["flags"] and rep0["stale_seconds"] == 0,
               "audit --stale 0: the unused ones are stale, an attached one is not",

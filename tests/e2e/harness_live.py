@@ -64,20 +64,33 @@ class Pane:
     def keys(self, *keys, literal=False):
         self.tmux("send-keys", *(("-l",) if literal else ()), *keys)
 
-    def wait_for(self, pred, what, timeout=6.0):
-        """The screen once pred(screen) holds; Fatal with it otherwise."""
+    def settle(self, pred, timeout=6.0):
+        """Read the screen until pred(screen) holds on two reads in a row
+        that are alike, the command ends, or timeout seconds pass; the last
+        screen read.  Two alike: tmux may hold part of a frame only (a
+        frame is more than one write), and a check must judge a whole one."""
         end = time.time() + timeout
+        last = None
         while True:
             s = self.screen()
-            if pred(s):
+            if pred(s) and s == last:
                 return s
-            if self.rc() is not None:
-                raise Fatal("waiting for %s: shmview live exited with %s"
-                            % (what, self.rc()))
-            if time.time() > end:
-                raise Fatal("waiting for %s: not on the screen after %.0fs: %r"
-                            % (what, timeout, s[:1500]))
-            time.sleep(0.1)
+            if self.rc() is not None or time.time() > end:
+                return s
+            last = s
+            time.sleep(0.05)
+
+    def wait_for(self, pred, what, timeout=6.0):
+        """The screen once pred(screen) holds (see settle); Fatal with it
+        otherwise."""
+        s = self.settle(pred, timeout)
+        if pred(s):
+            return s
+        if self.rc() is not None:
+            raise Fatal("waiting for %s: shmview live exited with %s"
+                        % (what, self.rc()))
+        raise Fatal("waiting for %s: not on the screen after %.0fs: %r"
+                    % (what, timeout, s[:1500]))
 
     def rc(self):
         """The command's exit status once written in full, else None."""

@@ -35,6 +35,14 @@ from harness_live import (Pane, check_map_cells, column_of, find_line, launch,  
 TESTS, test = harness.registry()
 
 
+def drawn_at(screen, x, y):
+    """A frame drawn x wide and y high: the header on top; at the bottom
+    the status line, whose position ("row N/M") ends a column from the edge."""
+    rows = lines_of(screen)
+    return (screen.startswith(" shmview live") and len(rows) >= y
+            and len(rows[y - 1]) == x - 1 and re.search(r"row \d+/\d+", rows[y - 1]))
+
+
 @test("live-running")
 def t_live_running():
     """The map of a running nginx-style master and its workers: the zone's
@@ -118,11 +126,10 @@ def t_live_running():
 
         for x, y in ((60, 20), (20, 5), (1, 1), (WIDTH, HEIGHT)):
             pane.tmux("resize-window", "-x", str(x), "-y", str(y))
-            time.sleep(0.4)
             s = pane.screen()
-            if x > 12:
-                s = pane.wait_for(lambda s: s.startswith(" shmview live"),
-                                  "the header at %dx%d" % (x, y))
+            if x > 12:      # at 1x1 nothing shows: the next size says it lived
+                s = pane.wait_for(lambda s: drawn_at(s, x, y),
+                                  "the header and the status line at %dx%d" % (x, y))
             check(pane.rc() is None and max(len(l) for l in lines_of(s)) <= x,
                   "live-running: resized to %dx%d, it still draws" % (x, y),
                   "rc %s screen %r" % (pane.rc(), s[:400]))
@@ -211,12 +218,17 @@ def t_live_hostile():
         if t.rc != 0:
             raise Fatal(t.why())
         pane = Pane("hostile", live_cmd(t.path))
-        s = pane.wait_for(lambda s: "leaked" in s and "posix" in s, "the leaked object")
-        row = find_line(s, r"^ leaked\s+posix\s")
+
+        def row_of(s):
+            return find_line(s, r"^ leaked\s+posix\s")
+        s = pane.wait_for(lambda s: row_of(s), "the leaked object's row")
+        s = pane.settle(lambda s: "live-\\x1b[31mred\\x07" in (row_of(s) or ""))
+        row = row_of(s)
         check(row and "live-\\x1b[31mred\\x07" in row,
               "live-hostile: the leaked object's name is escaped on screen", repr(row))
         pane.keys("Enter")
         s = pane.wait_for(lambda s: "shm_open(" in s, "the detail")
+        s = pane.settle(lambda s: '\\x1b[31mred\\x07' in s)
         check('\\x1b[31mred\\x07' in s and "\x1b" not in s,
               "live-hostile: the detail escapes it too", s[:800])
         pane.keys("q")
@@ -254,9 +266,13 @@ def t_live_many():
               "live-many: s sorts (by size), the rows still fill the screen",
               repr(sizes[:5]))
         ok("live-many: End, Home and PgDn scroll through 10000 rows")
+        # a frame drawn after the selection moved down, with its timing
+        row = re.search(r"row (\d+)/10000", s)
+        moved = "row %d/10000" % (int(row.group(1)) + 1) if row else "row "
+        timing = r"read ([\d.]+)ms draw ([\d.]+)ms"
         pane.keys("Down")
-        time.sleep(0.3)
-        m = re.search(r"read ([\d.]+)ms draw ([\d.]+)ms", pane.screen())
+        s = pane.settle(lambda s: moved in s and re.search(timing, s))
+        m = re.search(timing, s)
         check(m and float(m.group(2)) < 50.0,
               "live-many: a frame of 10000 segments draws in under 50 ms",
               m.group(0) if m else "no timing shown")
@@ -297,8 +313,13 @@ def t_live_pick():
         pane.close()
     pane = Pane("pick-two", shlex.quote(VIEWER) + " live", cwd=two)
     try:
-        s = pane.wait_for(lambda s: "which trace?" in s, "the picker")
-        names = [l.split()[-1] for l in lines_of(s)[1:] if l.endswith(".trace")]
+        def listed(s):
+            return [l.split()[-1] for l in lines_of(s)[1:] if l.endswith(".trace")]
+
+        pane.wait_for(lambda s: "which trace?" in s, "the picker")
+        # the list may come after the title: wait for it, then judge it
+        s = pane.settle(lambda s: listed(s) == ["new.trace", "old.trace"])
+        names = listed(s)
         check(names == ["new.trace", "old.trace"],
               "live-pick: several traces give a list, newest first, traces only",
               repr(names))
