@@ -226,10 +226,21 @@ def pg_start(pw, d, data, port, tracer):
         argv = tracer + ["--"] + argv
     p = subprocess.Popen(argv, preexec_fn=demote, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, start_new_session=True)
-    if not wait_port(port, 30):
+    if not wait_port(port, 30) or not pg_ready(pw, d, port, 30):
         os.killpg(p.pid, signal.SIGKILL)
         raise Fatal("postgres did not start: %r" % p.stderr.read()[-400:])
     return p
+
+
+def pg_ready(pw, d, port, timeout):
+    """Whether the server accepts sessions within timeout seconds: it
+    listens before it does ("the database system is starting up")."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pg_cmd(pw, [PGBIN + "/pg_isready", "-q", "-h", d, "-p", str(port)]).returncode == 0:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def pgbench(pw, d, port):
@@ -286,8 +297,10 @@ def t_postgres():
     traces = []
     try:
         p = pg_start(pw, d, data, port, None)
-        pg_cmd(pw, [PGBIN + "/pgbench", "-h", d, "-p", str(port), "-i", "-s", "1",
-                    "postgres"])
+        res = pg_cmd(pw, [PGBIN + "/pgbench", "-h", d, "-p", str(port), "-i", "-s", "1",
+                          "postgres"])
+        if res.returncode != 0:
+            raise Fatal("pgbench -i failed: %r" % res.stderr[-400:])
         bare_done, bare_failed, _ = pgbench(pw, d, port)
         pg_stop(pw, data)
         wait_exit(p)
