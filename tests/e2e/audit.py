@@ -1,308 +1,37 @@
 #!/usr/bin/env python3
-"""End-to-end tests of what shmview knows without a trace, and of the
-installed tools: `shmview audit` (text, --json, --stale, --trace),
-`shmview map --pid [--children]`, as root and as an ordinary user;
-`make install` into a DESTDIR and the installed launcher, viewer and
-manual pages; `--help`, `--version` and the manual pages agreeing.
-
-The truth is what helper processes say they did: each is a small Python
-program (ctypes and the libc, no module beyond the standard library) that
-makes segments of every family - SysV, POSIX, memfd, shared anonymous,
-/dev/zero, a shared file, a named semaphore - some left attached, some
-leaked on purpose (a SysV segment never removed whose creator is gone, a
-/dev/shm object never unlinked), some marked for removal while attached -
-and prints what it made as one JSON line: ids, keys, names, inodes, sizes,
-the addresses it got.
-
-Same conventions as tests/e2e.py, whose helpers it imports: one line per
-check, "ok - name" or "not ok - name: why"; exit 1 when any check failed.
-
-    python3 tests/e2e-audit.py [WORD...]   only the tests whose name
-                                           contains one of the WORDs
+"""End-to-end tests of what shmview knows without a trace: `shmview audit`
+(text, --json, --stale, --trace) as root and as an ordinary user, and
+`shmview map --pid [--children]`.  The truth is what helper processes say
+they made (tests/e2e/harness_audit.py).
 
 Every segment, object and file a test makes is removed again, whatever
 happens; the last check says nothing was left behind.
+
+Same conventions as every file here (the harness: tests/e2e/harness.py):
+one line per check, "ok - name" or "not ok - name: why"; exit 1 when any
+check failed.
+
+    python3 tests/e2e/audit.py [WORD...]   only the tests whose name
+                                           contains one of the WORDs
 """
 
-import json
 import os
 import pwd
 import re
-import select
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402  (the shared harness)
-from e2e import (Fatal, check, ok, run, traced, need, example,  # noqa: E402
-                 source_line, free_key, ftok_path, remove_key, posix_name,
-                 unlink_shm, dev_shm, sysv_segments, LAUNCHER, VIEWER, ROOT,
-                 TMP, TAG, TIMEOUT)
+import harness  # noqa: E402  (the shared harness)
+import harness_audit  # noqa: E402
+from harness import (Fatal, check, free_key, ftok_path, need, posix_name,  # noqa: E402
+                     remove_key, run, source_line, traced, unlink_shm,
+                     LAUNCHER, TAG, TMP, VIEWER)
+from harness_audit import (Helper, audit, brief, can_be_nobody, cleanup_made,  # noqa: E402
+                           mapper_set, pages, posix_of, sysv_of, viewer_json,
+                           NOBODY)
 
-TESTS, test = e2e.registry()
-PAGE = os.sysconf("SC_PAGE_SIZE")
-PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
-NOBODY = "nobody"
-MADE_KEYS = set()       # every SysV key a helper was asked to make
-MADE_NAMES = set()      # every /dev/shm entry a helper was asked to make
-
-
-# --------------------------------------------------------------------------
-# The helper: makes what its spec says, prints it, holds until stdin closes
-# --------------------------------------------------------------------------
-
-HELPER = r'''
-import ctypes, json, os, sys
-libc = ctypes.CDLL(None, use_errno=True)
-libc.shmget.restype = ctypes.c_int
-libc.shmget.argtypes = [ctypes.c_int, ctypes.c_size_t, ctypes.c_int]
-libc.shmat.restype = ctypes.c_void_p
-libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
-libc.shmctl.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
-libc.mmap.restype = ctypes.c_void_p
-libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int,
-                      ctypes.c_int, ctypes.c_int, ctypes.c_long]
-libc.sem_open.restype = ctypes.c_void_p
-libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_int,
-                          ctypes.c_uint]
-libc.memfd_create.argtypes = [ctypes.c_char_p, ctypes.c_uint]
-IPC_CREAT, IPC_EXCL, IPC_RMID, SHM_RDONLY = 0o1000, 0o2000, 0, 0o10000
-PROT_READ, PROT_WRITE, MAP_SHARED, MAP_ANON = 1, 2, 1, 0x20
-FAILED = (None, ctypes.c_void_p(-1).value)
-
-def die(what):
-    e = ctypes.get_errno()
-    sys.stderr.write("helper: %s: %s\n" % (what, os.strerror(e)))
-    os._exit(3)
-
-def ckey(k):
-    return k - (1 << 32) if k >= (1 << 31) else k
-
-def mapfd(fd, size, ro, offset=0):
-    prot = PROT_READ if ro else PROT_READ | PROT_WRITE
-    a = libc.mmap(None, size, prot, MAP_SHARED, fd, offset)
-    if a in FAILED:
-        die("mmap")
-    return a
-
-def make(spec, out):
-    for s in spec.get("sysv", []):
-        shmid = libc.shmget(ckey(s["key"]), s["size"], IPC_CREAT | IPC_EXCL | 0o600)
-        if shmid < 0:
-            die("shmget")
-        a = None
-        if s.get("attach", True):
-            a = libc.shmat(shmid, None, SHM_RDONLY if s.get("ro") else 0)
-            if a in FAILED:
-                die("shmat")
-        if s.get("rmid"):
-            libc.shmctl(shmid, IPC_RMID, None)
-        out["sysv"].append(dict(s, shmid=shmid, addr=a))
-    for s in spec.get("attach", []):          # more attaches by key
-        shmid = libc.shmget(ckey(s["key"]), 0, 0)
-        a = libc.shmat(shmid, None, SHM_RDONLY if s.get("ro") else 0)
-        if shmid < 0 or a in FAILED:
-            die("attach")
-        out["attach"].append(dict(s, shmid=shmid, addr=a))
-    for s in spec.get("posix", []):
-        path = "/dev/shm/" + s["name"].lstrip("/")
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        os.ftruncate(fd, s["size"])
-        ino = os.fstat(fd).st_ino
-        a = mapfd(fd, s["size"], s.get("ro")) if s.get("map", True) else None
-        if not s.get("keep_fd"):
-            os.close(fd)
-        if s.get("unlink"):
-            os.unlink(path)
-        out["posix"].append(dict(s, inode=ino, addr=a))
-    for s in spec.get("memfd", []):
-        fd = libc.memfd_create(s["name"].encode(), 0)
-        if fd < 0:
-            die("memfd_create")
-        os.ftruncate(fd, s["size"])
-        out["memfd"].append(dict(s, inode=os.fstat(fd).st_ino,
-                                 addr=mapfd(fd, s["size"], False)))
-        os.close(fd)
-    for s in spec.get("anon", []):
-        a = libc.mmap(None, s["size"], PROT_READ | PROT_WRITE,
-                      MAP_SHARED | MAP_ANON, -1, 0)
-        if a in FAILED:
-            die("mmap anon")
-        out["anon"].append(dict(s, addr=a))
-    for s in spec.get("devzero", []):
-        fd = os.open("/dev/zero", os.O_RDWR)
-        out["devzero"].append(dict(s, addr=mapfd(fd, s["size"], False)))
-        os.close(fd)
-    for s in spec.get("file", []):
-        fd = os.open(s["path"], os.O_RDWR | os.O_CREAT, 0o600)
-        os.ftruncate(fd, s["size"])
-        out["file"].append(dict(s, inode=os.fstat(fd).st_ino,
-                                addr=mapfd(fd, s["size"], True)))
-        os.close(fd)
-    for s in spec.get("sem", []):
-        if libc.sem_open(s["name"].encode(), os.O_CREAT, 0o600, 1) in FAILED:
-            die("sem_open")
-        out["sem"].append(dict(s, inode=os.stat(
-            "/dev/shm/sem." + s["name"].lstrip("/")).st_ino))
-
-def report(role, spec):
-    out = {"role": role, "pid": os.getpid(), "ppid": os.getppid(),
-           "sysv": [], "attach": [], "posix": [], "memfd": [], "anon": [],
-           "devzero": [], "file": [], "sem": []}
-    make(spec, out)
-    return out
-
-def say(out):
-    # one write of less than PIPE_BUF: the lines of a parent and its
-    # children never interleave
-    os.write(1, (json.dumps(out) + "\n").encode())
-
-spec = json.loads(sys.argv[1])
-top = report("parent", spec)
-kids = []
-for i, cspec in enumerate(spec.get("children", [])):
-    pid = os.fork()
-    if pid == 0:
-        say(report("child%d" % i, cspec))
-        if not cspec.get("exit"):
-            sys.stdin.read()
-        os._exit(0)
-    kids.append(pid)
-say(top)
-if not spec.get("exit"):
-    sys.stdin.read()
-for pid in kids:
-    os.waitpid(pid, 0)
-'''
-
-
-class Helper:
-    """A helper process tree; .out[role] is what each process made."""
-
-    def __init__(self, spec, user=None, wrap=()):
-        nlines = 1 + len(spec.get("children", []))
-        argv = list(wrap) + [PYTHON, "-c", HELPER, json.dumps(spec)]
-        if user:
-            argv = ["runuser", "-u", user, "--"] + argv
-        for s in spec.get("sysv", []):
-            MADE_KEYS.add(s["key"])
-        for s in spec.get("posix", []):
-            MADE_NAMES.add(s["name"].lstrip("/"))
-        for s in spec.get("sem", []):
-            MADE_NAMES.add("sem." + s["name"].lstrip("/"))
-        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE,
-                                  start_new_session=True)
-        self.out = {}
-        buf = b""
-        deadline = time.time() + 30
-        while len(self.out) < nlines:
-            left = deadline - time.time()
-            if left <= 0 or not select.select([self.p.stdout], [], [], left)[0]:
-                self.stop()
-                raise Fatal("the helper did not say what it made in 30 s")
-            chunk = os.read(self.p.stdout.fileno(), 65536)
-            if not chunk:
-                err = self.p.stderr.read().decode(errors="replace")
-                self.stop()
-                raise Fatal("the helper failed: %s" % err.strip()[-300:])
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                d = json.loads(line)
-                self.out[d["role"]] = d
-
-    @property
-    def pid(self):
-        return self.out["parent"]["pid"]
-
-    def stop(self):
-        """End the helpers (they exit when stdin closes) and wait."""
-        if self.p.poll() is None:
-            try:
-                self.p.stdin.close()
-                self.p.wait(timeout=10)
-            except (OSError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.p.pid, signal.SIGKILL)
-                except OSError:
-                    pass
-                self.p.wait()
-        for f in (self.p.stdout, self.p.stderr):
-            f.close()
-
-
-def cleanup_made():
-    for key in MADE_KEYS:
-        remove_key(key)
-    for name in MADE_NAMES:
-        unlink_shm(name)
-
-
-# --------------------------------------------------------------------------
-# Running shmview
-# --------------------------------------------------------------------------
-
-def viewer_json(args, user=None):
-    need(VIEWER)
-    argv = [VIEWER] + args
-    if user:
-        argv = ["runuser", "-u", user, "--"] + argv
-    res = run(argv)
-    if res.rc != 0:
-        raise Fatal("shmview %s failed: %s" % (" ".join(args), res.why()))
-    lines = [l for l in res.out.decode(errors="replace").splitlines() if l.strip()]
-    if len(lines) != 1:
-        raise Fatal("shmview %s printed %d lines, want one JSON object"
-                    % (" ".join(args), len(lines)))
-    try:
-        return json.loads(lines[0])
-    except ValueError as e:
-        raise Fatal("shmview %s is not JSON (%s): %r" % (" ".join(args), e, lines[0][:300]))
-
-
-def audit(*opts, user=None):
-    return viewer_json(["audit", "--json"] + list(opts), user)
-
-
-def mapper_set(obj):
-    return {(m["pid"], int(m["addr"], 16), m["length"], m["readonly"])
-            for m in obj.get("mappers", [])}
-
-
-def sysv_of(rep, shmid):
-    found = [s for s in rep["sysv"] if s["shmid"] == shmid]
-    return found[0] if len(found) == 1 else None
-
-
-def posix_of(rep, name):
-    found = [p for p in rep["posix"] if p["name"] == name]
-    return found[0] if len(found) == 1 else None
-
-
-def brief(v):
-    return json.dumps(v, sort_keys=True)[:500]
-
-
-def pages(n):
-    return n * PAGE
-
-
-def is_root():
-    return os.geteuid() == 0
-
-
-def can_be_nobody():
-    try:
-        pwd.getpwnam(NOBODY)
-    except KeyError:
-        return False
-    return is_root() and shutil.which("runuser") is not None
+TESTS, test = harness.registry()
 
 
 # --------------------------------------------------------------------------
@@ -442,12 +171,18 @@ def t_audit():
               and t["unreadable"] == len(rep["unreadable"]),
               "audit: totals add up", brief(t))
 
-        # --stale
-        time.sleep(1.2)
-        rep0 = audit("--stale", "0")
-        s = sysv_of(rep0, l["shmid"])
-        p = posix_of(rep0, lp["name"])
-        sa = sysv_of(rep0, a["shmid"])
+        # --stale 0: the unused ones are stale once their last use is a
+        # second old (the kernel's SysV times are in seconds)
+        deadline = time.time() + 5
+        while True:
+            rep0 = audit("--stale", "0")
+            s = sysv_of(rep0, l["shmid"])
+            p = posix_of(rep0, lp["name"])
+            sa = sysv_of(rep0, a["shmid"])
+            if (s and "stale" in s["flags"] and p and "stale" in p["flags"]) \
+                    or time.time() > deadline:
+                break
+            time.sleep(0.1)
         check(s and "stale" in s["flags"] and p and "stale" in p["flags"]
               and sa and "stale" not in sa["flags"] and rep0["stale_seconds"] == 0,
               "audit --stale 0: the unused ones are stale, an attached one is not",
@@ -547,7 +282,7 @@ def t_audit_trace():
         tp = traced("posix-writer", name, leak_names=[name], label="audit-posix")
         if ts.rc != 0 or tp.rc != 0:
             raise Fatal("the examples failed: %s / %s" % (ts.why(), tp.why()))
-        shmid, _ = e2e.segment_by_key(key)
+        shmid, _ = harness.segment_by_key(key)
         rep = audit("--trace", ts.path)
         s = sysv_of(rep, shmid)
         tr = (s or {}).get("trace") or {}
@@ -600,7 +335,7 @@ def t_audit_trace_pending():
     """A keyed SysV segment marked for removal while attached: the kernel
     shows it as IPC_PRIVATE, the trace and the mappings know its key."""
     need(LAUNCHER)
-    path = e2e.trace_path("pending")
+    path = harness.trace_path("pending")
     key = free_key()
     holder = Helper({"sysv": [{"key": key, "size": 8192, "rmid": True}]},
                     wrap=[LAUNCHER, "-q", "-o", path, "--"])
@@ -732,170 +467,6 @@ def t_map_pid():
               "map %s: a usage error, one line, exit 2" % " ".join(args), res.why())
 
 
-# --------------------------------------------------------------------------
-# make install, the installed tools, the manual pages
-# --------------------------------------------------------------------------
-
-def roff_text(path):
-    """The manual page's source with the roff escapes that matter undone."""
-    with open(path, encoding="utf-8") as f:
-        s = f.read()
-    s = re.sub(r"\\f[BIRP]", "", s)
-    return s.replace("\\-", "-").replace("\\(dq", '"').replace("\\c", "").replace("\\&", "")
-
-
-def long_options(help_text):
-    return sorted(set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", help_text)))
-
-
-@test("install")
-def t_install():
-    dest = tempfile.mkdtemp(prefix=TAG + "-dest-")
-    key = free_key()
-    try:
-        res = run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + dest, "PREFIX=/usr"],
-                  timeout=600)
-        if not check(res.rc == 0, "install: make install DESTDIR=... PREFIX=/usr", res.why()):
-            return
-        usr = os.path.join(dest, "usr")
-        files = {"bin/shmtrace": 0o755, "bin/shmview": 0o755,
-                 "lib/shmtrace/libshmtrace.so": 0o644,
-                 "share/man/man1/shmtrace.1": 0o644, "share/man/man1/shmview.1": 0o644}
-        modes = {}
-        for f in files:
-            try:
-                modes[f] = os.stat(os.path.join(usr, f)).st_mode & 0o777
-            except OSError:
-                modes[f] = None
-        check(modes == files, "install: bin, lib/shmtrace, share/man/man1 with their modes",
-              brief(modes))
-        listed = sorted(os.path.relpath(os.path.join(d, f), dest)
-                        for d, _, fs in os.walk(dest) for f in fs)
-        check(len(listed) == len(files), "install: nothing else is installed", brief(listed))
-
-        # the installed launcher finds the installed shim and viewer by itself
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("SHMTRACE_LIB", "SHMTRACE_VIEWER", "LD_PRELOAD")}
-        env["PATH"] = "/usr/bin:/bin"
-        out = os.path.join(dest, "excl.trace")
-        shmtrace, shmview = os.path.join(usr, "bin/shmtrace"), os.path.join(usr, "bin/shmview")
-        res = run([shmtrace, "-o", out, "--", example("sysv-excl"), "%x" % key], env=env)
-        check(res.rc == 0 and b"IPC_RMID: removed" in res.out
-              and b"0 leaked" in res.err,
-              "install: the installed shmtrace runs sysv-excl and prints the summary "
-              "(from the installed shmview)", res.why())
-        res = run([shmview, "dump", "--json", "--modules", out], env=env)
-        evs = [json.loads(l) for l in res.out.decode().splitlines() if l.strip()]
-        gets = [e for e in evs if e.get("call") == "shmget"]
-        shim = os.path.realpath(os.path.join(usr, "lib/shmtrace/libshmtrace.so"))
-        check(res.rc == 0 and len(gets) == 2
-              and gets[0]["args"]["key"] == "0x%x" % key and gets[1].get("errno") == "EEXIST",
-              "install: the installed shmview dump reads the trace back", res.why())
-        check(shim in res.out.decode(errors="replace")
-              and os.path.join(ROOT, "build", "libshmtrace.so") not in res.out.decode(errors="replace"),
-              "install: the traced program had the installed shim preloaded",
-              res.out.decode(errors="replace")[:300])
-        res = run([shmview, "--version"], env=env)
-        check(res.rc == 0 and res.out.startswith(b"shmview "), "install: shmview --version",
-              res.why())
-
-        # the manual pages
-        for page in ("shmtrace", "shmview"):
-            src = os.path.join(usr, "share/man/man1/%s.1" % page)
-            res = run(["man", "-l", src], env=dict(env, MANWIDTH="80", MANPAGER="cat",
-                                                   PAGER="cat", LC_ALL="C.UTF-8"))
-            check(res.rc == 0 and page.upper() + "(1)" in res.out.decode(errors="replace")
-                  and b"SYNOPSIS" in res.out and b"EXAMPLES" in res.out
-                  and b"ENVIRONMENT" in res.out and b"EXIT STATUS" in res.out,
-                  "install: man -l %s.1 renders, with synopsis, examples, environment, "
-                  "exit status" % page, res.why())
-            res = run(["groff", "-man", "-ww", "-z", "-Tutf8", src])
-            check(res.rc == 0 and not res.err.strip(),
-                  "install: groff -ww finds nothing to warn about in %s.1" % page, res.why())
-
-        res = run(["make", "-s", "-C", ROOT, "uninstall", "DESTDIR=" + dest, "PREFIX=/usr"])
-        left = sorted(os.path.relpath(os.path.join(d, f), dest)
-                      for d, _, fs in os.walk(dest) for f in fs if not f.endswith(".trace"))
-        check(res.rc == 0 and not left and not os.path.exists(os.path.join(usr, "lib/shmtrace")),
-              "install: make uninstall removes it all", brief(left) + res.why())
-        res = run(["make", "-s", "-n", "-C", ROOT, "install", "DESTDIR=/nonexistent"])
-        check(res.rc == 0 and b"/nonexistent/usr/local/bin" in res.out
-              and b"/nonexistent/usr/local/lib/shmtrace" in res.out
-              and b"/nonexistent/usr/local/share/man/man1" in res.out,
-              "install: PREFIX defaults to /usr/local", res.out[-300:])
-    finally:
-        remove_key(key)
-        shutil.rmtree(dest, ignore_errors=True)
-
-
-@test("help-man")
-def t_help_man():
-    """--help and --version everywhere; every long option --help prints is in
-    the manual page; every command and environment variable too."""
-    need(LAUNCHER)
-    need(VIEWER)
-    man_trace = roff_text(os.path.join(ROOT, "man", "shmtrace.1"))
-    man_view = roff_text(os.path.join(ROOT, "man", "shmview.1"))
-
-    def in_man(opt, text):
-        return re.search(r"(?<![\w-])" + re.escape(opt) + r"(?![\w-])", text)
-
-    res = run([LAUNCHER, "--help"])
-    opts = long_options(res.out.decode())
-    missing = [o for o in opts if not in_man(o, man_trace)]
-    check(res.rc == 0 and len(opts) >= 8 and not missing,
-          "help-man: shmtrace --help's %d long options are all in shmtrace.1" % len(opts),
-          "missing: %s" % missing)
-    res = run([LAUNCHER, "--version"])
-    check(res.rc == 0 and res.out.startswith(b"shmtrace "), "help-man: shmtrace --version",
-          res.why())
-    for var in ("SHMTRACE_DEPTH", "SHMTRACE_OUTPUT", "SHMTRACE_SIZE", "SHMTRACE_LIB",
-                "SHMTRACE_VIEWER", "SHMTRACE_REGION", "SHMTRACE_DEBUGINFOD"):
-        if not in_man(var, man_trace):
-            check(False, "help-man: shmtrace.1 documents %s" % var)
-            break
-    else:
-        ok("help-man: shmtrace.1 documents every SHMTRACE_* variable")
-
-    res = run([VIEWER, "--help"])
-    cmds = re.findall(r"^  ([a-z]+)\s", res.out.decode(), re.M)
-    check(res.rc == 0 and {"dump", "report", "clean", "map", "export", "live", "audit"}
-          <= set(cmds), "help-man: shmview --help lists every command", brief(cmds))
-    for cmd in cmds:
-        res = run([VIEWER, cmd, "--help"])
-        opts = long_options(res.out.decode())
-        section = re.search(r"^\.SS %s$" % cmd, man_view, re.M)
-        missing = [o for o in opts if not in_man(o, man_view)]
-        check(res.rc == 0 and res.out.startswith(b"usage: shmview " + cmd.encode())
-              and section and not missing,
-              "help-man: shmview %s --help (%d long options) is in shmview.1"
-              % (cmd, len(opts)), "section %s, missing %s" % (bool(section), missing))
-        res = run([VIEWER, cmd, "--version"])
-        check(res.rc == 0 and res.out.startswith(b"shmview "),
-              "help-man: shmview %s --version" % cmd, res.why())
-
-
-# --------------------------------------------------------------------------
-# Main
-# --------------------------------------------------------------------------
-
-def main(argv):
-    words = argv[1:]
-    try:
-        e2e.run_tests(TESTS, words)
-    finally:
-        cleanup_made()
-        segs = sysv_segments()
-        left = ["SysV key 0x%x" % s["key"] for s in segs.values() if s["key"] in MADE_KEYS]
-        shm = dev_shm()
-        left += ["/dev/shm/" + n for n in MADE_NAMES if n in shm]
-        if not words:
-            check(not left and not e2e.LEAKS,
-                  "audit: the tests left nothing behind",
-                  "; ".join(left + ["%s after %s" % (w, r) for r, w in e2e.LEAKS]))
-        e2e.cleanup_all()
-    return 1 if e2e.FAILED else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(harness.main(sys.argv, TESTS, harness_audit.nothing_left,
+                          harness_audit.cleanup_made))

@@ -6,7 +6,7 @@ of its calls, an exec chain that drops and re-adds LD_PRELOAD.  The
 program's results must not change, the trace must stay readable, and
 recorded plus dropped events must add up exactly.
 
-Same conventions as tests/e2e.py, whose helpers it imports.
+Same conventions as tests/e2e/harness.py, whose helpers it imports.
 """
 
 import json
@@ -14,15 +14,13 @@ import os
 import re
 import struct
 import sys
-import traceback
-import signal
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402
-from e2e import (Fatal, check, fail, run, traced, bare, dump_json, free_key,  # noqa: E402
-                 remove_key, remove_shmid, example, VIEWER, LAUNCHER, TMP)
+import harness  # noqa: E402  (the shared harness)
+from harness import (Fatal, check, run, traced, bare, free_key,  # noqa: E402
+                     remove_key, remove_shmid, example, VIEWER)
 
-TESTS, test = e2e.registry()
+TESTS, test = harness.registry()
 
 
 def figure(what, value):
@@ -167,14 +165,5 @@ def t_exec_chain():
         remove_key(key)
 
 
-def main(argv):
-    words = argv[1:]
-    try:
-        e2e.run_tests(TESTS, words)
-    finally:
-        e2e.cleanup_all()
-    return 1 if e2e.FAILED else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(harness.main(sys.argv, TESTS))

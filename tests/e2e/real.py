@@ -4,11 +4,11 @@ and 4 workers, PostgreSQL under pgbench (as a non-root user), and Python's
 multiprocessing.shared_memory.  Each runs bare and under the tracer: the
 program's results must not change, and the trace must show what it did.
 
-Same conventions as tests/e2e.py (whose helpers it imports).  A program
+Same conventions as tests/e2e/harness.py (whose helpers it imports).  A program
 that is not installed (make deps installs them) is skipped with a line
 saying so; the skip is reported as a failure when SHMTRACE_REQUIRE_REAL=1.
 
-    python3 tests/e2e-real.py [WORD...]
+    python3 tests/e2e/real.py [WORD...]
 """
 
 import http.client
@@ -22,23 +22,15 @@ import socket
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402
-from e2e import (Fatal, check, fail, run, need, LAUNCHER, VIEWER, BUILD,  # noqa: E402
-                 TMP, dev_shm, sysv_segments, remove_shmid, unlink_shm)
+import harness  # noqa: E402  (the shared harness)
+from harness import (Fatal, check, fail, run, need, LAUNCHER, VIEWER, BUILD,  # noqa: E402
+                     TMP, dev_shm, sysv_segments, remove_shmid, unlink_shm)
 
-TESTS = []
+TESTS, test = harness.registry()
 PGBIN = "/usr/lib/postgresql/15/bin"
 PYTHON = "/usr/bin/python3"
-
-
-def test(name):
-    def register(fn):
-        TESTS.append((name, fn))
-        return fn
-    return register
 
 
 def skip(name, why):
@@ -234,10 +226,21 @@ def pg_start(pw, d, data, port, tracer):
         argv = tracer + ["--"] + argv
     p = subprocess.Popen(argv, preexec_fn=demote, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, start_new_session=True)
-    if not wait_port(port, 30):
+    if not wait_port(port, 30) or not pg_ready(pw, d, port, 30):
         os.killpg(p.pid, signal.SIGKILL)
         raise Fatal("postgres did not start: %r" % p.stderr.read()[-400:])
     return p
+
+
+def pg_ready(pw, d, port, timeout):
+    """Whether the server accepts sessions within timeout seconds: it
+    listens before it does ("the database system is starting up")."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pg_cmd(pw, [PGBIN + "/pg_isready", "-q", "-h", d, "-p", str(port)]).returncode == 0:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def pgbench(pw, d, port):
@@ -294,8 +297,10 @@ def t_postgres():
     traces = []
     try:
         p = pg_start(pw, d, data, port, None)
-        pg_cmd(pw, [PGBIN + "/pgbench", "-h", d, "-p", str(port), "-i", "-s", "1",
-                    "postgres"])
+        res = pg_cmd(pw, [PGBIN + "/pgbench", "-h", d, "-p", str(port), "-i", "-s", "1",
+                          "postgres"])
+        if res.returncode != 0:
+            raise Fatal("pgbench -i failed: %r" % res.stderr[-400:])
         bare_done, bare_failed, _ = pgbench(pw, d, port)
         pg_stop(pw, data)
         wait_exit(p)
@@ -414,14 +419,5 @@ def t_python():
     figure(("python multiprocessing.shared_memory", "share + leak found"))
 
 
-def main(argv):
-    words = argv[1:]
-    try:
-        e2e.run_tests(TESTS, words)
-    finally:
-        e2e.cleanup_all()
-    return 1 if e2e.FAILED else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(harness.main(sys.argv, TESTS))

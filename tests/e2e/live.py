@@ -1,18 +1,18 @@
 #!/usr/bin/env python3
 """End-to-end tests of `shmview live`, the terminal UI: run it for real in a
-tmux server of our own (private socket, fixed window size, no user
-configuration), drive it with keys, and read the screen back with
-`tmux capture-pane -p`.  The truth it is checked against comes from
-`shmview map --json` and `shmview dump --json` at about the same time.
-
-Same conventions as tests/e2e.py, whose helpers it imports: one line per
-check, "ok - name" or "not ok - name: why"; exit 1 when any check failed.
-
-    python3 tests/e2e-live.py [WORD...]   only the tests whose name
-                                          contains one of the WORDs
+tmux server of our own and read the screen back (tests/e2e/harness_live.py);
+what it shows is checked against `shmview map --json` and `shmview dump
+--json` at about the same time.
 
 Python 3 standard library and tmux.  Every tmux server is killed and every
 segment an example leaks on purpose is removed, whatever happens.
+
+Same conventions as every file here (the harness: tests/e2e/harness.py):
+one line per check, "ok - name" or "not ok - name: why"; exit 1 when any
+check failed.
+
+    python3 tests/e2e/live.py [WORD...]   only the tests whose name
+                                          contains one of the WORDs
 """
 
 import json
@@ -20,203 +20,27 @@ import os
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import e2e  # noqa: E402  (the shared harness)
-from e2e import (Fatal, check, fail, ok, run, traced, need, example,  # noqa: E402
-                 trace_path, unlink_shm, posix_name, LAUNCHER, VIEWER, ROOT,
-                 TMP)
+import harness  # noqa: E402  (the shared harness)
+import harness_live  # noqa: E402
+from harness import (Fatal, check, example, need, ok, posix_name, run,  # noqa: E402
+                     trace_path, traced, unlink_shm, TMP, VIEWER)
+from harness_live import (Pane, check_map_cells, column_of, find_line, launch,  # noqa: E402
+                          lines_of, live_cmd, stop, wait_zone, HEIGHT, WIDTH)
 
-TESTS, test = e2e.registry()
-WIDTH, HEIGHT = 160, 40
-
-
-# --------------------------------------------------------------------------
-# A tmux pane running one command
-# --------------------------------------------------------------------------
-
-PANES = []          # every pane started, killed at the end whatever happens
-_pane_n = 0
+TESTS, test = harness.registry()
 
 
-class Pane:
-    """`cmd` in a detached tmux session of its own server; the command's
-    exit status lands in a file when it ends."""
-
-    def __init__(self, label, cmd, cwd=ROOT, x=WIDTH, y=HEIGHT):
-        global _pane_n
-        tmux = shutil.which("tmux")
-        if not tmux:
-            raise Fatal("tmux is not installed (make deps)")
-        _pane_n += 1
-        self.tmux_path = tmux
-        self.sock = "shmtrace-live-%d-%d" % (os.getpid(), _pane_n)
-        self.rcfile = os.path.join(TMP, "%s-%d.rc" % (label, _pane_n))
-        shell = "%s; echo $? > %s" % (cmd, shlex.quote(self.rcfile))
-        # where tmux puts the socket; its server leaves the file behind
-        self.socket_path = os.path.join(os.environ.get("TMUX_TMPDIR") or "/tmp",
-                                        "tmux-%d" % os.getuid(), self.sock)
-        PANES.append(self)
-        # "screen" is in ncurses-base everywhere; no user config is read
-        self.tmux("-f", "/dev/null", "start-server", ";",
-                  "set-option", "-g", "default-terminal", "screen", ";",
-                  "new-session", "-d", "-x", str(x), "-y", str(y),
-                  "-c", cwd, "sh", "-c", shell)
-
-    def tmux(self, *args, must=True):
-        res = run([self.tmux_path, "-L", self.sock] + list(args), timeout=10)
-        if must and res.rc != 0:
-            raise Fatal("tmux %s failed: %s" % (args[0], res.why()))
-        return res
-
-    def screen(self):
-        res = self.tmux("capture-pane", "-p", must=False)
-        return res.out.decode(errors="replace") if res.rc == 0 else ""
-
-    def keys(self, *keys, literal=False):
-        self.tmux("send-keys", *(("-l",) if literal else ()), *keys)
-
-    def wait_for(self, pred, what, timeout=6.0):
-        """The screen once pred(screen) holds; Fatal with it otherwise."""
-        end = time.time() + timeout
-        while True:
-            s = self.screen()
-            if pred(s):
-                return s
-            if self.rc() is not None:
-                raise Fatal("waiting for %s: shmview live exited with %s"
-                            % (what, self.rc()))
-            if time.time() > end:
-                raise Fatal("waiting for %s: not on the screen after %.0fs: %r"
-                            % (what, timeout, s[:1500]))
-            time.sleep(0.1)
-
-    def rc(self):
-        """The command's exit status once written in full, else None."""
-        try:
-            with open(self.rcfile) as f:
-                text = f.read()
-            return int(text) if text.endswith("\n") else None
-        except (OSError, ValueError):
-            return None
-
-    def wait_exit(self, timeout=5.0):
-        end = time.time() + timeout
-        while self.rc() is None and time.time() < end:
-            time.sleep(0.1)
-        return self.rc()
-
-    def close(self):
-        self.tmux("kill-server", must=False)
-        try:
-            os.unlink(self.socket_path)
-        except OSError:
-            pass
-
-
-def live_cmd(path, *opts):
-    return " ".join(shlex.quote(a) for a in [VIEWER, "live"] + list(opts) + [path])
-
-
-def lines_of(screen):
-    return screen.split("\n")
-
-
-def find_line(screen, pattern):
-    for line in lines_of(screen):
-        if re.search(pattern, line):
-            return line
-    return None
-
-
-def column_of(heading, pid):
-    """Where pid's column starts in the map's heading line, or -1."""
-    m = re.search(r"\|%d\b" % pid, heading or "")
-    return m.start() + 1 if m else -1
-
-
-# --------------------------------------------------------------------------
-# The truth
-# --------------------------------------------------------------------------
-
-def map_json(path):
-    res = run([VIEWER, "map", "--json", path])
-    if res.rc != 0:
-        raise Fatal("shmview map --json failed: " + res.why())
-    try:
-        return json.loads(res.out.decode())
-    except ValueError as e:
-        raise Fatal("shmview map --json is not JSON: %s" % e)
-
-
-def wait_zone(path, launcher, workers, timeout=10.0):
-    """The anon zone and its attachments (master and workers) once all
-    are attached, from `map --json`."""
-    end = time.time() + timeout
-    while time.time() < end:
-        if os.path.exists(path) and os.path.getsize(path) > 0:
-            m = map_json(path)
-            for s in m.get("segments", []):
-                if s.get("kind") == "anon" and len(s.get("attachments", [])) == workers + 1:
-                    procs = {p["pid"]: p for p in m.get("processes", [])}
-                    master = [p for p in procs.values() if p.get("ppid") == launcher]
-                    return s, master[0]["pid"] if master else None
-        if launcher_done(launcher):
-            break
-        time.sleep(0.1)
-    raise Fatal("the zone and %d workers never showed in map --json" % workers)
-
-
-_LAUNCHED = {}
-
-
-def launcher_done(pid):
-    p = _LAUNCHED.get(pid)
-    return p is None or p.poll() is not None
-
-
-def launch(path, *argv):
-    """build/shmtrace -o path -- argv, in the background."""
-    need(LAUNCHER)
-    p = subprocess.Popen([LAUNCHER, "-q", "-o", path, "--"] + list(argv),
-                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, start_new_session=True)
-    _LAUNCHED[p.pid] = p
-    return p
-
-
-def stop(p):
-    if p.poll() is None:
-        try:
-            os.killpg(p.pid, signal.SIGKILL)
-        except OSError:
-            pass
-    try:
-        p.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-
-
-# --------------------------------------------------------------------------
-# Tests
-# --------------------------------------------------------------------------
-
-def check_map_cells(screen, zone, pids, name):
-    """Each pid's column shows the zone's address in the anon row."""
-    heading = find_line(screen, r"STATE\s+KIND\s+IDENTITY")
-    row = find_line(screen, r"^ live\s+anon\s")
-    addr = {a["pid"]: a["addr"] for a in zone["attachments"]}
-    for pid in pids:
-        x = column_of(heading, pid)
-        cell = row[x:x + 20] if row and x >= 0 else None
-        check(cell is not None and cell.split()[:2] == [addr.get(pid), "rw"],
-              "%s: pid %d's column shows the zone at %s rw" % (name, pid, addr.get(pid)),
-              "heading %r row %r" % (heading, row))
+def drawn_at(screen, x, y):
+    """A frame drawn x wide and y high: the header on top; at the bottom
+    the status line, whose position ("row N/M") ends a column from the edge."""
+    rows = lines_of(screen)
+    return (screen.startswith(" shmview live") and len(rows) >= y
+            and len(rows[y - 1]) == x - 1 and re.search(r"row \d+/\d+", rows[y - 1]))
 
 
 @test("live-running")
@@ -302,11 +126,10 @@ def t_live_running():
 
         for x, y in ((60, 20), (20, 5), (1, 1), (WIDTH, HEIGHT)):
             pane.tmux("resize-window", "-x", str(x), "-y", str(y))
-            time.sleep(0.4)
             s = pane.screen()
-            if x > 12:
-                s = pane.wait_for(lambda s: s.startswith(" shmview live"),
-                                  "the header at %dx%d" % (x, y))
+            if x > 12:      # at 1x1 nothing shows: the next size says it lived
+                s = pane.wait_for(lambda s: drawn_at(s, x, y),
+                                  "the header and the status line at %dx%d" % (x, y))
             check(pane.rc() is None and max(len(l) for l in lines_of(s)) <= x,
                   "live-running: resized to %dx%d, it still draws" % (x, y),
                   "rc %s screen %r" % (pane.rc(), s[:400]))
@@ -395,12 +218,17 @@ def t_live_hostile():
         if t.rc != 0:
             raise Fatal(t.why())
         pane = Pane("hostile", live_cmd(t.path))
-        s = pane.wait_for(lambda s: "leaked" in s and "posix" in s, "the leaked object")
-        row = find_line(s, r"^ leaked\s+posix\s")
+
+        def row_of(s):
+            return find_line(s, r"^ leaked\s+posix\s")
+        s = pane.wait_for(lambda s: row_of(s), "the leaked object's row")
+        s = pane.settle(lambda s: "live-\\x1b[31mred\\x07" in (row_of(s) or ""))
+        row = row_of(s)
         check(row and "live-\\x1b[31mred\\x07" in row,
               "live-hostile: the leaked object's name is escaped on screen", repr(row))
         pane.keys("Enter")
         s = pane.wait_for(lambda s: "shm_open(" in s, "the detail")
+        s = pane.settle(lambda s: '\\x1b[31mred\\x07' in s)
         check('\\x1b[31mred\\x07' in s and "\x1b" not in s,
               "live-hostile: the detail escapes it too", s[:800])
         pane.keys("q")
@@ -438,9 +266,13 @@ def t_live_many():
               "live-many: s sorts (by size), the rows still fill the screen",
               repr(sizes[:5]))
         ok("live-many: End, Home and PgDn scroll through 10000 rows")
+        # a frame drawn after the selection moved down, with its timing
+        row = re.search(r"row (\d+)/10000", s)
+        moved = "row %d/10000" % (int(row.group(1)) + 1) if row else "row "
+        timing = r"read ([\d.]+)ms draw ([\d.]+)ms"
         pane.keys("Down")
-        time.sleep(0.3)
-        m = re.search(r"read ([\d.]+)ms draw ([\d.]+)ms", pane.screen())
+        s = pane.settle(lambda s: moved in s and re.search(timing, s))
+        m = re.search(timing, s)
         check(m and float(m.group(2)) < 50.0,
               "live-many: a frame of 10000 segments draws in under 50 ms",
               m.group(0) if m else "no timing shown")
@@ -481,8 +313,13 @@ def t_live_pick():
         pane.close()
     pane = Pane("pick-two", shlex.quote(VIEWER) + " live", cwd=two)
     try:
-        s = pane.wait_for(lambda s: "which trace?" in s, "the picker")
-        names = [l.split()[-1] for l in lines_of(s)[1:] if l.endswith(".trace")]
+        def listed(s):
+            return [l.split()[-1] for l in lines_of(s)[1:] if l.endswith(".trace")]
+
+        pane.wait_for(lambda s: "which trace?" in s, "the picker")
+        # the list may come after the title: wait for it, then judge it
+        s = pane.settle(lambda s: listed(s) == ["new.trace", "old.trace"])
+        names = listed(s)
         check(names == ["new.trace", "old.trace"],
               "live-pick: several traces give a list, newest first, traces only",
               repr(names))
@@ -583,21 +420,8 @@ def t_live_pid():
 # Main
 # --------------------------------------------------------------------------
 
-def main(argv):
-    words = argv[1:]
-    try:
-        e2e.run_tests(TESTS, words)
-        if not words:
-            check(not e2e.LEAKS, "live leaks: the tests left nothing behind",
-                  "; ".join("%s after %s" % (w, r) for r, w in e2e.LEAKS))
-    finally:
-        for pane in PANES:
-            pane.close()
-        for p in _LAUNCHED.values():
-            stop(p)
-        e2e.cleanup_all()
-    return 1 if e2e.FAILED else 0
-
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(harness.main(sys.argv, TESTS,
+                          harness.nothing_left("live leaks: the tests left nothing behind"),
+                          harness_live.close_all))

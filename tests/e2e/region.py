@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the trace region: call counts over many iterations
+(churn), a region too small (drops), the stack depth, trace files that are
+not traces (bad-files), and a region that is not this run's
+(foreign-region).
+
+Same conventions as every file here (the harness: tests/e2e/harness.py):
+one line per check, "ok - name" or "not ok - name: why"; exit 1 when any
+check failed.
+
+    python3 tests/e2e/region.py [WORD...]   only the tests whose name
+                                            contains one of the WORDs
+"""
+
+import os
+import random
+import re
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402  (the shared harness)
+from harness import (Fatal, arg, argn, bare, check, cmd_is, describe, errno_of,  # noqa: E402
+                     example, expect_bare, expect_same, fail, free_key, need,
+                     one_line, read_region, remove_key, ret, run, traced, SHIM,
+                     SHMT_CALL_SHMCTL, TMP, VIEWER)
+
+TESTS, test = harness.registry()
+
+
+# --------------------------------------------------------------------------
+# churn: counts, private mappings, drops
+# --------------------------------------------------------------------------
+
+@test("churn")
+def t_churn():
+    n = 50
+    for mode, calls in (("sysv", {"shmget": n, "shmat": n, "shmdt": n, "shmctl": n}),
+                        ("posix", {"shm_open": n, "ftruncate": n, "mmap": n, "munmap": n,
+                                   "close": n, "shm_unlink": n}),
+                        ("anon", {"mmap": n, "munmap": n}),
+                        ("private", {"mmap": 0}),
+                        ("fail", {"shmctl": n})):
+        name = "churn %s" % mode
+        try:
+            b = bare("churn", mode, n)
+            expect_bare("%s: bare run output" % name, b, "churn %s: %d iterations\n" % (mode, n))
+            t = traced("churn", mode, n, label="churn-" + mode)
+            expect_same("%s: stdout and exit status unchanged under the tracer" % name, b, t)
+            got = {c: len(t.calls(c)) for c in calls}
+            check(got == calls, "%s: %s" % (name, ", ".join("%d %s" % (v, k) for k, v in calls.items())),
+                  "got %s" % got)
+            if mode == "private":
+                check(not t.calls("munmap"), "churn private: munmap of private mappings not recorded",
+                      "%d munmap events" % len(t.calls("munmap")))
+            if mode == "fail":
+                check(all(argn(e, "shmid") == -1 and cmd_is("IPC_STAT")(arg(e, "cmd")) and ret(e) == -1
+                          and errno_of(e) == "EINVAL" for e in t.calls("shmctl")),
+                      "churn fail: every shmctl(-1, IPC_STAT) = -1 EINVAL",
+                      describe(t.calls("shmctl")[0]) if t.calls("shmctl") else "none")
+        except Fatal as e:
+            fail(name, str(e))
+
+
+@test("drops")
+def t_drops():
+    n = 5000
+    full = traced("churn", "fail", n, opts=["--size", str(64 << 20)], label="drops-full")
+    check(full.rc == 0, "drops: churn fail %d traced with a 64 MiB region" % n, full.why())
+    hf = read_region(full.path)
+    check(hf["dropped"] == 0 and hf["calls"].get(SHMT_CALL_SHMCTL, 0) == n,
+          "drops: a big region records all %d shmctl, nothing dropped" % n,
+          "dropped %d, shmctl %d" % (hf["dropped"], hf["calls"].get(SHMT_CALL_SHMCTL, 0)))
+
+    small = traced("churn", "fail", n, opts=["--size", str(64 << 10)], label="drops-small")
+    check(small.rc == 0 and small.out == full.out,
+          "drops: the program runs unchanged with a 64 KiB region", small.why())
+    hs = read_region(small.path)
+    check(hs["dropped"] > 0, "drops: a 64 KiB region drops events (header dropped > 0)",
+          "dropped %d, committed %d" % (hs["dropped"], hs["committed"]))
+    check(hs["committed"] + hs["dropped"] == hf["committed"],
+          "drops: recorded + dropped equals what the program did (%d events)" % hf["committed"],
+          "recorded %d + dropped %d != %d" % (hs["committed"], hs["dropped"], hf["committed"]))
+    check(hs["committed"] == min(hs["head"], hs["slot_capacity"]),
+          "drops: every reserved slot was committed",
+          "committed %d, head %d, capacity %d" % (hs["committed"], hs["head"], hs["slot_capacity"]))
+    need(VIEWER)
+    res = run([VIEWER, "dump", small.path])
+    check(res.rc == 0 and b"drop" in res.err.lower() and res.out.strip(),
+          "drops: shmview dump still shows the events and warns about drops on stderr",
+          res.why())
+    res = run([VIEWER, "dump", full.path])
+    check(res.rc == 0 and b"drop" not in res.err.lower(),
+          "drops: no drop warning when nothing was dropped", res.why())
+
+
+# --------------------------------------------------------------------------
+# Stack depth
+# --------------------------------------------------------------------------
+
+@test("depth")
+def t_depth():
+    t = traced("sysv-detach-twice", label="depth-default")
+    check(any(e.get("stack") for e in t.calls("shmget", "shmat", "shmdt", "shmctl")),
+          "depth: default depth records stack frames", "no frames")
+    t = traced("sysv-detach-twice", opts=["--depth", "0"], label="depth-0")
+    check(t.rc == 0 and t.events and not any(e.get("stack") for e in t.events),
+          "depth: --depth 0 records no frames",
+          "; ".join(describe(e) for e in t.events if e.get("stack"))[:300] or t.why())
+    env = dict(os.environ, SHMTRACE_DEPTH="0")
+    t = traced("sysv-detach-twice", env=env, label="depth-env-0")
+    check(t.rc == 0 and t.events and not any(e.get("stack") for e in t.events),
+          "depth: SHMTRACE_DEPTH=0 records no frames", t.why())
+    t = traced("sysv-detach-twice", opts=["--depth", "2"], label="depth-2")
+    check(t.rc == 0 and t.events and all(len(e.get("stack") or []) <= 2 for e in t.events)
+          and any(e.get("stack") for e in t.events),
+          "depth: --depth 2 records at most 2 frames", t.why())
+
+
+# --------------------------------------------------------------------------
+# Bad trace files
+# --------------------------------------------------------------------------
+
+@test("bad-files")
+def t_bad_files():
+    need(VIEWER)
+    good = traced("sysv-detach-twice", label="bad-files-source")
+    if good.rc != 0 or not os.path.isfile(good.path):
+        raise Fatal("no valid trace to derive bad files from: " + good.why())
+    with open(good.path, "rb") as f:
+        data = f.read()
+    cases = {}
+    cases["missing file"] = os.path.join(TMP, "does-not-exist.trace")
+
+    def make(label, content):
+        p = os.path.join(TMP, "bad-%s.trace" % re.sub(r"\W", "_", label))
+        with open(p, "wb") as f:
+            f.write(content)
+        cases[label] = p
+    make("empty file", b"")
+    make("truncated header", data[:100])
+    make("truncated slots", data[:max(4096 + 64, len(data) // 2)]
+         if len(data) > 8192 else data[:4096 + 64])
+    rnd = random.Random(1)
+    make("random bytes", bytes(rnd.randrange(256) for _ in range(65536)))
+    make("wrong version", data[:8] + struct.pack("<I", 2) + data[12:])
+    make("magic only", b"SHMTRACE")
+    cases["a directory"] = TMP
+    for label, path in cases.items():
+        for opts in ([], ["--json"]):
+            res = run([VIEWER, "dump"] + opts + [path])
+            lines = res.err.decode(errors="replace").splitlines()
+            check(0 < res.rc < 128 and res.out == b"" and len(lines) == 1,
+                  "bad files: shmview dump %s rejects %s with one line on stderr"
+                  % (" ".join(opts), label),
+                  "exit %s, stdout %d bytes, stderr %r" % (res.rc, len(res.out), res.err[:300]))
+
+
+# --------------------------------------------------------------------------
+# A region that is not this run's
+# --------------------------------------------------------------------------
+
+@test("foreign-region")
+def t_foreign_region():
+    need(SHIM)
+    key = free_key()
+    junk = os.path.join(TMP, "junk.region")
+    with open(junk, "wb") as f:
+        f.write(os.urandom(65536))
+    try:
+        b = bare("sysv-excl", "%x" % key)
+        env = dict(os.environ, LD_PRELOAD=SHIM, SHMTRACE_REGION=junk)
+        res = run([example("sysv-excl"), "%x" % key], env=env)
+        check(res.rc == b.rc and res.out == b.out,
+              "foreign-region: the program runs unchanged on a region that is not ours",
+              res.why())
+        check(one_line(res) and b"untraced" in res.err and b"bad magic" in res.err,
+              "foreign-region: one warning line says why it runs untraced", res.why())
+        with open(junk, "rb") as f:
+            f.seek(0)
+            same = len(f.read()) == 65536
+        check(same, "foreign-region: the foreign file is left alone", "size changed")
+
+        # a real region, altered: another version, another owner, a run over
+        t = traced("sysv-excl", "%x" % key, label="region-src")
+        with open(t.path, "rb") as f:
+            good = bytearray(f.read())
+        struct.pack_into("<I", good, 28, struct.unpack_from("<I", good, 28)[0] & ~2)
+        cases = [("version", 8, "<I", 2, b"version"),
+                 ("owner", 72, "<Q", 12345, b"another user")]
+        for what, off, fmt, value, says in cases:
+            bad = bytearray(good)
+            struct.pack_into(fmt, bad, off, value)
+            path = os.path.join(TMP, "altered-%s.region" % what)
+            with open(path, "wb") as f:
+                f.write(bad)
+            env = dict(os.environ, LD_PRELOAD=SHIM, SHMTRACE_REGION=path)
+            res = run([example("sysv-excl"), "%x" % key], env=env)
+            with open(path, "rb") as f:
+                untouched = f.read() == bytes(bad)
+            check(res.rc == b.rc and res.out == b.out and one_line(res) and says in res.err
+                  and untouched,
+                  "foreign-region: a region of another %s is refused with one line, "
+                  "the program runs, the file is untouched" % what, res.why())
+        path = os.path.join(TMP, "ended.region")
+        with open(path, "wb") as f:
+            with open(t.path, "rb") as src:
+                f.write(src.read())
+        env = dict(os.environ, LD_PRELOAD=SHIM, SHMTRACE_REGION=path)
+        res = run([example("sysv-excl"), "%x" % key], env=env)
+        check(res.rc == b.rc and one_line(res) and b"ended" in res.err,
+              "foreign-region: the finished trace of another run is refused", res.why())
+    finally:
+        remove_key(key)
+
+
+if __name__ == "__main__":
+    sys.exit(harness.main(sys.argv, TESTS, harness.tracer_checks))
