@@ -123,7 +123,7 @@ static void loop_sysv(long n)
 static void loop_posix(long n)
 {
 	char name[64];
-	/* the name the churn example uses: tests/e2e.py knows it is not its
+	/* the name the churn example uses: tests/e2e/harness.py knows it is not its
 	 * own leak when a benchmark runs beside the tests */
 	snprintf(name, sizeof name, "/shmtrace-churn-%ld", (long)getpid());
 	for (long i = 0; i < n; i++) {

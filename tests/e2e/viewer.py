@@ -202,5 +202,37 @@ def t_export():
         remove_key(key)
 
 
+# --------------------------------------------------------------------------
+# Output that cannot be written
+# --------------------------------------------------------------------------
+
+def run_to_full(argv):
+    """Run argv with stdout on /dev/full; (exit status, stderr bytes)."""
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=full,
+                           stderr=subprocess.PIPE, timeout=TIMEOUT)
+    return p.returncode, p.stderr
+
+
+@test("write-errors")
+def t_write_errors():
+    """A full disk under stdout is one line and exit 1, for every command
+    that writes a result, checked once in main."""
+    if not os.path.exists("/dev/full"):
+        print("# skip write-errors: no /dev/full", flush=True)
+        return
+    t = traced("sysv-rdonly")    # IPC_PRIVATE, removed by the program
+    want = b"shmview: write error on standard output: No space left on device\n"
+    for cmd in (["dump"], ["report"], ["map"], ["export", "--format", "chrome"]):
+        rc, err = run_to_full([VIEWER] + cmd + [t.path])
+        check(rc == 1 and err == want,
+              "write-errors: shmview %s > /dev/full is one line, exit 1" % cmd[0],
+              "rc %s, stderr %r" % (rc, err[:200]))
+    rc, err = run_to_full([LAUNCHER, "--help"])
+    check(rc == 1 and err == want.replace(b"shmview", b"shmtrace"),
+          "write-errors: shmtrace --help > /dev/full is one line, exit 1",
+          "rc %s, stderr %r" % (rc, err[:200]))
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(sys.argv, TESTS, harness.tracer_checks))
