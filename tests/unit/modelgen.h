@@ -41,8 +41,8 @@ static inline void start(struct tb *b, int32_t pid, int32_t ppid, uint64_t us)
 {
 	struct shmt_event *e = ev(b, SHMT_CALL_EXEC, pid, us, 0);
 	e->flags = SHMT_EVF_START;
-	e->args[0] = (uint64_t)ppid;
-	e->args[1] = 1;
+	e->args[SHMT_ARG_EXEC_PPID] = (uint64_t)ppid;
+	e->args[SHMT_ARG_EXEC_ARGC] = 1;
 	tb_str(b, e, "/bin/prog\0prog", 14);
 }
 
@@ -52,8 +52,8 @@ static inline struct shmt_event *shmget_ev(struct tb *b, int32_t pid,
 {
 	struct shmt_event *e = ev(b, SHMT_CALL_SHMGET, pid, us, shmid);
 	e->flags = SHMT_EVF_CREATED;
-	e->args[0] = key;
-	e->args[1] = size;
+	e->args[SHMT_ARG_SHMGET_KEY] = key;
+	e->args[SHMT_ARG_SHMGET_SIZE] = size;
 	return e;
 }
 
@@ -62,8 +62,8 @@ static inline struct shmt_event *shmat_ev(struct tb *b, int32_t pid,
 					  uint64_t addr, uint64_t size)
 {
 	struct shmt_event *e = ev(b, SHMT_CALL_SHMAT, pid, us, (int64_t)addr);
-	e->args[0] = (uint64_t)shmid;
-	e->args[6] = size;
+	e->args[SHMT_ARG_SHMAT_SHMID] = (uint64_t)shmid;
+	e->args[SHMT_ARG_SHMAT_SEGSZ] = size;
 	return e;
 }
 
@@ -71,8 +71,8 @@ static inline struct shmt_event *shmctl_ev(struct tb *b, int32_t pid,
 					   uint64_t us, int shmid, int cmd)
 {
 	struct shmt_event *e = ev(b, SHMT_CALL_SHMCTL, pid, us, 0);
-	e->args[0] = (uint64_t)shmid;
-	e->args[1] = (uint64_t)cmd;
+	e->args[SHMT_ARG_SHMCTL_SHMID] = (uint64_t)shmid;
+	e->args[SHMT_ARG_SHMCTL_CMD] = (uint64_t)cmd;
 	return e;
 }
 
@@ -81,9 +81,9 @@ static inline struct shmt_event *anon_mmap(struct tb *b, int32_t pid,
 					   uint64_t len)
 {
 	struct shmt_event *e = ev(b, SHMT_CALL_MMAP, pid, us, (int64_t)addr);
-	e->args[1] = len;
-	e->args[2] = PROT_READ | PROT_WRITE;
-	e->args[3] = MAP_SHARED | MAP_ANONYMOUS;
+	e->args[SHMT_ARG_MMAP_LENGTH] = len;
+	e->args[SHMT_ARG_MMAP_PROT] = PROT_READ | PROT_WRITE;
+	e->args[SHMT_ARG_MMAP_FLAGS] = MAP_SHARED | MAP_ANONYMOUS;
 	e->obj = SHMT_OBJ_ANON;
 	return e;
 }

@@ -176,14 +176,14 @@ static void test_call_table(void)
 	CHECK_STR(v.name, "mremap", "mremap name");
 	CHECK_STR(arg_names(&v, DECODE_IN_JSON),
 		  "old_address,old_size,new_size,flags", "mremap args");
-	ev.args[3] = MREMAP_MAYMOVE | MREMAP_FIXED;
+	ev.args[SHMT_ARG_MREMAP_FLAGS] = MREMAP_MAYMOVE | MREMAP_FIXED;
 	decode_event(&ev, &v);
 	CHECK_STR(arg_names(&v, DECODE_IN_JSON),
 		  "old_address,old_size,new_size,flags,new_address",
 		  "mremap new_address with MREMAP_FIXED");
 
 	ev = make_event(SHMT_CALL_EXEC, "", 0);
-	ev.args[2] = SHMT_EXEC_EXECLP;
+	ev.args[SHMT_ARG_EXEC_VARIANT] = SHMT_EXEC_EXECLP;
 	ev.ret = -1;
 	ev.err = ENOENT;
 	decode_event(&ev, &v);
@@ -191,7 +191,7 @@ static void test_call_table(void)
 	CHECK_STR(arg_names(&v, DECODE_IN_BOTH), "file,argv",
 		  "execlp takes a file");
 	CHECK(v.failed && v.errnum == ENOENT, "failed exec");
-	ev.args[2] = 99;
+	ev.args[SHMT_ARG_EXEC_VARIANT] = 99;
 	ev.flags = SHMT_EVF_START;
 	ev.ret = 0;
 	decode_event(&ev, &v);
@@ -202,7 +202,7 @@ static void test_call_table(void)
 		  "but not in text");
 
 	ev = make_event(SHMT_CALL_POSIX_SPAWN, "", 0);
-	ev.args[2] = 1;
+	ev.args[SHMT_ARG_SPAWN_SEARCH] = 1;
 	ev.ret = ENOENT;
 	decode_event(&ev, &v);
 	CHECK_STR(v.name, "posix_spawnp", "posix_spawnp name");
@@ -212,7 +212,7 @@ static void test_call_table(void)
 		  "failed spawn has no child pid");
 
 	ev = make_event(SHMT_CALL_EXIT, "", 0);
-	ev.args[1] = 1;
+	ev.args[SHMT_ARG_EXIT_RAW] = 1;
 	ev.ret = -1;
 	decode_event(&ev, &v);
 	CHECK(strcmp(v.name, "_exit") == 0 && v.ret_kind == DECODE_RET_NONE &&
@@ -241,7 +241,7 @@ static const char *pieces(const char *s, uint32_t len, uint64_t argc)
 	struct decode_strings it;
 	struct decode_piece p;
 
-	ev.args[1] = argc;
+	ev.args[SHMT_ARG_EXEC_ARGC] = argc;
 	decode_strings_begin(&it, &ev);
 	decode_strings_first(&it, &p);
 	snprintf(out, sizeof(out), "%.*s%s", (int)p.len, p.s, p.last ? "$" : "");

@@ -27,14 +27,14 @@ static void test_fork_order_and_pending(void)
 	start(&b, 100, 1, 1);
 	struct shmt_event *e = ev(&b, SHMT_CALL_SHMGET, 100, 10, 7);
 	e->flags = SHMT_EVF_CREATED;
-	e->args[1] = 8192;
+	e->args[SHMT_ARG_SHMGET_SIZE] = 8192;
 	shmat_ev(&b, 100, 20, 7, 0x10000, 8192);
 	ev(&b, SHMT_CALL_EXIT, 101, 40, 0);
 	ev(&b, SHMT_CALL_FORK, 100, 30, 101);
 	e = ev(&b, SHMT_CALL_SHMCTL, 100, 50, 0);
-	e->args[0] = 7;
-	e->args[1] = IPC_RMID;
-	ev(&b, SHMT_CALL_SHMDT, 100, 60, 0)->args[0] = 0x10000;
+	e->args[SHMT_ARG_SHMCTL_SHMID] = 7;
+	e->args[SHMT_ARG_SHMCTL_CMD] = IPC_RMID;
+	ev(&b, SHMT_CALL_SHMDT, 100, 60, 0)->args[SHMT_ARG_SHMDT_ADDR] = 0x10000;
 	ev(&b, SHMT_CALL_EXIT, 100, 70, 0);
 	build(&b, &t, &m, "fork.trace");
 
@@ -69,13 +69,13 @@ static void test_partial_munmap(void)
 	start(&b, 100, 1, 1);
 	struct shmt_event *e = ev(&b, SHMT_CALL_SHMGET, 100, 10, 9);
 	e->flags = SHMT_EVF_CREATED;
-	e->args[1] = 3 * 4096;
+	e->args[SHMT_ARG_SHMGET_SIZE] = 3 * 4096;
 	shmat_ev(&b, 100, 20, 9, 0x20000, 3 * 4096);
 	e = ev(&b, SHMT_CALL_MUNMAP, 100, 30, 0);
-	e->args[0] = 0x21000;
-	e->args[1] = 4096;
+	e->args[SHMT_ARG_MUNMAP_ADDR] = 0x21000;
+	e->args[SHMT_ARG_MUNMAP_LENGTH] = 4096;
 	e = ev(&b, SHMT_CALL_SHMDT, 100, 40, -1);
-	e->args[0] = 0x90000;
+	e->args[SHMT_ARG_SHMDT_ADDR] = 0x90000;
 	e->err = 22;
 	build(&b, &t, &m, "munmap.trace");
 	struct segment *s = m.segments[0];
@@ -87,7 +87,7 @@ static void test_partial_munmap(void)
 	model_free(&m);
 	trace_close(&t);
 
-	ev(&b, SHMT_CALL_SHMDT, 100, 50, 0)->args[0] = 0x20000;
+	ev(&b, SHMT_CALL_SHMDT, 100, 50, 0)->args[SHMT_ARG_SHMDT_ADDR] = 0x20000;
 	b.h->flags = SHMT_HF_FINAL;	/* the run is over */
 	build(&b, &t, &m, "munmap2.trace");
 	s = m.segments[0];
@@ -108,15 +108,15 @@ static void test_killed_child(void)
 	b.h->flags = 0;		/* a live trace: ends come from events */
 	start(&b, 100, 1, 1);
 	struct shmt_event *e = ev(&b, SHMT_CALL_MMAP, 100, 10, 0x30000);
-	e->args[1] = 4096;
-	e->args[2] = PROT_READ | PROT_WRITE;
-	e->args[3] = MAP_SHARED | MAP_ANONYMOUS;
+	e->args[SHMT_ARG_MMAP_LENGTH] = 4096;
+	e->args[SHMT_ARG_MMAP_PROT] = PROT_READ | PROT_WRITE;
+	e->args[SHMT_ARG_MMAP_FLAGS] = MAP_SHARED | MAP_ANONYMOUS;
 	e->obj = SHMT_OBJ_ANON;
 	ev(&b, SHMT_CALL_FORK, 100, 20, 101);
 	e = ev(&b, SHMT_CALL_WAIT, 1, 30, 101);
-	e->args[0] = 101;
-	e->args[1] = 9;		/* WTERMSIG 9 */
-	e->args[2] = SHMT_WAIT_REAPER;
+	e->args[SHMT_ARG_WAIT_PID] = 101;
+	e->args[SHMT_ARG_WAIT_STATUS] = 9;		/* WTERMSIG 9 */
+	e->args[SHMT_ARG_WAIT_VARIANT] = SHMT_WAIT_REAPER;
 	build(&b, &t, &m, "killed.trace");
 	struct process *c = model_process(&m, 101);
 	struct segment *s = m.segments[0];
@@ -140,15 +140,15 @@ static void test_posix(void)
 	posix_open(&b, 100, 10, "/kept", 3, 1);
 	uint64_t kept = b.h->head;	/* seq + 1 of that shm_open */
 	struct shmt_event *e = ev(&b, SHMT_CALL_FTRUNCATE, 100, 20, 0);
-	e->args[1] = 4096;
-	e->args[6] = kept;
+	e->args[SHMT_ARG_FTRUNCATE_LENGTH] = 4096;
+	e->args[SHMT_ARG_FTRUNCATE_ORIGIN] = kept;
 	e = ev(&b, SHMT_CALL_MMAP, 100, 30, 0x40000);
-	e->args[1] = 4096;
-	e->args[2] = PROT_READ;
-	e->args[3] = MAP_SHARED;
+	e->args[SHMT_ARG_MMAP_LENGTH] = 4096;
+	e->args[SHMT_ARG_MMAP_PROT] = PROT_READ;
+	e->args[SHMT_ARG_MMAP_FLAGS] = MAP_SHARED;
 	e->obj = SHMT_OBJ_POSIX;
-	e->args[6] = kept;
-	ev(&b, SHMT_CALL_CLOSE, 100, 40, 0)->args[6] = kept;
+	e->args[SHMT_ARG_MMAP_ORIGIN] = kept;
+	ev(&b, SHMT_CALL_CLOSE, 100, 40, 0)->args[SHMT_ARG_CLOSE_ORIGIN] = kept;
 	posix_open(&b, 100, 50, "/gone", 4, 1);
 	e = ev(&b, SHMT_CALL_SHM_UNLINK, 100, 60, 0);
 	tb_str(&b, e, "/gone", 5);
@@ -178,17 +178,17 @@ static void test_exec_and_mremap(void)
 	b.h->flags = 0;
 	start(&b, 100, 1, 1);
 	struct shmt_event *e = ev(&b, SHMT_CALL_MMAP, 100, 10, 0x50000);
-	e->args[1] = 8192;
-	e->args[2] = PROT_READ | PROT_WRITE;
-	e->args[3] = MAP_SHARED | MAP_ANONYMOUS;
+	e->args[SHMT_ARG_MMAP_LENGTH] = 8192;
+	e->args[SHMT_ARG_MMAP_PROT] = PROT_READ | PROT_WRITE;
+	e->args[SHMT_ARG_MMAP_FLAGS] = MAP_SHARED | MAP_ANONYMOUS;
 	e->obj = SHMT_OBJ_ANON;
 	ev(&b, SHMT_CALL_FORK, 100, 20, 101);
 	start(&b, 101, 100, 30);
 	e = ev(&b, SHMT_CALL_MREMAP, 100, 40, 0x80000);
-	e->args[0] = 0x50000;
-	e->args[1] = 8192;
-	e->args[2] = 16384;
-	e->args[3] = MREMAP_MAYMOVE;
+	e->args[SHMT_ARG_MREMAP_OLD_ADDR] = 0x50000;
+	e->args[SHMT_ARG_MREMAP_OLD_SIZE] = 8192;
+	e->args[SHMT_ARG_MREMAP_NEW_SIZE] = 16384;
+	e->args[SHMT_ARG_MREMAP_FLAGS] = MREMAP_MAYMOVE;
 	build(&b, &t, &m, "exec.trace");
 	struct segment *s = m.segments[0];
 	CHECK(s->natt == 2 && !s->att[1]->live && s->att[1]->detached_ns == 30000,

@@ -150,19 +150,19 @@ static void build_sample(struct tb *b)
 
 	tb_init(b);
 	e = tb_add(b, SHMT_CALL_SHMGET, 4242);
-	e->args[0] = 0x1234;
-	e->args[1] = 10240;
-	e->args[2] = IPC_CREAT | 0666;
+	e->args[SHMT_ARG_SHMGET_KEY] = 0x1234;
+	e->args[SHMT_ARG_SHMGET_SIZE] = 10240;
+	e->args[SHMT_ARG_SHMGET_FLAGS] = IPC_CREAT | 0666;
 	e->ret = 3;
 	e = tb_add(b, SHMT_CALL_SHM_OPEN, 4242);
 	tb_str(b, e, "/demo", 5);
-	e->args[1] = 0102;
-	e->args[2] = 0600;
+	e->args[SHMT_ARG_SHM_OPEN_OFLAG] = 0102;
+	e->args[SHMT_ARG_SHM_OPEN_MODE] = 0600;
 	e->ret = 3;
 	e = tb_add(b, SHMT_CALL_EXEC, 4245);
 	tb_str(b, e, "/bin/true\0true", 14);
-	e->args[0] = 4242;
-	e->args[1] = 1;
+	e->args[SHMT_ARG_EXEC_PPID] = 4242;
+	e->args[SHMT_ARG_EXEC_ARGC] = 1;
 	e->flags = SHMT_EVF_START;
 }
 
@@ -183,7 +183,8 @@ static void test_good(void)
 	while ((ev = trace_iter_next(&it))) {
 		if (n == 0)
 			CHECK(ev->call == SHMT_CALL_SHMGET && ev->seq == 0 &&
-			      ev->pid == 4242 && ev->args[0] == 0x1234 &&
+			      ev->pid == 4242 &&
+			      ev->args[SHMT_ARG_SHMGET_KEY] == 0x1234 &&
 			      ev->ret == 3, "event 0 is the shmget");
 		if (n == 1)
 			CHECK(ev->seq == 1 && ev->str_len == 5 &&
@@ -395,7 +396,7 @@ static void randomize_slot(struct shmt_event *e, unsigned *seed)
 	if (rand_r(seed) % 4 == 0)
 		e->ret = -1;
 	if (rand_r(seed) % 4 == 0)
-		e->args[1] = (uint64_t)(rand_r(seed) % 8);   /* argc */
+		e->args[SHMT_ARG_ARGC] = (uint64_t)(rand_r(seed) % 8);   /* argc */
 }
 
 /* Random garbage past a valid header must never crash the iterator, the
@@ -520,13 +521,13 @@ static void add_self_module(struct tb *b, int32_t pid, const char *exe,
 	struct shmt_event *e = tb_add(b, SHMT_CALL_MODULE, pid);
 
 	tb_str(b, e, exe, strlen(exe));
-	e->args[0] = m->bias;
-	e->args[1] = m->low;
-	e->args[2] = m->high;
-	e->args[3] = m->id_len;
-	memcpy(&e->args[4], m->id, m->id_len);
+	e->args[SHMT_ARG_MODULE_BIAS] = m->bias;
+	e->args[SHMT_ARG_MODULE_LO] = m->low;
+	e->args[SHMT_ARG_MODULE_HI] = m->high;
+	e->args[SHMT_ARG_MODULE_BUILD_ID_LEN] = m->id_len;
+	memcpy(&e->args[SHMT_ARG_MODULE_BUILD_ID], m->id, m->id_len);
 	if (bad_id)
-		((unsigned char *)&e->args[4])[0] ^= 0xff;
+		((unsigned char *)&e->args[SHMT_ARG_MODULE_BUILD_ID])[0] ^= 0xff;
 }
 
 static struct shmt_event *add_with_frame(struct tb *b, uint16_t call,
@@ -584,7 +585,7 @@ static void test_symbolize(void)
 	/* pid 101 is its fork child, seen from the child. */
 	e = add_with_frame(&b, SHMT_CALL_FORK, 101, ip);
 	e->flags = SHMT_EVF_CHILD;
-	e->args[0] = 100;
+	e->args[SHMT_ARG_FORK_PPID] = 100;
 	add_with_frame(&b, SHMT_CALL_SHMDT, 101, ip);
 	/* pid 101 execs: the new image has no modules. */
 	e = tb_add(&b, SHMT_CALL_EXEC, 101);
@@ -640,50 +641,63 @@ static void build_dump_sample(struct tb *b)
 
 	tb_init(b);
 	e = tb_add(b, SHMT_CALL_SHMGET, 4242);
-	e->args[0] = 0x1234; e->args[1] = 10240; e->args[2] = IPC_CREAT | 0666;
+	e->args[SHMT_ARG_SHMGET_KEY] = 0x1234;
+	e->args[SHMT_ARG_SHMGET_SIZE] = 10240;
+	e->args[SHMT_ARG_SHMGET_FLAGS] = IPC_CREAT | 0666;
 	e->ret = 3;
 	e = tb_add(b, SHMT_CALL_SHMGET, 4242);
-	e->args[0] = 0x1234; e->args[1] = 10240;
-	e->args[2] = IPC_CREAT | IPC_EXCL | 0666;
+	e->args[SHMT_ARG_SHMGET_KEY] = 0x1234;
+	e->args[SHMT_ARG_SHMGET_SIZE] = 10240;
+	e->args[SHMT_ARG_SHMGET_FLAGS] = IPC_CREAT | IPC_EXCL | 0666;
 	e->ret = -1; e->err = EEXIST;
 	e = tb_add(b, SHMT_CALL_SHMAT, 4242);
-	e->args[0] = 3; e->args[2] = SHM_RDONLY; e->args[6] = 10240;
+	e->args[SHMT_ARG_SHMAT_SHMID] = 3;
+	e->args[SHMT_ARG_SHMAT_FLAGS] = SHM_RDONLY;
+	e->args[SHMT_ARG_SHMAT_SEGSZ] = 10240;
 	e->ret = 0x7f12a4b3c000;
 	e = tb_add(b, SHMT_CALL_SHMCTL, 4242);
-	e->args[0] = 3; e->args[1] = IPC_RMID;
+	e->args[SHMT_ARG_SHMCTL_SHMID] = 3;
+	e->args[SHMT_ARG_SHMCTL_CMD] = IPC_RMID;
 	e = tb_add(b, SHMT_CALL_MMAP, 4242);
-	e->args[1] = 4096; e->args[2] = PROT_READ | PROT_WRITE;
-	e->args[3] = MAP_SHARED | MAP_ANONYMOUS; e->args[4] = (uint64_t)-1;
+	e->args[SHMT_ARG_MMAP_LENGTH] = 4096;
+	e->args[SHMT_ARG_MMAP_PROT] = PROT_READ | PROT_WRITE;
+	e->args[SHMT_ARG_MMAP_FLAGS] = MAP_SHARED | MAP_ANONYMOUS;
+	e->args[SHMT_ARG_MMAP_FD] = (uint64_t)-1;
 	e->obj = SHMT_OBJ_ANON; e->ret = 0x7f0000001000;
 	e = tb_add(b, SHMT_CALL_SHM_OPEN, 4242);
 	tb_str(b, e, "/demo", 5);
-	e->args[1] = O_RDWR | O_CREAT; e->args[2] = 0600; e->ret = 3;
+	e->args[SHMT_ARG_SHM_OPEN_OFLAG] = O_RDWR | O_CREAT;
+	e->args[SHMT_ARG_SHM_OPEN_MODE] = 0600; e->ret = 3;
 	tb_add(b, SHMT_CALL_FORK, 4242)->ret = 4243;
 	e = tb_add(b, SHMT_CALL_FORK, 4243);
-	e->flags = SHMT_EVF_CHILD; e->args[0] = 4242;
+	e->flags = SHMT_EVF_CHILD; e->args[SHMT_ARG_FORK_PPID] = 4242;
 	e = tb_add(b, SHMT_CALL_POSIX_SPAWN, 4242);
 	tb_str(b, e, "/bin/true\0true", 14);
-	e->args[0] = 4245; e->args[1] = 1;
+	e->args[SHMT_ARG_SPAWN_PID] = 4245; e->args[SHMT_ARG_SPAWN_ARGC] = 1;
 	e = tb_add(b, SHMT_CALL_EXEC, 4245);
 	tb_str(b, e, "/bin/true\0true", 14);
-	e->args[0] = 4242; e->args[1] = 1; e->flags = SHMT_EVF_START;
+	e->args[SHMT_ARG_EXEC_PPID] = 4242; e->args[SHMT_ARG_EXEC_ARGC] = 1;
+	e->flags = SHMT_EVF_START;
 	e = tb_add(b, SHMT_CALL_EXEC, 4242);
 	tb_str(b, e, "nope\0nope", 9);
-	e->args[1] = 1; e->args[2] = SHMT_EXEC_EXECVP;
+	e->args[SHMT_ARG_EXEC_ARGC] = 1;
+	e->args[SHMT_ARG_EXEC_VARIANT] = SHMT_EXEC_EXECVP;
 	e->ret = -1; e->err = ENOENT;
 	e = tb_add(b, SHMT_CALL_EXIT, 4242);
 	e = tb_add(b, SHMT_CALL_EXIT, 4243);
-	e->args[0] = 1; e->args[1] = 1;
+	e->args[SHMT_ARG_EXIT_STATUS] = 1; e->args[SHMT_ARG_EXIT_RAW] = 1;
 	e = tb_add(b, SHMT_CALL_THREAD_START, 4242);
-	e->args[0] = 0x55d0c3a1b000;
+	e->args[SHMT_ARG_THREAD_START_ROUTINE] = 0x55d0c3a1b000;
 	tb_add(b, SHMT_CALL_THREAD_EXIT, 4242);
 	e = tb_add(b, SHMT_CALL_MODULE, 4242);
 	tb_str(b, e, "/lib/x86_64-linux-gnu/libc.so.6", 31);
-	e->args[0] = 0x7f0000000000; e->args[3] = 2;
-	memcpy(&e->args[4], "\xab\x12", 2);
+	e->args[SHMT_ARG_MODULE_BIAS] = 0x7f0000000000;
+	e->args[SHMT_ARG_MODULE_BUILD_ID_LEN] = 2;
+	memcpy(&e->args[SHMT_ARG_MODULE_BUILD_ID], "\xab\x12", 2);
 	e = tb_add(b, SHMT_CALL_SHM_OPEN, 4242);
 	tb_str(b, e, "/a\x1b[2J\n\"", 8);
-	e->args[1] = O_RDONLY; e->flags = SHMT_EVF_STR_TRUNC | SHMT_EVF_NESTED;
+	e->args[SHMT_ARG_SHM_OPEN_OFLAG] = O_RDONLY;
+	e->flags = SHMT_EVF_STR_TRUNC | SHMT_EVF_NESTED;
 	e->ret = -1; e->err = ENOENT;
 }
 

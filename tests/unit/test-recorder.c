@@ -133,7 +133,8 @@ static void test_record(void)
 	struct shmt_event *e = slot(seq);
 	CHECK(seq && e->commit == seq && e->call == SHMT_CALL_SHM_OPEN &&
 	      e->ret == 3 && e->pid == getpid() &&
-	      e->tid == (pid_t)syscall(SYS_gettid) && e->args[7] == 8,
+	      e->tid == (pid_t)syscall(SYS_gettid) &&
+	      e->args[SHMT_ARG_COUNT - 1] == 8,
 	      "an event is committed with its fields");
 	CHECK(e->str_len == 5 && memcmp((char *)H + H->arena_offset + e->str_off,
 					"/name", 5) == 0, "its string is in the arena");
