@@ -91,10 +91,10 @@ void region_init_header(struct shmt_header *h, const struct region_layout *l,
 	h->token = region_token();
 }
 
-__attribute__((format(printf, 3, 4)))
-static int why(char *buf, size_t size, const char *fmt, ...)
+int region_why(char *buf, size_t size, const char *fmt, ...)
 {
 	va_list ap;
+
 	va_start(ap, fmt);
 	vsnprintf(buf, size, fmt, ap);
 	va_end(ap);
@@ -106,21 +106,21 @@ static int check_identity(const struct shmt_header *h, uint64_t size,
 {
 	if (size < sizeof(h->magic) ||
 	    memcmp(h->magic, SHMT_MAGIC, sizeof(h->magic)) != 0)
-		return why(w, wn, "not a shmtrace file (bad magic)");
+		return region_why(w, wn, "not a shmtrace file (bad magic)");
 	if (size < sizeof(*h))
-		return why(w, wn, "truncated (%llu bytes, the header alone needs %u)",
+		return region_why(w, wn, "truncated (%llu bytes, the header alone needs %u)",
 			   (unsigned long long)size, SHMT_HEADER_SIZE);
 	if (h->endian == __builtin_bswap32(SHMT_ENDIAN_TAG))
-		return why(w, wn, "written with the other byte order "
+		return region_why(w, wn, "written with the other byte order "
 			   "(endian tag 0x%08x)", h->endian);
 	if (h->endian != SHMT_ENDIAN_TAG)
-		return why(w, wn, "corrupted header (bad endian tag 0x%08x)",
+		return region_why(w, wn, "corrupted header (bad endian tag 0x%08x)",
 			   h->endian);
 	if (h->version != SHMT_VERSION)
-		return why(w, wn, "unsupported format version %u (this build "
+		return region_why(w, wn, "unsupported format version %u (this build "
 			   "reads version %u)", h->version, SHMT_VERSION);
 	if (h->header_size != SHMT_HEADER_SIZE)
-		return why(w, wn, "corrupted header (header_size %u, expected %u)",
+		return region_why(w, wn, "corrupted header (header_size %u, expected %u)",
 			   h->header_size, SHMT_HEADER_SIZE);
 	return 0;
 }
@@ -128,14 +128,14 @@ static int check_identity(const struct shmt_header *h, uint64_t size,
 static int check_slots(const struct shmt_header *h, char *w, size_t wn)
 {
 	if (h->max_depth > SHMT_MAX_DEPTH)
-		return why(w, wn, "corrupted header (max_depth %u exceeds %u)",
+		return region_why(w, wn, "corrupted header (max_depth %u exceeds %u)",
 			   h->max_depth, SHMT_MAX_DEPTH);
 	if (h->slot_size != shmt_slot_size(h->max_depth))
-		return why(w, wn, "corrupted header (slot_size %u does not "
+		return region_why(w, wn, "corrupted header (slot_size %u does not "
 			   "fit max_depth %u)", h->slot_size, h->max_depth);
 	/* slots must be 8-aligned for the atomic commit word */
 	if (h->slot_offset < SHMT_HEADER_SIZE || h->slot_offset % 8 != 0)
-		return why(w, wn, "corrupted header (slot_offset %llu)",
+		return region_why(w, wn, "corrupted header (slot_offset %llu)",
 			   (unsigned long long)h->slot_offset);
 	return 0;
 }
@@ -147,24 +147,24 @@ static int check_extent(const struct shmt_header *h, uint64_t size,
 	if (__builtin_mul_overflow(h->slot_capacity, (uint64_t)h->slot_size,
 				   &slot_bytes) ||
 	    __builtin_add_overflow(h->slot_offset, slot_bytes, &slot_end))
-		return why(w, wn, "corrupted header (slot_capacity %llu overflows)",
+		return region_why(w, wn, "corrupted header (slot_capacity %llu overflows)",
 			   (unsigned long long)h->slot_capacity);
 	if (h->arena_offset < slot_end)
-		return why(w, wn, "corrupted header (arena at %llu overlaps the "
+		return region_why(w, wn, "corrupted header (arena at %llu overlaps the "
 			   "slots ending at %llu)", (unsigned long long)h->arena_offset,
 			   (unsigned long long)slot_end);
 	if (__builtin_add_overflow(h->arena_offset, h->arena_size, &arena_end))
-		return why(w, wn, "corrupted header (arena_size %llu overflows)",
+		return region_why(w, wn, "corrupted header (arena_size %llu overflows)",
 			   (unsigned long long)h->arena_size);
 	if (h->arena_size > UINT32_MAX)	/* string offsets are 32 bits */
-		return why(w, wn, "corrupted header (arena_size %llu exceeds 4 GiB)",
+		return region_why(w, wn, "corrupted header (arena_size %llu exceeds 4 GiB)",
 			   (unsigned long long)h->arena_size);
 	if (h->total_size < arena_end)
-		return why(w, wn, "corrupted header (total_size %llu is less than "
+		return region_why(w, wn, "corrupted header (total_size %llu is less than "
 			   "the arena's end %llu)", (unsigned long long)h->total_size,
 			   (unsigned long long)arena_end);
 	if (h->total_size > size)
-		return why(w, wn, "truncated (%llu bytes, the header says %llu)",
+		return region_why(w, wn, "truncated (%llu bytes, the header says %llu)",
 			   (unsigned long long)size,
 			   (unsigned long long)h->total_size);
 	return 0;
@@ -174,7 +174,7 @@ static int check_clock(const struct shmt_header *h, char *w, size_t wn)
 {
 	if ((h->flags & SHMT_HF_TSC) &&
 	    (h->cal_tsc1 <= h->cal_tsc0 || h->cal_ns1 <= h->cal_ns0))
-		return why(w, wn, "corrupted header (clock calibration)");
+		return region_why(w, wn, "corrupted header (clock calibration)");
 	return 0;
 }
 

@@ -55,6 +55,11 @@ void region_init_header(struct shmt_header *h, const struct region_layout *l,
 int region_check_header(const struct shmt_header *h, uint64_t size,
 			char *why, size_t why_size);
 
+/* printf into a fixed "why" buffer of `size` bytes; always returns -1, so
+ * a check can `return region_why(why, why_size, ...)`.  No allocation. */
+int region_why(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Creates `path` for a new trace: O_EXCL, mode 0600, never through a
  * symlink; with `force`, an existing file or link at `path` is removed
  * first (a directory is not).  Reserves `size` bytes on disk so a full disk

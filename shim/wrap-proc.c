@@ -446,26 +446,31 @@ static void at_exit(int status, void *unused)
 	note_exit(status, 0);
 }
 
-SHIM_EXPORT void _exit(int status)
+/* Leave through the real `name` (_exit or _Exit), resolved into *slot; the
+ * raw exit_group if it cannot be found.  The exit was noted by the caller,
+ * so the stack recorded is the program's own. */
+__attribute__((noreturn))
+static void exit_through(void **slot, const char *name, int status)
 {
-	static void *slot;
-	note_exit(status, 1);
-	void (*real)(int) = (void (*)(int))real_resolve(&slot, "_exit");
+	void (*real)(int) = (void (*)(int))real_resolve(slot, name);
 	if (real)
 		real(status);
 	syscall(SYS_exit_group, status);
 	__builtin_unreachable();
 }
 
+SHIM_EXPORT void _exit(int status)
+{
+	static void *slot;
+	note_exit(status, 1);
+	exit_through(&slot, "_exit", status);
+}
+
 SHIM_EXPORT void _Exit(int status)
 {
 	static void *slot;
 	note_exit(status, 1);
-	void (*real)(int) = (void (*)(int))real_resolve(&slot, "_Exit");
-	if (real)
-		real(status);
-	syscall(SYS_exit_group, status);
-	__builtin_unreachable();
+	exit_through(&slot, "_Exit", status);
 }
 
 /* --- threads ------------------------------------------------------------------------------ */

@@ -49,8 +49,7 @@ static void put_perms(struct json_writer *w, uint32_t mode)
 	char buf[8];
 
 	snprintf(buf, sizeof(buf), "%04o", mode & 0777);
-	json_key(w, "perms");
-	json_string(w, buf);
+	json_member_string(w, "perms", buf);
 }
 
 static void put_owner(struct json_writer *w, uint32_t uid)
@@ -59,8 +58,7 @@ static void put_owner(struct json_writer *w, uint32_t uid)
 
 	json_key(w, "owner");
 	json_begin_object(w);
-	json_key(w, "uid");
-	json_uint(w, uid);
+	json_member_uint(w, "uid", uid);
 	json_member_string(w, "user", pw ? pw->pw_name : NULL);
 	json_end_object(w);
 }
@@ -70,12 +68,9 @@ static void put_who(struct json_writer *w, const char *key,
 {
 	json_key(w, key);
 	json_begin_object(w);
-	json_key(w, "pid");
-	json_int(w, p->pid);
-	json_key(w, "alive");
-	json_bool(w, p->alive);
-	json_key(w, "reused");
-	json_bool(w, p->reused);
+	json_member_int(w, "pid", p->pid);
+	json_member_bool(w, "alive", p->alive);
+	json_member_bool(w, "reused", p->reused);
 	json_member_string(w, "comm", p->alive ? p->comm : NULL);
 	json_end_object(w);
 }
@@ -98,15 +93,11 @@ static void put_mappers(struct json_writer *w, const struct audit_obj *o)
 		const struct audit_mapper *m = &o->mappers[i];
 
 		json_begin_object(w);
-		json_key(w, "pid");
-		json_int(w, m->pid);
+		json_member_int(w, "pid", m->pid);
 		json_member_string(w, "comm", m->comm);
-		json_key(w, "addr");
-		json_hex(w, m->addr);
-		json_key(w, "length");
-		json_uint(w, m->length);
-		json_key(w, "readonly");
-		json_bool(w, m->readonly);
+		json_member_hex(w, "addr", m->addr);
+		json_member_uint(w, "length", m->length);
+		json_member_bool(w, "readonly", m->readonly);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -118,11 +109,9 @@ static void put_holders(struct json_writer *w, const struct audit_obj *o)
 	json_begin_array(w);
 	for (size_t i = 0; i < o->nholders; i++) {
 		json_begin_object(w);
-		json_key(w, "pid");
-		json_int(w, o->holders[i].pid);
+		json_member_int(w, "pid", o->holders[i].pid);
 		json_member_string(w, "comm", o->holders[i].comm);
-		json_key(w, "fd");
-		json_int(w, o->holders[i].fd);
+		json_member_int(w, "fd", o->holders[i].fd);
 		json_end_object(w);
 	}
 	json_end_array(w);
@@ -138,25 +127,21 @@ static void put_traced(struct json_writer *w, const struct audit_obj *o)
 		return;
 	}
 	json_begin_object(w);
-	json_key(w, "pid");
-	json_int(w, t->seg->creator.pid);
+	json_member_int(w, "pid", t->seg->creator.pid);
 	json_member_string(w, "exe", t->creator ? t->creator->exe : NULL);
-	json_key(w, "created_ns");
-	json_uint(w, t->seg->created_ns);
+	json_member_uint(w, "created_ns", t->seg->created_ns);
 	json_model_stack(w, &t->stack);
 	json_end_object(w);
 }
 
 static void put_common_tail(struct json_writer *w, const struct audit_obj *o)
 {
-	json_key(w, "complete");
-	json_bool(w, o->complete);
+	json_member_bool(w, "complete", o->complete);
 	put_mappers(w, o);
 	if (o->family == AUDIT_POSIX)
 		put_holders(w, o);
 	put_flags(w, o->flags);
-	json_key(w, "waste");
-	json_uint(w, o->waste);
+	json_member_uint(w, "waste", o->waste);
 	put_traced(w, o);
 }
 
@@ -165,27 +150,20 @@ static void put_sysv(struct json_writer *w, const struct audit_obj *o)
 	const struct kernel_sysv *k = o->sysv;
 
 	json_begin_object(w);
-	json_key(w, "shmid");
-	json_int(w, k->shmid);
-	json_key(w, "key");
-	json_hex(w, o->key);
+	json_member_int(w, "shmid", k->shmid);
+	json_member_hex(w, "key", o->key);
 	put_owner(w, k->uid);
-	json_key(w, "creator_uid");
-	json_uint(w, k->cuid);
+	json_member_uint(w, "creator_uid", k->cuid);
 	put_perms(w, k->perms);
-	json_key(w, "size");
-	json_uint(w, k->size);
-	json_key(w, "nattch");
-	json_uint(w, k->nattch);
-	json_key(w, "marked");
-	json_bool(w, k->dest);
+	json_member_uint(w, "size", k->size);
+	json_member_uint(w, "nattch", k->nattch);
+	json_member_bool(w, "marked", k->dest);
 	put_who(w, "creator", &o->creator);
 	put_who(w, "last", &o->last);
 	put_time(w, "attach_time", k->atime);
 	put_time(w, "detach_time", k->dtime);
 	put_time(w, "change_time", k->ctime);
-	json_key(w, "unseen");
-	json_uint(w, o->unseen);
+	json_member_uint(w, "unseen", o->unseen);
 	put_common_tail(w, o);
 	json_end_object(w);
 }
@@ -195,14 +173,10 @@ static void put_posix(struct json_writer *w, const struct audit_obj *o)
 	const struct kernel_posix *k = o->posix;
 
 	json_begin_object(w);
-	json_key(w, "name");
-	json_string(w, k->name);
-	json_key(w, "semaphore");
-	json_bool(w, k->semaphore);
-	json_key(w, "unlinked");
-	json_bool(w, o->unlinked);
-	json_key(w, "inode");
-	json_uint(w, k->inode);
+	json_member_string(w, "name", k->name);
+	json_member_bool(w, "semaphore", k->semaphore);
+	json_member_bool(w, "unlinked", o->unlinked);
+	json_member_uint(w, "inode", k->inode);
 	if (o->unlinked) {
 		json_key(w, "owner");
 		json_null(w);
@@ -212,8 +186,7 @@ static void put_posix(struct json_writer *w, const struct audit_obj *o)
 		put_owner(w, k->uid);
 		put_perms(w, k->mode);
 	}
-	json_key(w, "size");
-	json_uint(w, o->size);
+	json_member_uint(w, "size", o->size);
 	put_time(w, "mtime", o->unlinked ? 0 : k->mtime_ns / 1000000000);
 	put_common_tail(w, o);
 	json_end_object(w);
@@ -227,21 +200,12 @@ static void put_unreadable(struct json_writer *w, const struct audit *a)
 		const struct kernel_proc *p = a->unreadable[i];
 
 		json_begin_object(w);
-		json_key(w, "pid");
-		json_int(w, p->pid);
-		json_key(w, "comm");
-		json_string(w, p->comm);
-		json_key(w, "uid");
-		json_uint(w, p->uid);
+		json_member_int(w, "pid", p->pid);
+		json_member_string(w, "comm", p->comm);
+		json_member_uint(w, "uid", p->uid);
 		json_end_object(w);
 	}
 	json_end_array(w);
-}
-
-static void put_total(struct json_writer *w, const char *key, uint64_t v)
-{
-	json_key(w, key);
-	json_uint(w, v);
 }
 
 static void put_totals(struct json_writer *w, const struct audit *a)
@@ -250,18 +214,18 @@ static void put_totals(struct json_writer *w, const struct audit *a)
 
 	json_key(w, "totals");
 	json_begin_object(w);
-	put_total(w, "sysv", t->sysv);
-	put_total(w, "posix", t->posix);
-	put_total(w, "semaphores", t->semaphores);
-	put_total(w, "bytes", t->bytes);
-	put_total(w, "leaks", t->leaks);
-	put_total(w, "waste", t->waste);
-	put_total(w, "orphaned", t->orphaned);
-	put_total(w, "stale", t->stale);
-	put_total(w, "pending", t->pending);
-	put_total(w, "unseen", t->unseen);
-	put_total(w, "unreadable", a->nunreadable);
-	put_total(w, "processes", a->scan->nprocs);
+	json_member_uint(w, "sysv", t->sysv);
+	json_member_uint(w, "posix", t->posix);
+	json_member_uint(w, "semaphores", t->semaphores);
+	json_member_uint(w, "bytes", t->bytes);
+	json_member_uint(w, "leaks", t->leaks);
+	json_member_uint(w, "waste", t->waste);
+	json_member_uint(w, "orphaned", t->orphaned);
+	json_member_uint(w, "stale", t->stale);
+	json_member_uint(w, "pending", t->pending);
+	json_member_uint(w, "unseen", t->unseen);
+	json_member_uint(w, "unreadable", a->nunreadable);
+	json_member_uint(w, "processes", a->scan->nprocs);
 	json_end_object(w);
 }
 
@@ -269,20 +233,13 @@ void audit_json(FILE *out, const struct audit *a)
 {
 	struct json_writer w;
 
-	json_init(&w, out);
-	json_begin_object(&w);
-	json_key(&w, "source");
-	json_string(&w, "kernel");
-	json_key(&w, "time");
-	json_int(&w, a->now);
-	json_key(&w, "uid");
-	json_uint(&w, a->uid);
-	json_key(&w, "stale_seconds");
-	json_int(&w, a->stale_after);
-	json_key(&w, "sysv_ok");
-	json_bool(&w, a->sysv_ok);
-	json_key(&w, "posix_ok");
-	json_bool(&w, a->posix_ok);
+	json_begin_document(&w, out);
+	json_member_string(&w, "source", "kernel");
+	json_member_int(&w, "time", a->now);
+	json_member_uint(&w, "uid", a->uid);
+	json_member_int(&w, "stale_seconds", a->stale_after);
+	json_member_bool(&w, "sysv_ok", a->sysv_ok);
+	json_member_bool(&w, "posix_ok", a->posix_ok);
 	json_member_string(&w, "trace", a->trace_path);
 	json_key(&w, "sysv");
 	json_begin_array(&w);
@@ -298,6 +255,5 @@ void audit_json(FILE *out, const struct audit *a)
 	json_end_array(&w);
 	put_unreadable(&w, a);
 	put_totals(&w, a);
-	json_end_object(&w);
-	json_newline(&w);
+	json_end_document(&w);
 }

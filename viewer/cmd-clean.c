@@ -175,16 +175,6 @@ static int remove_all(const struct model *m, const struct segment **leaks,
 	return rc;
 }
 
-static void build(struct model *m, const struct trace *t)
-{
-	struct kernel_view k;
-
-	model_build(m, t, UINT64_MAX);
-	kernel_read(&k);
-	model_reconcile(m, &k);
-	kernel_free(&k);
-}
-
 static int clean_leaks(const struct model *m, bool yes)
 {
 	const struct segment **leaks;
@@ -219,7 +209,7 @@ static int clean(const char *path, bool yes)
 
 	if (trace_open(path, &t) < 0)
 		return 1;
-	build(&m, &t);
+	model_build_now(&m, &t);
 	if (m.running)
 		rc = error("clean: the traced program is still running");
 	if (rc == 0)

@@ -120,9 +120,11 @@ static int dump(const char *path, const struct dump_options *o)
 	ctx.out = stdout;
 	ctx.trace = &t;
 	ctx.opts = o;
-	ops->begin(&ctx);
+	if (ops->begin)
+		ops->begin(&ctx);
 	render_events(&t, st, ops, &ctx, &it);
-	ops->end(&ctx);
+	if (ops->end)
+		ops->end(&ctx);
 	report_losses(&t, &it, o);
 	sym_free(st);
 	trace_close(&t);

@@ -11,7 +11,6 @@
 #include "render.h"
 #include "decode.h"
 #include "json.h"
-#include "kernel.h"
 #include "model.h"
 #include "parse-options.h"
 #include "report.h"
@@ -62,12 +61,8 @@ int cmd_export(int argc, char **argv)
 	if (trace_open(path, &t))
 		return 1;
 	struct model m;
-	struct kernel_view k = { 0 };
-	model_build(&m, &t, UINT64_MAX);
-	kernel_read(&k);
-	model_reconcile(&m, &k);
+	model_build_now(&m, &t);
 	export_chrome(stdout, &m);
-	kernel_free(&k);
 	model_free(&m);
 	trace_close(&t);
 	return 0;

@@ -280,14 +280,9 @@ static void write_detail(const struct live_view *v, const struct model *m,
  * under the SIGBUS guard. */
 static int read_all(struct live *L, struct live_read *r)
 {
-	struct kernel_view k;
-
 	if (trace_open(L->path, &r->t) < 0)
 		return -1;
-	model_build(&r->m, &r->t, UINT64_MAX);
-	kernel_read(&k);
-	model_reconcile(&r->m, &k);
-	kernel_free(&k);
+	model_build_now(&r->m, &r->t);
 	trace_counters(&r->t, &r->counters);
 	if (r->with_detail)
 		write_detail(&L->v, &r->m, &r->t, &r->detail);
@@ -508,13 +503,7 @@ static void refresh(struct live *L, bool detail)
 		L->v.elapsed_ns = elapsed(&L->times);
 }
 
-#define GROW(arr, n, cap)                                                   \
-	do {                                                                \
-		if ((n) == (cap)) {                                         \
-			(cap) = (cap) ? 2 * (cap) : 16;                     \
-			(arr) = xrealloc((arr), (cap) * sizeof(*(arr)));    \
-		}                                                           \
-	} while (0)
+#define GROW(arr, n, cap) XGROW(arr, n, cap, 16)
 
 /* --- finding the trace -------------------------------------------------------------- */
 

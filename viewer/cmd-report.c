@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "kernel.h"
 #include "model.h"
 #include "parse-options.h"
 #include "render.h"
@@ -141,16 +140,6 @@ static void warn_losses(const struct report *r)
 			words_plural(m->corrupt));
 }
 
-static void build(struct model *m, const struct trace *t)
-{
-	struct kernel_view k;
-
-	model_build(m, t, UINT64_MAX);
-	kernel_read(&k);
-	model_reconcile(m, &k);
-	kernel_free(&k);
-}
-
 static void render(const struct report *r, enum report_format f)
 {
 	switch (f) {
@@ -178,7 +167,7 @@ static int report(const char *path, const struct report_options *o)
 
 	if (trace_open(path, &t) < 0)
 		return 1;
-	build(&m, &t);
+	model_build_now(&m, &t);
 	r.path = path;
 	r.trace = &t;
 	r.model = &m;

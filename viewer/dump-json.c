@@ -49,7 +49,6 @@ static void json_value(struct json_writer *w, const struct trace_event *ev,
 {
 	uint64_t v = decode_value(ev, a);
 	char buf[DECODE_FLAGS_MAX];
-	struct decode_strings it;
 	struct decode_piece p;
 
 	switch (a->kind) {
@@ -61,8 +60,7 @@ static void json_value(struct json_writer *w, const struct trace_event *ev,
 	case DECODE_OFF:    json_int(w, (int64_t)v); break;
 	case DECODE_FLAGS:  json_string(w, decode_flags(a->family, v, buf)); break;
 	case DECODE_STRING:
-		decode_strings_begin(&it, ev);
-		decode_strings_first(&it, &p);
+		decode_string_arg(ev, &p);
 		json_piece(w, &p);
 		break;
 	case DECODE_ARGV:   json_argv(w, ev); break;
@@ -104,8 +102,7 @@ static void json_ret(struct json_writer *w, const struct trace_event *ev,
 		snprintf(num, sizeof(num), "%d", v->errnum);
 		name = num;
 	}
-	json_key(w, "errno");
-	json_string(w, name);
+	json_member_string(w, "errno", name);
 }
 
 static void json_stack(struct json_writer *w, const struct trace_event *ev,
@@ -207,39 +204,21 @@ static void json_event(struct dump_ctx *ctx, const struct trace_event *ev,
 	struct decode_view v;
 
 	decode_event(ev, &v);
-	json_begin_object(w);
-	json_key(w, "seq");
-	json_uint(w, ev->seq);
-	json_key(w, "time_ns");
-	json_int(w, trace_event_reltime(ctx->trace, ev));
-	json_key(w, "pid");
-	json_int(w, ev->pid);
-	json_key(w, "tid");
-	json_int(w, ev->tid);
-	json_key(w, "call");
-	json_string(w, v.name);
+	json_begin_document(w, ctx->out);     /* one line per event */
+	json_member_uint(w, "seq", ev->seq);
+	json_member_int(w, "time_ns", trace_event_reltime(ctx->trace, ev));
+	json_member_int(w, "pid", ev->pid);
+	json_member_int(w, "tid", ev->tid);
+	json_member_string(w, "call", v.name);
 	json_args(w, ev, &v);
 	json_ret(w, ev, &v);
-	json_key(w, "duration_ns");
-	json_uint(w, ev->duration_ns);
+	json_member_uint(w, "duration_ns", ev->duration_ns);
 	json_stack(w, ev, frames);
 	json_info(w, ev);
-	json_end_object(w);
-	json_newline(w);
+	json_end_document(w);
 }
 
-static void json_start(struct dump_ctx *ctx)
-{
-	json_init(&ctx->json, ctx->out);
-}
-
-static void json_finish(struct dump_ctx *ctx)
-{
-	(void)ctx;
-}
-
+/* Each line is a document of its own: nothing comes before or after. */
 const struct dump_ops dump_json_ops = {
-	.begin = json_start,
 	.event = json_event,
-	.end = json_finish,
 };

@@ -40,7 +40,6 @@ static void put_value(FILE *out, const struct trace_event *ev,
 {
 	uint64_t v = decode_value(ev, a);
 	char buf[DECODE_FLAGS_MAX];
-	struct decode_strings it;
 	struct decode_piece p;
 
 	switch (a->kind) {
@@ -59,8 +58,7 @@ static void put_value(FILE *out, const struct trace_event *ev,
 		fputs(decode_flags(a->family, v, buf), out);
 		break;
 	case DECODE_STRING:
-		decode_strings_begin(&it, ev);
-		decode_strings_first(&it, &p);
+		decode_string_arg(ev, &p);
 		put_piece(out, ev, &p);
 		break;
 	case DECODE_ARGV:
@@ -137,13 +135,6 @@ static void text_event(struct dump_ctx *ctx, const struct trace_event *ev,
 			 ev->flags & SHMT_EVF_STACK_TRUNC);
 }
 
-static void text_nothing(struct dump_ctx *ctx)
-{
-	(void)ctx;
-}
-
 const struct dump_ops dump_text_ops = {
-	.begin = text_nothing,
 	.event = text_event,
-	.end = text_nothing,
 };

@@ -31,14 +31,10 @@ static void event_head(struct json_writer *w, const char *ph, const char *name,
 		       int64_t pid, int64_t tid)
 {
 	json_begin_object(w);
-	json_key(w, "ph");
-	json_string(w, ph);
-	json_key(w, "name");
-	json_string(w, name);
-	json_key(w, "pid");
-	json_int(w, pid);
-	json_key(w, "tid");
-	json_int(w, tid);
+	json_member_string(w, "ph", ph);
+	json_member_string(w, "name", name);
+	json_member_int(w, "pid", pid);
+	json_member_int(w, "tid", tid);
 }
 
 /* Chrome's times are microseconds; keep the nanoseconds as decimals. */
@@ -54,8 +50,7 @@ static void metadata(struct json_writer *w, const char *what, int64_t pid,
 	event_head(w, "M", what, pid, tid);
 	json_key(w, "args");
 	json_begin_object(w);
-	json_key(w, "name");
-	json_string(w, name);
+	json_member_string(w, "name", name);
 	json_end_object(w);
 	json_end_object(w);
 }
@@ -78,19 +73,15 @@ static void segment_track(struct json_writer *w, const struct model *m,
 	span(w, name, SEGMENTS_PID, s->index + 1, s->created_ns, end);
 	json_key(w, "args");
 	json_begin_object(w);
-	json_key(w, "state");
-	json_string(w, model_state_name(s->state));
-	json_key(w, "size");
-	json_uint(w, s->size);
-	json_key(w, "creator_pid");
-	json_int(w, s->creator.pid);
+	json_member_string(w, "state", model_state_name(s->state));
+	json_member_uint(w, "size", s->size);
+	json_member_int(w, "creator_pid", s->creator.pid);
 	json_end_object(w);
 	json_end_object(w);
 	if (s->marked) {
 		event_head(w, "i", "marked for removal", SEGMENTS_PID, s->index + 1);
 		put_ts(w, "ts", s->marked_ns);
-		json_key(w, "s");
-		json_string(w, "t");
+		json_member_string(w, "s", "t");
 		json_end_object(w);
 	}
 }
@@ -105,12 +96,9 @@ static void attach_span(struct json_writer *w, const struct model *m,
 	     a->attached_ns, a->live ? m->until_ns : a->detached_ns);
 	json_key(w, "args");
 	json_begin_object(w);
-	json_key(w, "addr");
-	json_hex(w, a->addr);
-	json_key(w, "length");
-	json_uint(w, a->length);
-	json_key(w, "how");
-	json_string(w, model_how_name(a->how));
+	json_member_hex(w, "addr", a->addr);
+	json_member_uint(w, "length", a->length);
+	json_member_string(w, "how", model_how_name(a->how));
 	json_end_object(w);
 	json_end_object(w);
 }
@@ -157,8 +145,7 @@ static void failed_calls(struct json_writer *w, const struct model *m)
 		snprintf(name, sizeof(name), "%s failed: %s", v.name, e ? e : "?");
 		event_head(w, "i", name, ev->pid, ev->tid);
 		put_ts(w, "ts", (uint64_t)trace_event_reltime(m->trace, ev));
-		json_key(w, "s");
-		json_string(w, "t");
+		json_member_string(w, "s", "t");
 		json_end_object(w);
 	}
 }
@@ -166,10 +153,8 @@ static void failed_calls(struct json_writer *w, const struct model *m)
 void export_chrome(FILE *out, const struct model *m)
 {
 	struct json_writer w;
-	json_init(&w, out);
-	json_begin_object(&w);
-	json_key(&w, "displayTimeUnit");
-	json_string(&w, "ns");
+	json_begin_document(&w, out);
+	json_member_string(&w, "displayTimeUnit", "ns");
 	json_key(&w, "traceEvents");
 	json_begin_array(&w);
 	metadata(&w, "process_name", SEGMENTS_PID, 0, "shared memory segments");
@@ -179,6 +164,5 @@ void export_chrome(FILE *out, const struct model *m)
 		process_tracks(&w, m, m->processes[i]);
 	failed_calls(&w, m);
 	json_end_array(&w);
-	json_end_object(&w);
-	json_newline(&w);
+	json_end_document(&w);
 }

@@ -53,10 +53,7 @@ void live_text_add(struct live_text *x, enum live_style style,
 	for (char *c = copy; *c; c++)
 		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
 			*c = '?';
-	if (x->n == x->cap) {
-		x->cap = x->cap ? 2 * x->cap : 64;
-		x->lines = xrealloc(x->lines, x->cap * sizeof(*x->lines));
-	}
+	XGROW(x->lines, x->n, x->cap, 64);
 	x->lines[x->n].text = copy;
 	x->lines[x->n++].style = (unsigned char)style;
 }
@@ -167,10 +164,7 @@ struct picked {
 
 static void pick(struct picked *pk, const struct trace_event *ev)
 {
-	if (pk->n == pk->cap) {
-		pk->cap = pk->cap ? 2 * pk->cap : 64;
-		pk->e = xrealloc(pk->e, pk->cap * sizeof(*pk->e));
-	}
+	XGROW(pk->e, pk->n, pk->cap, 64);
 	pk->e[pk->n].when = ev->time_ns +
 		(ev->call == SHMT_CALL_WAIT ? ev->duration_ns : 0);
 	pk->e[pk->n++].seq = ev->seq;

@@ -82,13 +82,7 @@ static bool seg_matches(const struct segment *s, const struct matcher *mt)
 
 /* --- the lists the map shows ---------------------------------------------------- */
 
-#define GROW(arr, n, cap)                                                   \
-	do {                                                                \
-		if ((n) == (cap)) {                                         \
-			(cap) = (cap) ? 2 * (cap) : 64;                     \
-			(arr) = xrealloc((arr), (cap) * sizeof(*(arr)));    \
-		}                                                           \
-	} while (0)
+#define GROW(arr, n, cap) XGROW(arr, n, cap, 64)
 
 static int state_rank(enum seg_state s)
 {

@@ -25,28 +25,19 @@ static void json_segment(struct json_writer *w, const struct segment *s)
 static void json_process(struct json_writer *w, const struct process *p)
 {
 	json_begin_object(w);
-	json_key(w, "pid");
-	json_int(w, p->pid);
-	json_key(w, "ppid");
-	json_int(w, p->ppid);
-	json_member_string(w, "exe", p->exe);
-	json_key(w, "alive");
-	json_bool(w, !p->ended);
+	json_model_process(w, p);
+	json_member_bool(w, "alive", !p->ended);
 	json_end_object(w);
 }
 
 void map_json(FILE *out, const struct model *m)
 {
 	struct json_writer w;
-	json_init(&w, out);
-	json_begin_object(&w);
+	json_begin_document(&w, out);
 	/* "proc": rebuilt from /proc, without history or backtraces */
-	json_key(&w, "source");
-	json_string(&w, m->from_proc ? "proc" : "trace");
-	json_key(&w, "time_ns");
-	json_uint(&w, m->until_ns);
-	json_key(&w, "running");
-	json_bool(&w, m->running);
+	json_member_string(&w, "source", m->from_proc ? "proc" : "trace");
+	json_member_uint(&w, "time_ns", m->until_ns);
+	json_member_bool(&w, "running", m->running);
 	json_key(&w, "segments");
 	json_begin_array(&w);
 	for (size_t i = 0; i < m->nsegments; i++)
@@ -58,6 +49,5 @@ void map_json(FILE *out, const struct model *m)
 	for (size_t i = 0; i < m->nprocesses; i++)
 		json_process(&w, m->processes[i]);
 	json_end_array(&w);
-	json_end_object(&w);
-	json_newline(&w);
+	json_end_document(&w);
 }

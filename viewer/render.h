@@ -42,7 +42,8 @@ struct dump_ctx {
 };
 
 struct dump_ops {
-	/* Called once before the first event and once after the last. */
+	/* Called once before the first event and once after the last;
+	 * NULL when the format has nothing to write there. */
 	void (*begin)(struct dump_ctx *ctx);
 	void (*end)(struct dump_ctx *ctx);
 	/*

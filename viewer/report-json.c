@@ -48,16 +48,14 @@ static void put_actor(struct json_writer *w, const char *key, bool present,
 		return;
 	}
 	json_begin_object(w);
-	json_key(w, "pid");
-	json_int(w, ref->pid);
+	json_member_int(w, "pid", ref->pid);
 	json_model_stack(w, st);
 	json_end_object(w);
 }
 
 static void put_times(struct json_writer *w, const struct segment *s)
 {
-	json_key(w, "created_ns");
-	json_uint(w, s->created_ns);
+	json_member_uint(w, "created_ns", s->created_ns);
 	nullable_uint(w, "marked_ns", s->marked, s->marked_ns);
 	nullable_uint(w, "destroyed_ns", s->destroyed, s->destroyed_ns);
 }
@@ -66,11 +64,9 @@ static void put_attachment(struct json_writer *w, const struct attachment *a)
 {
 	json_begin_object(w);
 	json_model_attachment_where(w, a);
-	json_key(w, "attached_ns");
-	json_uint(w, a->attached_ns);
+	json_member_uint(w, "attached_ns", a->attached_ns);
 	nullable_uint(w, "detached_ns", !a->live, a->detached_ns);
-	json_key(w, "how");
-	json_string(w, model_how_name(a->how));
+	json_member_string(w, "how", model_how_name(a->how));
 	json_end_object(w);
 }
 
@@ -135,14 +131,9 @@ static void put_signal(struct json_writer *w, int sig)
 static void put_process(struct json_writer *w, const struct process *p)
 {
 	json_begin_object(w);
-	json_key(w, "pid");
-	json_int(w, p->pid);
-	json_key(w, "ppid");
-	json_int(w, p->ppid);
-	json_member_string(w, "exe", p->exe);
+	json_model_process(w, p);
 	put_argv(w, p->argv);
-	json_key(w, "start_ns");
-	json_uint(w, p->start_ns);
+	json_member_uint(w, "start_ns", p->start_ns);
 	nullable_uint(w, "end_ns", p->ended, p->end_ns);
 	json_key(w, "exit_status");
 	if (p->exit_status >= 0 && !p->signal)
@@ -158,12 +149,9 @@ void report_json(FILE *out, const struct report *r)
 	const struct model *m = r->model;
 	struct json_writer w;
 
-	json_init(&w, out);
-	json_begin_object(&w);
-	json_key(&w, "trace");
-	json_string(&w, r->path);
-	json_key(&w, "running");
-	json_bool(&w, m->running);
+	json_begin_document(&w, out);
+	json_member_string(&w, "trace", r->path);
+	json_member_bool(&w, "running", m->running);
 	json_key(&w, "segments");
 	json_begin_array(&w);
 	for (size_t i = 0; i < m->nsegments; i++)
@@ -174,8 +162,6 @@ void report_json(FILE *out, const struct report *r)
 	for (size_t i = 0; i < m->nprocesses; i++)
 		put_process(&w, m->processes[i]);
 	json_end_array(&w);
-	json_key(&w, "leaks");
-	json_uint(&w, m->leaks);
-	json_end_object(&w);
-	json_newline(&w);
+	json_member_uint(&w, "leaks", m->leaks);
+	json_end_document(&w);
 }

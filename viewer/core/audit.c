@@ -155,10 +155,7 @@ static struct kernel_posix *find_unlinked(const struct kernel_scan *scan,
 			listed = k->posix[j].inode == m->inode;
 		if (listed)
 			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 8;
-			out = xrealloc(out, cap * sizeof(*out));
-		}
+		XGROW(out, n, cap, 8);
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].name = xstrdup(m->name ? m->name : "/?");
 		out[n].inode = m->inode;

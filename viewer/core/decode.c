@@ -646,6 +646,14 @@ void decode_strings_first(struct decode_strings *it,
 	out->last = !more_pieces(it);
 }
 
+void decode_string_arg(const struct trace_event *ev, struct decode_piece *out)
+{
+	struct decode_strings it;
+
+	decode_strings_begin(&it, ev);
+	decode_strings_first(&it, out);
+}
+
 bool decode_strings_next(struct decode_strings *it, struct decode_piece *out)
 {
 	if (!it->started) {

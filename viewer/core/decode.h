@@ -165,6 +165,10 @@ void decode_strings_first(struct decode_strings *it,
 /* The next argv piece; false when there is none. */
 bool decode_strings_next(struct decode_strings *it, struct decode_piece *out);
 
+/* The string argument of `ev` alone: decode_strings_first() of a walk
+ * begun at ev, for a caller that wants no argv. */
+void decode_string_arg(const struct trace_event *ev, struct decode_piece *out);
+
 /*
  * Write the build-id of module event `ev` as lowercase hex into buf (at
  * least 2 * SHMT_BUILD_ID_MAX + 1 bytes); returns buf ("" when none).

@@ -5,8 +5,7 @@ void json_model_identity(struct json_writer *w, const struct segment *s)
 {
 	bool sysv = s->kind == SEG_SYSV;
 
-	json_key(w, "kind");
-	json_string(w, model_kind_name(s->kind));
+	json_member_string(w, "kind", model_kind_name(s->kind));
 	json_key(w, "shmid");
 	if (sysv)
 		json_int(w, s->shmid);
@@ -23,31 +22,31 @@ void json_model_identity(struct json_writer *w, const struct segment *s)
 		json_uint(w, s->inode);
 	else
 		json_null(w);
-	json_key(w, "size");
-	json_uint(w, s->size);
-	json_key(w, "state");
-	json_string(w, model_state_name(s->state));
+	json_member_uint(w, "size", s->size);
+	json_member_string(w, "state", model_state_name(s->state));
+}
+
+void json_model_process(struct json_writer *w, const struct process *p)
+{
+	json_member_int(w, "pid", p->pid);
+	json_member_int(w, "ppid", p->ppid);
+	json_member_string(w, "exe", p->exe);
 }
 
 void json_model_attachment_where(struct json_writer *w,
 				 const struct attachment *a)
 {
-	json_key(w, "pid");
-	json_int(w, a->proc->pid);
-	json_key(w, "addr");
-	json_hex(w, a->addr);
-	json_key(w, "length");
-	json_uint(w, a->length);
-	json_key(w, "readonly");
-	json_bool(w, a->readonly);
+	json_member_int(w, "pid", a->proc->pid);
+	json_member_hex(w, "addr", a->addr);
+	json_member_uint(w, "length", a->length);
+	json_member_bool(w, "readonly", a->readonly);
 }
 
 void json_model_frame(struct json_writer *w, uint64_t ip,
 		      const struct sym_frame *f)
 {
 	json_begin_object(w);
-	json_key(w, "ip");
-	json_hex(w, ip);
+	json_member_hex(w, "ip", ip);
 	json_member_string(w, "module", f ? f->module : NULL);
 	json_member_string(w, "symbol", f ? f->symbol : NULL);
 	json_key(w, "offset");

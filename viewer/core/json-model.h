@@ -1,7 +1,7 @@
 /*
  * json-model.h - the model's things as JSON members, written the same by
- * every JSON output: a segment's identity (report, map), where an
- * attachment is (report, map), a stack frame and a stack (dump, report,
+ * every JSON output: a segment's identity (report, map), a process's
+ * (report, map), where an attachment is (report, map), a stack frame and a stack (dump, report,
  * audit).  So a segment or a frame has one shape whatever command wrote
  * it.  They write into the object or array the caller has open; json.c
  * stays a writer that knows nothing of the model.
@@ -19,6 +19,11 @@
 /* A segment's identity and state as members: kind, shmid, key, name,
  * inode, size, state (null where they do not apply). */
 void json_model_identity(struct json_writer *w, const struct segment *s);
+
+/* A process's identity as members: pid, ppid, exe (null when unknown).
+ * The map's processes add whether they are alive; the report's their
+ * argv and how they ended. */
+void json_model_process(struct json_writer *w, const struct process *p);
 
 /* Where an attachment is, as members: pid, addr, length, readonly.  The
  * map's attachments are these; the report's add their lifetime. */

@@ -197,3 +197,39 @@ void json_member_string(struct json_writer *w, const char *key, const char *s)
 	else
 		json_null(w);
 }
+
+void json_member_int(struct json_writer *w, const char *key, int64_t v)
+{
+	json_key(w, key);
+	json_int(w, v);
+}
+
+void json_member_uint(struct json_writer *w, const char *key, uint64_t v)
+{
+	json_key(w, key);
+	json_uint(w, v);
+}
+
+void json_member_hex(struct json_writer *w, const char *key, uint64_t v)
+{
+	json_key(w, key);
+	json_hex(w, v);
+}
+
+void json_member_bool(struct json_writer *w, const char *key, bool v)
+{
+	json_key(w, key);
+	json_bool(w, v);
+}
+
+void json_begin_document(struct json_writer *w, FILE *out)
+{
+	json_init(w, out);
+	json_begin_object(w);
+}
+
+void json_end_document(struct json_writer *w)
+{
+	json_end_object(w);
+	json_newline(w);
+}

@@ -50,6 +50,21 @@ void json_null(struct json_writer *w);
 /* A member `key`: the string s, or null when s is NULL. */
 void json_member_string(struct json_writer *w, const char *key, const char *s);
 
+/* A member `key` with a value: json_key() and the value call in one. */
+void json_member_int(struct json_writer *w, const char *key, int64_t v);
+void json_member_uint(struct json_writer *w, const char *key, uint64_t v);
+void json_member_hex(struct json_writer *w, const char *key, uint64_t v);
+void json_member_bool(struct json_writer *w, const char *key, bool v);
+
+/*
+ * A JSON output is one top-level object ended by a newline (a document,
+ * or a line of JSON Lines).  json_begin_document() starts writing to
+ * `out` (not owned) and opens that object; json_end_document() closes it
+ * and ends the line.
+ */
+void json_begin_document(struct json_writer *w, FILE *out);
+void json_end_document(struct json_writer *w);
+
 /* End a top-level value with a newline (JSON Lines). */
 void json_newline(struct json_writer *w);
 

@@ -131,10 +131,7 @@ static int parse_sysv_line(char *line, struct kernel_sysv *seg)
 static void add_sysv(struct kernel_view *k, size_t *cap,
 		     const struct kernel_sysv *seg)
 {
-	if (k->nsysv == *cap) {
-		*cap = *cap ? 2 * *cap : 16;
-		k->sysv = xrealloc(k->sysv, *cap * sizeof(*k->sysv));
-	}
+	XGROW(k->sysv, k->nsysv, *cap, 16);
 	k->sysv[k->nsysv++] = *seg;
 }
 
@@ -216,10 +213,7 @@ static int64_t birth_ns(int dirfd, const char *name)
 static void add_posix(struct kernel_view *k, size_t *cap, const char *name,
 		      const struct stat *st)
 {
-	if (k->nposix == *cap) {
-		*cap = *cap ? 2 * *cap : 16;
-		k->posix = xrealloc(k->posix, *cap * sizeof(*k->posix));
-	}
+	XGROW(k->posix, k->nposix, *cap, 16);
 	stat_to_posix(name, st, &k->posix[k->nposix++]);
 }
 
@@ -616,10 +610,7 @@ int kernel_list_procs(struct kernel_proc **out, size_t *n)
 
 		if (parse_field(de->d_name, 10, 1, INT32_MAX, &pid))
 			continue;
-		if (count == cap) {
-			cap = cap ? 2 * cap : 256;
-			procs = xrealloc(procs, cap * sizeof(*procs));
-		}
+		XGROW(procs, count, cap, 256);
 		if (kernel_proc_info((int32_t)pid, &procs[count]) == 0)
 			count++;    /* else it ended since readdir */
 	}
@@ -707,10 +698,7 @@ static int scan_map(const struct kernel_map *m, void *arg)
 	 * file system (a bind mount or a chroot may say otherwise) */
 	if (posix && s->shm_dev && dev != s->shm_dev)
 		return 0;
-	if (s->nmaps == c->map_cap) {
-		c->map_cap = c->map_cap ? 2 * c->map_cap : 64;
-		s->maps = xrealloc(s->maps, c->map_cap * sizeof(*s->maps));
-	}
+	XGROW(s->maps, s->nmaps, c->map_cap, 64);
 	k = &s->maps[s->nmaps++];
 	memset(k, 0, sizeof(*k));
 	k->pid = c->pid;
@@ -757,10 +745,7 @@ static void scan_fds(struct kernel_scan *s, size_t *cap, int32_t pid)
 		    !S_ISREG(st.st_mode) ||
 		    (s->shm_dev && (uint64_t)st.st_dev != s->shm_dev))
 			continue;
-		if (s->nfds == *cap) {
-			*cap = *cap ? 2 * *cap : 32;
-			s->fds = xrealloc(s->fds, *cap * sizeof(*s->fds));
-		}
+		XGROW(s->fds, s->nfds, *cap, 32);
 		s->fds[s->nfds++] = (struct kernel_holder){
 			pid, (int)fd, (uint64_t)st.st_dev, (uint64_t)st.st_ino };
 	}

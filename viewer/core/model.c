@@ -68,13 +68,7 @@ struct model_index {
 
 /* --- small containers ---------------------------------------------------- */
 
-#define GROW(arr, n, cap)                                                   \
-	do {                                                                \
-		if ((n) == (cap)) {                                         \
-			(cap) = (cap) ? 2 * (cap) : 8;                      \
-			(arr) = xrealloc((arr), (cap) * sizeof(*(arr)));    \
-		}                                                           \
-	} while (0)
+#define GROW(arr, n, cap) XGROW(arr, n, cap, 8)
 
 static struct u64_entry *u64_find(struct u64_entry *h, uint64_t key)
 {
@@ -1138,6 +1132,16 @@ void model_reconcile(struct model *m, const struct kernel_view *k)
 		}
 		m->leaks += model_is_leak(s);
 	}
+}
+
+void model_build_now(struct model *m, const struct trace *t)
+{
+	struct kernel_view k;
+
+	model_build(m, t, UINT64_MAX);
+	kernel_read(&k);
+	model_reconcile(m, &k);
+	kernel_free(&k);
 }
 
 /* --- freeing and names ---------------------------------------------------------------------------------- */

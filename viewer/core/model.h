@@ -196,6 +196,11 @@ void model_build(struct model *m, const struct trace *t, uint64_t until_ns);
  */
 void model_reconcile(struct model *m, const struct kernel_view *k);
 
+/* The model of all of trace `t`, reconciled with what the kernel says now
+ * (model_build() then model_reconcile() with kernel_read()): what report,
+ * clean, export and live show.  Freed with model_free(). */
+void model_build_now(struct model *m, const struct trace *t);
+
 /* Free everything the model owns.  Safe on a zeroed model. */
 void model_free(struct model *m);
 

@@ -177,10 +177,7 @@ static struct sym_image *new_image(struct sym_proc *p, uint64_t seq)
 {
 	struct sym_image *img = xcalloc(1, sizeof(*img));
 
-	if (p->n == p->cap) {
-		p->cap = p->cap ? 2 * p->cap : 2;
-		p->images = xrealloc(p->images, p->cap * sizeof(*p->images));
-	}
+	XGROW(p->images, p->n, p->cap, 2);
 	img->first_seq = seq;
 	p->images[p->n++] = img;
 	return img;
@@ -265,10 +262,7 @@ static void add_module(struct sym_image *img, const struct trace_event *ev)
 			return;
 		}
 	}
-	if (img->nmods == img->cap) {
-		img->cap = img->cap ? 2 * img->cap : 16;
-		img->mods = xrealloc(img->mods, img->cap * sizeof(*img->mods));
-	}
+	XGROW(img->mods, img->nmods, img->cap, 16);
 	img->mods[img->nmods++] = m;
 }
 

@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,18 +21,6 @@
 #include "util.h"
 
 #define WHY_MAX 160
-
-/* printf into a fixed "why" buffer; always returns -1 for `return why(..)` */
-__attribute__((format(printf, 3, 4)))
-static int why(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* --- the SIGBUS guard (see trace.h) ------------------------------------ */
 
@@ -161,21 +148,21 @@ static int map_file(int fd, struct trace *t,
 	void *p;
 
 	if (fstat(fd, &st) < 0)
-		return why(w, wn, "%s", strerror(errno));
+		return region_why(w, wn, "%s", strerror(errno));
 	if (S_ISDIR(st.st_mode))
-		return why(w, wn, "is a directory");
+		return region_why(w, wn, "is a directory");
 	if (!S_ISREG(st.st_mode))
-		return why(w, wn, "not a regular file");
+		return region_why(w, wn, "not a regular file");
 	if (st.st_size == 0)
-		return why(w, wn, "empty file");
+		return region_why(w, wn, "empty file");
 	if ((uint64_t)st.st_size > SIZE_MAX)
-		return why(w, wn, "file too large to map");
+		return region_why(w, wn, "file too large to map");
 	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
-		return why(w, wn, "cannot map: %s", strerror(errno));
+		return region_why(w, wn, "cannot map: %s", strerror(errno));
 	if (guard_add(p, (size_t)st.st_size) < 0) {
 		munmap(p, (size_t)st.st_size);
-		return why(w, wn, "more than %d traces open at once",
+		return region_why(w, wn, "more than %d traces open at once",
 			   TRACE_OPEN_MAX);
 	}
 	t->base = p;

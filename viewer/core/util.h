@@ -45,6 +45,19 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
 /*
+ * Make room for one more element in the array `arr` of `n` elements and
+ * capacity `cap` (lvalues, updated): when it is full, double the capacity
+ * (`first` elements the first time) with xrealloc().
+ */
+#define XGROW(arr, n, cap, first)                                           \
+	do {                                                                \
+		if ((n) == (cap)) {                                         \
+			(cap) = (cap) ? 2 * (cap) : (first);                \
+			(arr) = xrealloc((arr), (cap) * sizeof(*(arr)));    \
+		}                                                           \
+	} while (0)
+
+/*
  * Parse a time since the trace's start: nanoseconds ("1500000"), or a
  * number with a unit suffix: "1.5s", "200ms", "30us", "10ns".  Returns 0
  * with *out set, or -1 when `s` is not such a time.
