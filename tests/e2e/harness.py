@@ -147,6 +147,24 @@ def remove_key(key):
         remove_shmid(shmid)
 
 
+# A run watched while it goes on holds its workers HOLD seconds; the test
+# must see the state it checks within SEEN_WITHIN, a margin before the
+# run ends, however loaded the machine (it stops looking once it has).
+HOLD, SEEN_WITHIN = "6", 5.5
+
+
+def trace_started(path):
+    """Whether the launcher has written the trace file's header yet: it
+    creates the file at its full size first, so for a moment the file is
+    there but all zeros (a reader says "bad magic").  Tests that read a
+    run while it goes on wait for this, not for the file to exist."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(8) == b"SHMTRACE"
+    except OSError:
+        return False
+
+
 def dev_shm():
     try:
         return set(os.listdir("/dev/shm"))

@@ -14,7 +14,8 @@ import signal
 import subprocess
 import time
 
-from harness import (Fatal, check, need, run, LAUNCHER, ROOT, TMP, VIEWER)
+from harness import (Fatal, check, need, run, trace_started, LAUNCHER, ROOT, TMP,
+                     VIEWER)
 
 WIDTH, HEIGHT = 160, 40
 
@@ -155,7 +156,7 @@ def wait_zone(path, launcher, workers, timeout=10.0):
     are attached, from `map --json`."""
     end = time.time() + timeout
     while time.time() < end:
-        if os.path.exists(path) and os.path.getsize(path) > 0:
+        if trace_started(path):
             m = map_json(path)
             for s in m.get("segments", []):
                 if s.get("kind") == "anon" and len(s.get("attachments", [])) == workers + 1:

@@ -28,7 +28,8 @@ import harness  # noqa: E402  (the shared harness)
 from harness import (Fatal, arg, check, dev_shm, ftok_path, need, one_seg,  # noqa: E402
                      posix_name, remove_key, report_json, report_text, ret,
                      run, segment_by_key, segs, seq, source_line,
-                     summary_lines, traced, unlink_shm, LAUNCHER, VIEWER)
+                     summary_lines, trace_started, traced, unlink_shm, HOLD,
+                     LAUNCHER, SEEN_WITHIN, VIEWER)
 
 TESTS, test = harness.registry()
 
@@ -248,13 +249,13 @@ def t_nginx_pending():
     need(LAUNCHER)
     path = harness.trace_path("report-pending")
     p = subprocess.Popen([LAUNCHER, "-q", "-o", path, "--", harness.example("nginx-zone"),
-                          "--hold", "2", "sysv", "2"], stdout=subprocess.DEVNULL,
+                          "--hold", HOLD, "sysv", "2"], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, start_new_session=True)
     try:
-        rep, deadline = None, time.time() + 1.8
+        rep, deadline = None, time.time() + SEEN_WITHIN
         while time.time() < deadline:
             time.sleep(0.2)
-            res = run([VIEWER, "report", "--json", path]) if os.path.exists(path) else None
+            res = run([VIEWER, "report", "--json", path]) if trace_started(path) else None
             if res and res.rc == 0:
                 rep = json.loads(res.out)
                 if len(segs(rep, "sysv")) == 1 and len(segs(rep)[0]["attachments"]) == 3:

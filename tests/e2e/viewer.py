@@ -20,8 +20,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import (Fatal, check, dump_json, example, fail, free_key, need,  # noqa: E402
-                     remove_key, run, seq, trace_path, traced, LAUNCHER,
-                     TIMEOUT, VIEWER)
+                     remove_key, run, seq, trace_path, trace_started, traced,
+                     HOLD, LAUNCHER, SEEN_WITHIN, TIMEOUT, VIEWER)
 
 TESTS, test = harness.registry()
 
@@ -77,13 +77,13 @@ def t_live_read():
     need(LAUNCHER)
     path = trace_path("live")
     p = subprocess.Popen([LAUNCHER, "-q", "-o", path, "--", example("nginx-zone"),
-                          "--hold", "2", "anon", "3"], stdout=subprocess.DEVNULL,
+                          "--hold", HOLD, "anon", "3"], stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, start_new_session=True)
     try:
-        seen, deadline = [], time.time() + 1.8
+        seen, deadline = [], time.time() + SEEN_WITHIN
         while time.time() < deadline:
             time.sleep(0.2)
-            if os.path.exists(path):
+            if trace_started(path):
                 res = run([VIEWER, "dump", "--json", path])
                 if res.rc == 0:
                     seen = [json.loads(l) for l in res.out.decode().splitlines()]
@@ -116,14 +116,14 @@ def t_map():
     need(LAUNCHER)
     path = trace_path("map")
     p = subprocess.Popen([LAUNCHER, "-q", "-o", path, "--", example("nginx-zone"),
-                          "--hold", "2", "anon", "3"], stdout=subprocess.DEVNULL,
+                          "--hold", HOLD, "anon", "3"], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL, start_new_session=True)
     live = None
     try:
-        deadline = time.time() + 1.8
+        deadline = time.time() + SEEN_WITHIN
         while time.time() < deadline and live is None:
             time.sleep(0.2)
-            if not os.path.exists(path):
+            if not trace_started(path):
                 continue
             m = map_json(path)
             anon = [s for s in m["segments"] if s["kind"] == "anon"]
