@@ -4,15 +4,7 @@
 `shmview map --pid [--children]`.  The truth is what helper processes say
 they made (tests/e2e/harness_audit.py).
 
-Every segment, object and file a test makes is removed again, whatever
-happens; the last check says nothing was left behind.
-
-Same conventions as every file here (the harness: tests/e2e/harness.py):
-one line per check, "ok - name" or "not ok - name: why"; exit 1 when any
-check failed.
-
-    python3 tests/e2e/audit.py [WORD...]   only the tests whose name
-                                           contains one of the WORDs
+How to run it and read its output: tests/e2e/harness.py.
 """
 
 import os
@@ -24,12 +16,11 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 import harness_audit  # noqa: E402
-from harness import (Fatal, check, free_key, ftok_path, need, posix_name,  # noqa: E402
-                     remove_key, run, source_line, traced, unlink_shm,
+from harness import (Fatal, brief, check, free_key, ftok_path, need, posix_name,  # noqa: E402
+                     remove_key, run, source_line, traced, unlink_shm, viewer_json,
                      LAUNCHER, TAG, TMP, VIEWER)
-from harness_audit import (Helper, audit, brief, can_be_nobody, cleanup_made,  # noqa: E402
-                           mapper_set, pages, posix_of, sysv_of, viewer_json,
-                           NOBODY)
+from harness_audit import (Helper, audit, can_be_nobody, cleanup_made,  # noqa: E402
+                           mapper_set, pages, posix_of, sysv_of, NOBODY)
 
 TESTS, test = harness.registry()
 

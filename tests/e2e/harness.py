@@ -4,7 +4,12 @@ tests/e2e/*.py is a test file): paths, reporting, the test registry,
 running commands, programs under build/shmtrace (traced()), reading back
 what build/shmview says, the leak checks and the clean-up, the runner.
 
-A test file registers its tests and hands them to main():
+A test file imports the harness from its own folder, registers its tests
+and hands them to main():
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import harness
+    from harness import check, traced, ...
 
     TESTS, test = harness.registry()
 
@@ -20,9 +25,14 @@ tests/run-tests.sh counts; it exits 1 when any check failed.
     python3 tests/e2e/FILE.py [WORD...]   run only the tests of FILE whose
                                           name contains one of the WORDs
 
-Python 3 standard library only.  Every run uses its own temporary
-directory, its own SysV keys and POSIX names (tagged with this process's
-pid), and removes whatever the examples leak on purpose.
+These conventions hold for every test file and are said only here; a test
+file's docstring says what it tests.
+
+Python 3 standard library only (tests/e2e/live.py also needs tmux).
+Every run uses its own temporary directory, its own SysV keys and POSIX
+names (tagged with this process's pid); every segment, object and file a
+test makes, and whatever the examples leak on purpose, is removed again
+whatever happens, and a file's last checks say nothing was left behind.
 """
 
 import ctypes
@@ -411,12 +421,42 @@ def dump_json(path):
     return events
 
 
-def dump_text(path, *opts):
+def viewer_text(args, user=None):
+    """What `shmview ARGS` prints (as user, with runuser, when given);
+    Fatal unless it exits 0."""
     need(VIEWER)
-    res = run([VIEWER, "dump"] + list(opts) + [path])
+    argv = [VIEWER] + list(args)
+    if user:
+        argv = ["runuser", "-u", user, "--"] + argv
+    res = run(argv)
     if res.rc != 0:
-        raise Fatal("shmview dump %s failed: %s" % (" ".join(opts), res.why()))
+        raise Fatal("shmview %s failed: %s" % (" ".join(args), res.why()))
     return res.out.decode(errors="replace")
+
+
+def viewer_json(args, user=None):
+    """The one JSON object `shmview ARGS` prints on one line (see
+    viewer_text); Fatal when it prints anything else."""
+    lines = [l for l in viewer_text(args, user).splitlines() if l.strip()]
+    what = "shmview " + " ".join(args)
+    if len(lines) != 1:
+        raise Fatal("%s printed %d lines, want one JSON object" % (what, len(lines)))
+    try:
+        obj = json.loads(lines[0])
+    except ValueError as e:
+        raise Fatal("%s is not JSON (%s): %r" % (what, e, lines[0][:300]))
+    if not isinstance(obj, dict):
+        raise Fatal("%s is not a JSON object: %r" % (what, lines[0][:300]))
+    return obj
+
+
+def brief(v):
+    """A JSON value, short enough for a failure's why."""
+    return json.dumps(v, sort_keys=True)[:600]
+
+
+def dump_text(path, *opts):
+    return viewer_text(["dump"] + list(opts) + [path])
 
 
 # --------------------------------------------------------------------------
@@ -526,6 +566,19 @@ def expect_bare(name, res, want_out, want_rc=0):
           (res.rc, res.out[:300], res.err[-200:], want_rc, want_out))
 
 
+def traced_as_bare(title, want_out, name, *args, **traced_opts):
+    """Run example name with args bare, its stdout must be want_out (check
+    "title: bare run output"), then under the tracer (traced() with
+    traced_opts), whose stdout and exit status must be the bare run's
+    (check "title: stdout and exit status unchanged under the tracer").
+    Returns the Trace."""
+    b = bare(name, *args)
+    expect_bare("%s: bare run output" % title, b, want_out)
+    t = traced(name, *args, **traced_opts)
+    expect_same("%s: stdout and exit status unchanged under the tracer" % title, b, t)
+    return t
+
+
 def check_args(title_, e, **want):
     """Each want: a value, or a callable taking the event's argument."""
     bad = []
@@ -624,29 +677,15 @@ def one_line(res):
 # --------------------------------------------------------------------------
 
 def report_json(path):
-    need(VIEWER)
-    res = run([VIEWER, "report", "--json", path])
-    if res.rc != 0:
-        raise Fatal("shmview report --json failed: " + res.why())
-    lines = [l for l in res.out.decode(errors="replace").splitlines() if l.strip()]
-    if len(lines) != 1:
-        raise Fatal("shmview report --json printed %d lines, want one object"
-                    % len(lines))
-    try:
-        rep = json.loads(lines[0])
-    except ValueError as e:
-        raise Fatal("shmview report --json is not JSON (%s): %r" % (e, lines[0][:300]))
-    if not isinstance(rep, dict):
-        raise Fatal("shmview report --json is not an object")
-    return rep
+    return viewer_json(["report", "--json", path])
 
 
 def report_text(path, *opts):
-    need(VIEWER)
-    res = run([VIEWER, "report"] + list(opts) + [path])
-    if res.rc != 0:
-        raise Fatal("shmview report %s failed: %s" % (" ".join(opts), res.why()))
-    return res.out.decode(errors="replace")
+    return viewer_text(["report"] + list(opts) + [path])
+
+
+def map_json(path, *opts):
+    return viewer_json(["map", "--json"] + list(opts) + [path])
 
 
 def segs(rep, kind=None):

@@ -23,8 +23,8 @@ import sys
 import time
 
 import harness
-from harness import (Fatal, check, dev_shm, need, remove_key, run,
-                     sysv_segments, unlink_shm, VIEWER)
+from harness import (Fatal, check, dev_shm, remove_key,
+                     sysv_segments, unlink_shm, viewer_json)
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 PYTHON = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
@@ -230,24 +230,6 @@ def cleanup_made():
 # Running shmview
 # --------------------------------------------------------------------------
 
-def viewer_json(args, user=None):
-    need(VIEWER)
-    argv = [VIEWER] + args
-    if user:
-        argv = ["runuser", "-u", user, "--"] + argv
-    res = run(argv)
-    if res.rc != 0:
-        raise Fatal("shmview %s failed: %s" % (" ".join(args), res.why()))
-    lines = [l for l in res.out.decode(errors="replace").splitlines() if l.strip()]
-    if len(lines) != 1:
-        raise Fatal("shmview %s printed %d lines, want one JSON object"
-                    % (" ".join(args), len(lines)))
-    try:
-        return json.loads(lines[0])
-    except ValueError as e:
-        raise Fatal("shmview %s is not JSON (%s): %r" % (" ".join(args), e, lines[0][:300]))
-
-
 def audit(*opts, user=None):
     return viewer_json(["audit", "--json"] + list(opts), user)
 
@@ -265,10 +247,6 @@ def sysv_of(rep, shmid):
 def posix_of(rep, name):
     found = [p for p in rep["posix"] if p["name"] == name]
     return found[0] if len(found) == 1 else None
-
-
-def brief(v):
-    return json.dumps(v, sort_keys=True)[:500]
 
 
 def pages(n):

@@ -5,7 +5,6 @@ back with `tmux capture-pane -p`; the truth it is checked against comes
 from `shmview map --json` of a launcher run in the background.
 """
 
-import json
 import os
 import re
 import shlex
@@ -14,8 +13,8 @@ import signal
 import subprocess
 import time
 
-from harness import (Fatal, check, need, run, trace_started, LAUNCHER, ROOT, TMP,
-                     VIEWER)
+from harness import (Fatal, check, map_json, need, run, trace_started, LAUNCHER, ROOT,
+                     TMP, VIEWER)
 
 WIDTH, HEIGHT = 160, 40
 
@@ -108,6 +107,11 @@ class Pane:
             time.sleep(0.1)
         return self.rc()
 
+    def quit(self, title):
+        """Press q; check title: the command then ends with status 0."""
+        self.keys("q")
+        check(self.wait_exit() == 0, title, "rc %s" % self.rc())
+
     def close(self):
         self.tmux("kill-server", must=False)
         try:
@@ -140,16 +144,6 @@ def column_of(heading, pid):
 # --------------------------------------------------------------------------
 # The truth
 # --------------------------------------------------------------------------
-
-def map_json(path):
-    res = run([VIEWER, "map", "--json", path])
-    if res.rc != 0:
-        raise Fatal("shmview map --json failed: " + res.why())
-    try:
-        return json.loads(res.out.decode())
-    except ValueError as e:
-        raise Fatal("shmview map --json is not JSON: %s" % e)
-
 
 def wait_zone(path, launcher, workers, timeout=10.0):
     """The anon zone and its attachments (master and workers) once all

@@ -3,15 +3,7 @@
 and the installed launcher, viewer and manual pages; `--help`,
 `--version` and the manual pages agreeing.
 
-Every segment, object and file a test makes is removed again, whatever
-happens; the last check says nothing was left behind.
-
-Same conventions as every file here (the harness: tests/e2e/harness.py):
-one line per check, "ok - name" or "not ok - name: why"; exit 1 when any
-check failed.
-
-    python3 tests/e2e/install.py [WORD...]   only the tests whose name
-                                             contains one of the WORDs
+How to run it and read its output: tests/e2e/harness.py.
 """
 
 import json
@@ -24,9 +16,8 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 import harness_audit  # noqa: E402
-from harness import (check, example, free_key, need, ok, remove_key, run,  # noqa: E402
+from harness import (brief, check, example, free_key, need, ok, remove_key, run,  # noqa: E402
                      LAUNCHER, ROOT, TAG, VIEWER)
-from harness_audit import brief  # noqa: E402
 
 TESTS, test = harness.registry()
 

@@ -4,12 +4,7 @@ writes (mode, --force, symlinks), the exit status it passes on, its
 errors (a missing program, a disk too small, usage), the programs it
 cannot trace, and the shim preloaded by hand without it.
 
-Same conventions as every file here (the harness: tests/e2e/harness.py):
-one line per check, "ok - name" or "not ok - name: why"; exit 1 when any
-check failed.
-
-    python3 tests/e2e/launcher.py [WORD...]   only the tests whose name
-                                              contains one of the WORDs
+How to run it and read its output: tests/e2e/harness.py.
 """
 
 import os

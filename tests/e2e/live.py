@@ -4,15 +4,9 @@ tmux server of our own and read the screen back (tests/e2e/harness_live.py);
 what it shows is checked against `shmview map --json` and `shmview dump
 --json` at about the same time.
 
-Python 3 standard library and tmux.  Every tmux server is killed and every
-segment an example leaks on purpose is removed, whatever happens.
+Every tmux server is killed, whatever happens.
 
-Same conventions as every file here (the harness: tests/e2e/harness.py):
-one line per check, "ok - name" or "not ok - name: why"; exit 1 when any
-check failed.
-
-    python3 tests/e2e/live.py [WORD...]   only the tests whose name
-                                          contains one of the WORDs
+How to run it and read its output: tests/e2e/harness.py.
 """
 
 import json
@@ -160,9 +154,7 @@ def t_live_running():
         pane.keys("a")
         s = pane.wait_for(lambda s: re.search(r"^ removed anon", s, re.M), "removed rows")
         ok("live-running: a lists the removed zone")
-        pane.keys("q")
-        check(pane.wait_exit() == 0, "live-running: q quits with status 0",
-              "rc %s" % pane.rc())
+        pane.quit("live-running: q quits with status 0")
     finally:
         if pane:
             pane.close()
@@ -198,9 +190,7 @@ def t_live_finished():
               "live-finished: the removal (IPC_RMID) with its backtrace", s[:1500])
         check(re.search(r"shmdt\(shmaddr=0x[0-9a-f]+\) = 0", s),
               "live-finished: the event history has the master's shmdt", s[:2500])
-        pane.keys("q")
-        check(pane.wait_exit() == 0, "live-finished: q quits with status 0",
-              "rc %s" % pane.rc())
+        pane.quit("live-finished: q quits with status 0")
     finally:
         pane.close()
 
@@ -231,9 +221,7 @@ def t_live_hostile():
         s = pane.settle(lambda s: '\\x1b[31mred\\x07' in s)
         check('\\x1b[31mred\\x07' in s and "\x1b" not in s,
               "live-hostile: the detail escapes it too", s[:800])
-        pane.keys("q")
-        check(pane.wait_exit() == 0, "live-hostile: q quits with status 0",
-              "rc %s" % pane.rc())
+        pane.quit("live-hostile: q quits with status 0")
     finally:
         if pane:
             pane.close()
@@ -278,9 +266,7 @@ def t_live_many():
               m.group(0) if m else "no timing shown")
         if m:
             print("# live-many: reading %s ms, drawing %s ms" % m.groups(), flush=True)
-        pane.keys("q")
-        check(pane.wait_exit() == 0, "live-many: q quits with status 0",
-              "rc %s" % pane.rc())
+        pane.quit("live-many: q quits with status 0")
     finally:
         pane.close()
 
@@ -327,9 +313,7 @@ def t_live_pick():
         s = pane.wait_for(lambda s: "IDENTITY" in s, "the picked trace")
         check(" old.trace " in lines_of(s)[0], "live-pick: Enter opens the one picked",
               lines_of(s)[0])
-        pane.keys("q")
-        check(pane.wait_exit() == 0, "live-pick: q quits with status 0",
-              "rc %s" % pane.rc())
+        pane.quit("live-pick: q quits with status 0")
     finally:
         pane.close()
 
@@ -369,9 +353,7 @@ def t_live_errors():
         shutil.copy(t.path, path)
         pane.wait_for(lambda s: "cannot read" not in s, "the error gone")
         ok("live-errors: the trace back, the error goes")
-        pane.keys("q")
-        check(pane.wait_exit() == 0, "live-errors: q quits with status 0",
-              "rc %s" % pane.rc())
+        pane.quit("live-errors: q quits with status 0")
     finally:
         pane.close()
 
@@ -407,8 +389,7 @@ def t_live_pid():
         pane.keys("Enter")
         s = pane.wait_for(lambda s: "from /proc now" in s, "the segment's detail")
         check("attachments (3 live" in s, "live-pid: Enter shows its 3 attachments", s[:800])
-        pane.keys("q")
-        check(pane.wait_exit() == 0, "live-pid: q quits", str(pane.rc()))
+        pane.quit("live-pid: q quits")
     finally:
         if pane:
             pane.close()

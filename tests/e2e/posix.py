@@ -3,12 +3,7 @@
 and memfd (memfd-share): every call recorded, the object named, the
 output of each program unchanged under the tracer.
 
-Same conventions as every file here (the harness: tests/e2e/harness.py):
-one line per check, "ok - name" or "not ok - name: why"; exit 1 when any
-check failed.
-
-    python3 tests/e2e/posix.py [WORD...]   only the tests whose name
-                                           contains one of the WORDs
+How to run it and read its output: tests/e2e/harness.py.
 """
 
 import os
@@ -18,7 +13,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import (argn, bare, check, check_args, describe, dev_shm,  # noqa: E402
                      expect_bare, expect_same, fnames, info_obj, is_addr,
-                     is_fd, num, one, posix_name, ret, seq, traced, unlink_shm)
+                     is_fd, num, one, posix_name, ret, seq, traced, traced_as_bare,
+                     unlink_shm)
 
 TESTS, test = harness.registry()
 
@@ -106,10 +102,7 @@ def t_posix():
 def t_memfd():
     want = ('parent: wrote "hello through a memfd"\n'
             'child: read "hello through a memfd"\nparent: child ok\n')
-    b = bare("memfd-share")
-    expect_bare("memfd-share: bare run output", b, want)
-    t = traced("memfd-share")
-    expect_same("memfd-share: stdout and exit status unchanged under the tracer", b, t)
+    t = traced_as_bare("memfd-share", want, "memfd-share")
     main = t.main_pid()
     c = one(t.calls("memfd_create"), "memfd_create")
     check_args("memfd-share: memfd_create(\"shmtrace-memfd\", MFD_CLOEXEC) = fd", c,

@@ -4,11 +4,11 @@ and 4 workers, PostgreSQL under pgbench (as a non-root user), and Python's
 multiprocessing.shared_memory.  Each runs bare and under the tracer: the
 program's results must not change, and the trace must show what it did.
 
-Same conventions as tests/e2e/harness.py (whose helpers it imports).  A program
-that is not installed (make deps installs them) is skipped with a line
-saying so; the skip is reported as a failure when SHMTRACE_REQUIRE_REAL=1.
+A program that is not installed (make deps installs them) is skipped
+with a line saying so; the skip is reported as a failure when
+SHMTRACE_REQUIRE_REAL=1.
 
-    python3 tests/e2e/real.py [WORD...]
+How to run it and read its output: tests/e2e/harness.py.
 """
 
 import http.client
@@ -25,8 +25,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (Fatal, check, fail, run, need, LAUNCHER, VIEWER, BUILD,  # noqa: E402
-                     TMP, dev_shm, sysv_segments, remove_shmid, unlink_shm)
+from harness import (Fatal, check, fail, run, need, LAUNCHER, BUILD,  # noqa: E402
+                     TMP, dev_shm, map_json, report_json, sysv_segments, remove_shmid,
+                     unlink_shm)
 
 TESTS, test = harness.registry()
 PGBIN = "/usr/lib/postgresql/15/bin"
@@ -62,20 +63,6 @@ def wait_port(port, timeout=10):
         except OSError:
             time.sleep(0.1)
     return False
-
-
-def report_json(path):
-    res = run([VIEWER, "report", "--json", path])
-    if res.rc != 0:
-        raise Fatal("report failed: " + res.why())
-    return json.loads(res.out.decode())
-
-
-def map_json(path):
-    res = run([VIEWER, "map", "--json", path])
-    if res.rc != 0:
-        raise Fatal("map failed: " + res.why())
-    return json.loads(res.out.decode())
 
 
 def wait_exit(p, timeout=30):

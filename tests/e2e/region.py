@@ -4,12 +4,7 @@
 not traces (bad-files), and a region that is not this run's
 (foreign-region).
 
-Same conventions as every file here (the harness: tests/e2e/harness.py):
-one line per check, "ok - name" or "not ok - name: why"; exit 1 when any
-check failed.
-
-    python3 tests/e2e/region.py [WORD...]   only the tests whose name
-                                            contains one of the WORDs
+How to run it and read its output: tests/e2e/harness.py.
 """
 
 import os
@@ -21,8 +16,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import (Fatal, arg, argn, bare, check, cmd_is, describe, errno_of,  # noqa: E402
-                     example, expect_bare, expect_same, fail, free_key, need,
-                     one_line, read_region, remove_key, ret, run, traced, SHIM,
+                     example, fail, free_key, need, one_line, read_region,
+                     remove_key, ret, run, traced, traced_as_bare, SHIM,
                      SHMT_CALL_SHMCTL, TMP, VIEWER)
 
 TESTS, test = harness.registry()
@@ -43,10 +38,8 @@ def t_churn():
                         ("fail", {"shmctl": n})):
         name = "churn %s" % mode
         try:
-            b = bare("churn", mode, n)
-            expect_bare("%s: bare run output" % name, b, "churn %s: %d iterations\n" % (mode, n))
-            t = traced("churn", mode, n, label="churn-" + mode)
-            expect_same("%s: stdout and exit status unchanged under the tracer" % name, b, t)
+            t = traced_as_bare(name, "churn %s: %d iterations\n" % (mode, n), "churn", mode, n,
+                               label="churn-" + mode)
             got = {c: len(t.calls(c)) for c in calls}
             check(got == calls, "%s: %s" % (name, ", ".join("%d %s" % (v, k) for k, v in calls.items())),
                   "got %s" % got)

@@ -4,19 +4,10 @@ launcher's exit summary and --error-exitcode, the launcher without a
 viewer, `shmview clean` (asking, --yes, what it leaves alone), and
 `shmview report` on bad input.
 
-Python 3 standard library only.  Every segment an example leaks on purpose
-is removed again, whatever happens.
-
-Same conventions as every file here (the harness: tests/e2e/harness.py):
-one line per check, "ok - name" or "not ok - name: why"; exit 1 when any
-check failed.
-
-    python3 tests/e2e/report-clean.py [WORD...]   only the tests whose name
-                                                  contains one of the WORDs
+How to run it and read its output: tests/e2e/harness.py.
 """
 
 import ctypes
-import json
 import os
 import subprocess
 import sys
@@ -24,16 +15,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (Fatal, check, dev_shm, ftok_path, need, one_seg,  # noqa: E402
+from harness import (Fatal, brief, check, dev_shm, ftok_path, need, one_seg,  # noqa: E402
                      posix_name, remove_key, remove_shmid, report_json,
                      report_text, run, segment_by_key, summary_lines,
                      sysv_segments, traced, unlink_shm, LAUNCHER, TMP, VIEWER)
 
 TESTS, test = harness.registry()
-
-
-def brief(v):
-    return json.dumps(v, sort_keys=True)[:600]
 
 
 # --------------------------------------------------------------------------

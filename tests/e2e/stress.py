@@ -6,7 +6,7 @@ of its calls, an exec chain that drops and re-adds LD_PRELOAD.  The
 program's results must not change, the trace must stay readable, and
 recorded plus dropped events must add up exactly.
 
-Same conventions as tests/e2e/harness.py, whose helpers it imports.
+How to run it and read its output: tests/e2e/harness.py.
 """
 
 import json
@@ -18,7 +18,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import (Fatal, check, run, traced, bare, free_key,  # noqa: E402
-                     remove_key, remove_shmid, example, VIEWER)
+                     remove_key, remove_shmid, report_json, example, VIEWER)
 
 TESTS, test = harness.registry()
 
@@ -40,13 +40,6 @@ def header(path):
     return {"head": struct.unpack_from("<Q", h, 256)[0],
             "dropped": struct.unpack_from("<Q", h, 384)[0],
             "capacity": struct.unpack_from("<Q", h, 40)[0]}
-
-
-def report(path):
-    res = run([VIEWER, "report", "--json", path])
-    if res.rc != 0:
-        raise Fatal("report failed: " + res.why())
-    return json.loads(res.out.decode())
 
 
 THREADS, ROUNDS = 8, 40
@@ -107,7 +100,7 @@ def t_forks():
     t = traced("stress", "forks", n)
     check(t.rc == b.rc == 0 and t.out == b.out,
           "stress-forks: a storm of %d forks, output unchanged" % n, t.why())
-    rep = report(t.path)
+    rep = report_json(t.path)
     segs = [s for s in rep["segments"] if s["kind"] == "sysv"]
     if len(segs) != 1:
         raise Fatal("want one segment, got %d" % len(segs))
@@ -133,7 +126,7 @@ def t_kill():
         res = run([VIEWER, "dump", "--json", t.path])
         check(res.rc == 0 and len(res.out.splitlines()) > 10,
               "stress-kill: the trace stays readable", res.why())
-        rep = report(t.path)
+        rep = report_json(t.path)
         killed = [p for p in rep["processes"] if p.get("signal") == "SIGKILL"]
         check(len(killed) == 1 and killed[0]["end_ns"] is not None,
               "stress-kill: the killed child ends, by SIGKILL, in the model",
@@ -144,7 +137,7 @@ def t_kill():
         figure("child killed mid-call", "%d events, %d segments it left"
                % (len(res.out.splitlines()), rep["leaks"]))
     finally:
-        for s in report(t.path)["segments"]:
+        for s in report_json(t.path)["segments"]:
             if s["kind"] == "sysv" and s["state"] == "leaked":
                 remove_shmid(s["shmid"])
 

@@ -8,9 +8,7 @@
   shim/ and launcher/ nothing of viewer/, common/ nothing of the others;
 - no code comment sends the reader outside the repository.
 
-Same conventions as every file here (the harness: tests/e2e/harness.py).
-
-    python3 tests/e2e/structure.py [WORD...]
+How to run it and read its output: tests/e2e/harness.py.
 """
 
 import glob

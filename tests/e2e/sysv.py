@@ -5,12 +5,7 @@ nginx-style zone shared by a master and its workers: every call recorded
 with its arguments, results and call site, the output of each program
 unchanged under the tracer.
 
-Same conventions as every file here (the harness: tests/e2e/harness.py):
-one line per check, "ok - name" or "not ok - name: why"; exit 1 when any
-check failed.
-
-    python3 tests/e2e/sysv.py [WORD...]   only the tests whose name
-                                          contains one of the WORDs
+How to run it and read its output: tests/e2e/harness.py.
 """
 
 import json
@@ -25,7 +20,8 @@ from harness import (Fatal, arg, argn, bare, check, check_args, cmd_is,  # noqa:
                      describe, dump_text, example, expect_bare, expect_same,
                      fail, flags, fnames, free_key, ftok_path, info_obj,
                      is_addr, is_fd, nonneg, num, one, remove_key, ret,
-                     segment_by_key, seq, source_line, success, traced)
+                     segment_by_key, seq, source_line, success, traced,
+                     traced_as_bare)
 
 TESTS, test = harness.registry()
 
@@ -207,10 +203,7 @@ def t_sysv_excl():
     want = ("first shmget: created\nsecond shmget: EEXIST\n"
             "IPC_STAT: size 4096, mode 0600\nIPC_RMID: removed\n")
     try:
-        b = bare("sysv-excl", "%x" % key)
-        expect_bare("sysv-excl: bare run output", b, want)
-        t = traced("sysv-excl", "%x" % key)
-        expect_same("sysv-excl: stdout and exit status unchanged under the tracer", b, t)
+        t = traced_as_bare("sysv-excl", want, "sysv-excl", "%x" % key)
         gets = sorted(t.calls("shmget"), key=seq)
         if len(gets) != 2:
             raise Fatal("expected 2 shmget events, got %s" % [describe(e) for e in gets])
@@ -238,10 +231,7 @@ def t_sysv_excl():
 def t_sysv_rdonly():
     want = ("writer: filled 8192 bytes\nreader: 0 mismatches, checksum 1044480\n"
             "detached both, removed\n")
-    b = bare("sysv-rdonly")
-    expect_bare("sysv-rdonly: bare run output", b, want)
-    t = traced("sysv-rdonly")
-    expect_same("sysv-rdonly: stdout and exit status unchanged under the tracer", b, t)
+    t = traced_as_bare("sysv-rdonly", want, "sysv-rdonly")
     g = one(t.calls("shmget"), "shmget")
     check_args("sysv-rdonly: shmget(IPC_PRIVATE=0x0, 8192, IPC_CREAT|0600)", g,
                key=lambda v: v == "0x0" or num(v) == 0, size=8192,
@@ -263,10 +253,7 @@ def t_sysv_rdonly():
 @test("sysv-detach-twice")
 def t_detach_twice():
     want = "first shmdt: 0\nsecond shmdt: -1 EINVAL\nremoved\n"
-    b = bare("sysv-detach-twice")
-    expect_bare("sysv-detach-twice: bare run output", b, want)
-    t = traced("sysv-detach-twice")
-    expect_same("sysv-detach-twice: stdout and exit status unchanged under the tracer", b, t)
+    t = traced_as_bare("sysv-detach-twice", want, "sysv-detach-twice")
     a = one(t.calls("shmat"), "shmat")
     dts = sorted(t.calls("shmdt"), key=seq)
     if len(dts) != 2:
@@ -331,10 +318,7 @@ def t_nginx_zone():
     for kind in ("anon", "devzero", "sysv"):
         name = "nginx-zone %s" % kind
         try:
-            b = bare("nginx-zone", kind)
-            expect_bare("%s: bare run output" % name, b, nginx_out(kind, 4))
-            t = traced("nginx-zone", kind, label="nginx-" + kind)
-            expect_same("%s: stdout and exit status unchanged under the tracer" % name, b, t)
+            t = traced_as_bare(name, nginx_out(kind, 4), "nginx-zone", kind, label="nginx-" + kind)
             master, workers, last_worker = check_workers(name, t, 4)
             first_fork = min(seq(e) for e in t.calls("fork", pid=master))
             if kind in ("anon", "devzero"):

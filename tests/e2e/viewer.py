@@ -3,12 +3,7 @@
 off the terminal, a trace read while its run goes on, the attach map
 (map, --at) and the Chrome export.
 
-Same conventions as every file here (the harness: tests/e2e/harness.py):
-one line per check, "ok - name" or "not ok - name: why"; exit 1 when any
-check failed.
-
-    python3 tests/e2e/viewer.py [WORD...]   only the tests whose name
-                                            contains one of the WORDs
+How to run it and read its output: tests/e2e/harness.py.
 """
 
 import json
@@ -19,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (Fatal, check, dump_json, example, fail, free_key, need,  # noqa: E402
+from harness import (check, dump_json, example, fail, free_key, map_json, need,  # noqa: E402
                      remove_key, run, seq, trace_path, trace_started, traced,
                      HOLD, LAUNCHER, SEEN_WITHIN, TIMEOUT, VIEWER)
 
@@ -71,24 +66,48 @@ def t_hostile_names():
 # A trace read while its run goes on; the attach map; the export
 # --------------------------------------------------------------------------
 
+def launch_held(label):
+    """nginx-zone with 3 workers holding its zone HOLD seconds, under the
+    launcher in the background: (the process, its trace's path)."""
+    need(LAUNCHER)
+    path = trace_path(label)
+    p = subprocess.Popen([LAUNCHER, "-q", "-o", path, "--", example("nginx-zone"),
+                          "--hold", HOLD, "anon", "3"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    return p, path
+
+
+def read_while_held(path, read, done):
+    """read(path) every 0.2 s once the trace has its header, for
+    SEEN_WITHIN seconds of a launch_held() run, until done(what it read):
+    the last value read that was not None (None when there was none)."""
+    last, deadline = None, time.time() + SEEN_WITHIN
+    while time.time() < deadline:
+        time.sleep(0.2)
+        if trace_started(path):
+            got = read(path)
+            if got is not None:
+                last = got
+                if done(got):
+                    break
+    return last
+
+
+def events_or_none(path):
+    """`shmview dump --json` of a trace still being written; None when it
+    fails."""
+    res = run([VIEWER, "dump", "--json", path])
+    return [json.loads(l) for l in res.out.decode().splitlines()] if res.rc == 0 else None
+
+
 @test("live-read")
 def t_live_read():
     """The trace file can be read while the run goes on."""
-    need(LAUNCHER)
-    path = trace_path("live")
-    p = subprocess.Popen([LAUNCHER, "-q", "-o", path, "--", example("nginx-zone"),
-                          "--hold", HOLD, "anon", "3"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, start_new_session=True)
+    p, path = launch_held("live")
     try:
-        seen, deadline = [], time.time() + SEEN_WITHIN
-        while time.time() < deadline:
-            time.sleep(0.2)
-            if trace_started(path):
-                res = run([VIEWER, "dump", "--json", path])
-                if res.rc == 0:
-                    seen = [json.loads(l) for l in res.out.decode().splitlines()]
-                    if len([e for e in seen if e.get("call") == "fork"]) == 3:
-                        break
+        seen = read_while_held(path, events_or_none,
+                               lambda evs: len([e for e in evs if e.get("call") == "fork"]) == 3)
+        seen = seen or []
         running = p.poll() is None
         calls = [e.get("call") for e in seen]
         check(running and "mmap" in calls and calls.count("fork") == 3
@@ -96,39 +115,24 @@ def t_live_read():
               "live-read: mmap and the 3 forks are readable while the master still runs",
               "running=%s calls=%s" % (running, calls))
     finally:
-        _, err = p.communicate(timeout=TIMEOUT)
+        p.communicate(timeout=TIMEOUT)
     final = [e.get("call") for e in dump_json(path)]
     check(p.returncode == 0 and final.count("exit") == 4 and "munmap" in final,
           "live-read: the final trace holds the whole run", "exit %s calls %s"
           % (p.returncode, final))
 
 
-def map_json(path, *opts):
-    res = run([VIEWER, "map", "--json"] + list(opts) + [path])
-    if res.rc != 0:
-        raise Fatal("shmview map failed: " + res.why())
-    return json.loads(res.out.decode())
-
-
 @test("map")
 def t_map():
     """The attach map while the run goes on, at a past moment, and at the end."""
-    need(LAUNCHER)
-    path = trace_path("map")
-    p = subprocess.Popen([LAUNCHER, "-q", "-o", path, "--", example("nginx-zone"),
-                          "--hold", HOLD, "anon", "3"], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.DEVNULL, start_new_session=True)
-    live = None
+    p, path = launch_held("map")
+
+    def four_attached(m):
+        anon = [s for s in m["segments"] if s["kind"] == "anon"]
+        return bool(anon) and len(anon[0]["attachments"]) == 4
     try:
-        deadline = time.time() + SEEN_WITHIN
-        while time.time() < deadline and live is None:
-            time.sleep(0.2)
-            if not trace_started(path):
-                continue
-            m = map_json(path)
-            anon = [s for s in m["segments"] if s["kind"] == "anon"]
-            if anon and len(anon[0]["attachments"]) == 4:
-                live = m
+        live = read_while_held(path, map_json, four_attached)
+        live = live if live is not None and four_attached(live) else None
     finally:
         p.communicate(timeout=TIMEOUT)
     if not check(live is not None, "map: the workers' attachments appear while they run",
