@@ -3,17 +3,13 @@
  * builds and reconciles the model, and hands it to the timeline renderer
  * (export-chrome.c).
  */
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
-#include "render.h"
-#include "decode.h"
-#include "json.h"
 #include "model.h"
 #include "parse-options.h"
-#include "report.h"
+#include "render.h"
 #include "trace.h"
 #include "util.h"
 
