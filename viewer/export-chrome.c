@@ -11,12 +11,15 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "decode.h"
 #include "json.h"
 #include "model.h"
 #include "render.h"
 #include "report.h"
+#include "util.h"
 #include "words.h"
 
 #define SEGMENTS_PID 0x7fffffff     /* the synthetic process of segments */
@@ -103,8 +106,44 @@ static void attach_span(struct json_writer *w, const struct model *m,
 	json_end_object(w);
 }
 
+/*
+ * Every attachment of the run grouped by process, each group in segment
+ * order: one pass over the segments, so the export stays linear in the
+ * attachments however many processes the run had.
+ */
+struct attach_index {
+	size_t *first;                    /* per process index, +1 at the end */
+	const struct attachment **att;
+};
+
+static void attach_index_build(struct attach_index *ix, const struct model *m)
+{
+	size_t total = 0;
+	ix->first = xcalloc(m->nprocesses + 1, sizeof(*ix->first));
+	for (size_t i = 0; i < m->nsegments; i++)
+		for (size_t j = 0; j < m->segments[i]->natt; j++, total++)
+			ix->first[m->segments[i]->att[j]->proc->index + 1]++;
+	for (size_t p = 0; p < m->nprocesses; p++)
+		ix->first[p + 1] += ix->first[p];
+	size_t *fill = xcalloc(m->nprocesses + 1, sizeof(*fill));
+	memcpy(fill, ix->first, (m->nprocesses + 1) * sizeof(*fill));
+	ix->att = xcalloc(total ? total : 1, sizeof(*ix->att));
+	for (size_t i = 0; i < m->nsegments; i++)
+		for (size_t j = 0; j < m->segments[i]->natt; j++) {
+			const struct attachment *a = m->segments[i]->att[j];
+			ix->att[fill[a->proc->index]++] = a;
+		}
+	free(fill);
+}
+
+static void attach_index_free(struct attach_index *ix)
+{
+	free(ix->first);
+	free(ix->att);
+}
+
 static void process_tracks(struct json_writer *w, const struct model *m,
-			   const struct process *p)
+			   const struct attach_index *ix, const struct process *p)
 {
 	char name[512];
 	snprintf(name, sizeof(name), "%s (%d)", words_base_name(p->exe), p->pid);
@@ -113,20 +152,16 @@ static void process_tracks(struct json_writer *w, const struct model *m,
 	span(w, name, p->pid, p->pid, p->start_ns, p->ended ? p->end_ns : m->until_ns);
 	json_end_object(w);
 	/* one lane per segment this process attached */
-	for (size_t i = 0; i < m->nsegments; i++) {
-		const struct segment *s = m->segments[i];
-		bool named = false;
-		for (size_t j = 0; j < s->natt; j++) {
-			if (s->att[j]->proc != p)
-				continue;
-			if (!named) {
-				char id[256];
-				words_identity(s, id, sizeof(id));
-				metadata(w, "thread_name", p->pid, LANE_BASE + s->index, id);
-				named = true;
-			}
-			attach_span(w, m, s->att[j]);
+	const struct segment *named = NULL;
+	for (size_t k = ix->first[p->index]; k < ix->first[p->index + 1]; k++) {
+		const struct attachment *a = ix->att[k];
+		if (a->seg != named) {
+			char id[256];
+			words_identity(a->seg, id, sizeof(id));
+			metadata(w, "thread_name", p->pid, LANE_BASE + a->seg->index, id);
+			named = a->seg;
 		}
+		attach_span(w, m, a);
 	}
 }
 
@@ -160,8 +195,11 @@ void export_chrome(FILE *out, const struct model *m)
 	metadata(&w, "process_name", SEGMENTS_PID, 0, "shared memory segments");
 	for (size_t i = 0; i < m->nsegments; i++)
 		segment_track(&w, m, m->segments[i]);
+	struct attach_index ix;
+	attach_index_build(&ix, m);
 	for (size_t i = 0; i < m->nprocesses; i++)
-		process_tracks(&w, m, m->processes[i]);
+		process_tracks(&w, m, &ix, m->processes[i]);
+	attach_index_free(&ix);
 	failed_calls(&w, m);
 	json_end_array(&w);
 	json_end_document(&w);
