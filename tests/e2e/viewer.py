@@ -8,6 +8,7 @@ How to run it and read its output: tests/e2e/harness.py.
 
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -133,6 +134,9 @@ def t_map():
     try:
         live = read_while_held(path, map_json, four_attached)
         live = live if live is not None and four_attached(live) else None
+        before = time.monotonic_ns()
+        now = map_json(path)
+        after = time.monotonic_ns()
     finally:
         p.communicate(timeout=TIMEOUT)
     if not check(live is not None, "map: the workers' attachments appear while they run",
@@ -145,6 +149,12 @@ def t_map():
           and len(alive) == 4 and seg["size"] == 1048576,
           "map: running, one live anon zone at one address in the master and 3 workers",
           json.dumps(live)[:400])
+    with open(path, "rb") as f:
+        start = struct.unpack_from("<Q", f.read(4096), 88)[0]  # start_ns
+    check(now["running"] and before - start <= now["time_ns"] <= after - start,
+          "map: a running trace is shown at the present, not at its last event",
+          "read between +%d and +%d ns: %s" % (before - start, after - start,
+                                               json.dumps(now)[:200]))
     evs = dump_json(path)
     master = min(evs, key=seq)["pid"]
     worker_exits = [e["time_ns"] for e in evs if e.get("call") == "exit" and e["pid"] != master]

@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <uthash.h>
 
+#include "clock.h"
 #include "decode.h"
 #include "history.h"
 #include "kernel.h"
@@ -1017,6 +1018,7 @@ void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 	free(o);
 	m->idx->replaying = MODEL_NO_SEQ;	/* the ends below have no event */
 	m->until_ns = until_ns == UINT64_MAX ? last : until_ns;
+	m->to_end = until_ns == UINT64_MAX;
 	if (m->final && until_ns == UINT64_MAX) {
 		/* the launcher waited for every process: all have ended */
 		uint64_t end = t->end_ns > t->start_ns ? t->end_ns - t->start_ns : last;
@@ -1116,6 +1118,14 @@ void model_reconcile(struct model *m, const struct kernel_view *k)
 	}
 	/* a final trace replayed to its end has every process ended */
 	m->running = any_alive(m);
+	/* A run still going, seen against the kernel, is seen now and not at
+	 * its last event: a quiet second into the run reads +1s.  Both clocks
+	 * are this machine's CLOCK_MONOTONIC, since one of its processes is
+	 * alive here.  A model replayed to a past instant is left there. */
+	uint64_t now = clock_now_ns(), start = m->trace ? m->trace->start_ns : 0;
+	if (k && m->running && m->to_end && now > start &&
+	    now - start > m->until_ns)
+		m->until_ns = now - start;
 	m->leaks = 0;
 	for (size_t i = 0; i < m->nsegments; i++) {
 		struct segment *s = m->segments[i];

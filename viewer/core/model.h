@@ -165,7 +165,10 @@ struct model {
 	size_t nprocesses, proc_cap;
 	struct model_index *idx;      /* lookups, private to model.c */
 
-	uint64_t until_ns;            /* replayed up to here (since start) */
+	uint64_t until_ns;            /* replayed up to here (since start);
+	                                 for a running trace reconciled with
+	                                 the kernel, the present */
+	bool to_end;                  /* replayed to the trace's end */
 	uint64_t events;              /* events replayed */
 	bool final;                   /* the trace file is complete */
 	bool running;                 /* set by model_reconcile() */
