@@ -85,7 +85,7 @@ LAUNCHER_OBJ := $(LAUNCHER_SRC:%.c=$(B)/%.o)
 $(B)/launcher/%.o: launcher/%.c | $(B)/launcher
 	$(CC) $(ALL_CFLAGS) -Ilauncher -D_GNU_SOURCE -c $< -o $@
 $(B)/shmtrace: $(LAUNCHER_OBJ) $(COMMON_OBJ)
-	$(CC) -o $@ $^ $(LDFLAGS) $(SAN_LDFLAGS)
+	$(CC) -o $@ $^ $(LDFLAGS) $(SAN_LDFLAGS) -lelf
 
 # --- the viewer: core/ (read, validate, model, rules) and commands + renderers
 VIEWER_CORE_SRC := $(wildcard viewer/core/*.c)
@@ -123,6 +123,15 @@ $(B)/tests/test-fuzz-regressions: tests/unit/test-fuzz-regressions.c \
 	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE $(UNIT_INC) -o $@ $< tests/fuzz/fuzz-trace.c \
 	  $(VIEWER_LIB_OBJ) $(UNIT_COMMON_OBJ) $(SHIM_TEST_OBJ) $(LDFLAGS) $(SAN_LDFLAGS) $(VIEWER_LIBS) \
 	  -lunwind -ldl -lpthread
+
+# The ptrace injector, calling into a child it forks, and the library it
+# loads there.
+$(B)/tests/inject-probe.so: tests/unit/inject-probe.c | $(B)/tests
+	$(CC) $(WARN) $(CFLAGS) -shared -fPIC -o $@ $<
+$(B)/tests/test-inject: tests/unit/test-inject.c $(B)/launcher/inject.o \
+		$(B)/tests/inject-probe.so | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -D_GNU_SOURCE -Ilauncher -o $@ $< $(B)/launcher/inject.o \
+	  $(LDFLAGS) $(SAN_LDFLAGS) -lelf -ldl -lpthread
 
 # --- fuzzing: libFuzzer from clang, bounded in time ---------------------------
 FUZZ_CC      ?= clang

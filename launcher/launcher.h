@@ -11,6 +11,8 @@
  *   run.c       the region, the environment, starting and waiting for the
  *               program and every descendant
  *   summary.c   the valgrind-like leak summary (through shmview)
+ *   inject.c    calling functions inside a running process by ptrace
+ *               (inject.h): loading the shim for `shmtrace -p PID`
  */
 #ifndef SHMTRACE_LAUNCHER_H
 #define SHMTRACE_LAUNCHER_H
