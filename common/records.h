@@ -43,9 +43,6 @@
 
 #include "shmtrace-format.h"
 
-#define SHMT_VERSION_RECORDS 2u
-#define SHMT_HF_RECORDS 0x10u   /* records follow the header (records.h) */
-
 enum records_type {
 	RECORDS_EVENT = 1,
 	RECORDS_STACK = 2,

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -102,7 +103,7 @@ int region_why(char *buf, size_t size, const char *fmt, ...)
 }
 
 static int check_identity(const struct shmt_header *h, uint64_t size,
-			  char *w, size_t wn)
+			  bool records_too, char *w, size_t wn)
 {
 	if (size < sizeof(h->magic) ||
 	    memcmp(h->magic, SHMT_MAGIC, sizeof(h->magic)) != 0)
@@ -116,9 +117,18 @@ static int check_identity(const struct shmt_header *h, uint64_t size,
 	if (h->endian != SHMT_ENDIAN_TAG)
 		return region_why(w, wn, "corrupted header (bad endian tag 0x%08x)",
 			   h->endian);
-	if (h->version != SHMT_VERSION)
+	if (records_too && h->version == SHMT_VERSION_RECORDS)
+		; /* the compact file */
+	else if (h->version == SHMT_VERSION_RECORDS)
+		return region_why(w, wn, "a finished trace (records), not a live "
+			   "region: the run it belongs to has ended");
+	else if (h->version != SHMT_VERSION)
 		return region_why(w, wn, "unsupported format version %u (this build "
-			   "reads version %u)", h->version, SHMT_VERSION);
+			   "reads versions %u and %u)", h->version, SHMT_VERSION,
+			   SHMT_VERSION_RECORDS);
+	if ((h->version == SHMT_VERSION_RECORDS) != !!(h->flags & SHMT_HF_RECORDS))
+		return region_why(w, wn, "corrupted header (version %u with flags 0x%x)",
+			   h->version, h->flags);
 	if (h->header_size != SHMT_HEADER_SIZE)
 		return region_why(w, wn, "corrupted header (header_size %u, expected %u)",
 			   h->header_size, SHMT_HEADER_SIZE);
@@ -181,8 +191,27 @@ static int check_clock(const struct shmt_header *h, char *w, size_t wn)
 int region_check_header(const struct shmt_header *h, uint64_t size,
 			char *w, size_t wn)
 {
-	if (check_identity(h, size, w, wn) || check_slots(h, w, wn) ||
+	if (check_identity(h, size, false, w, wn) || check_slots(h, w, wn) ||
 	    check_extent(h, size, w, wn) || check_clock(h, w, wn))
 		return -1;
+	return 0;
+}
+
+int region_check_file_header(const struct shmt_header *h, uint64_t size,
+			     char *w, size_t wn)
+{
+	if (h->version != SHMT_VERSION_RECORDS || size < sizeof(h->magic) ||
+	    memcmp(h->magic, SHMT_MAGIC, sizeof(h->magic)) != 0)
+		return region_check_header(h, size, w, wn);
+	if (check_identity(h, size, true, w, wn))
+		return -1;
+	if (h->max_depth > SHMT_MAX_DEPTH)
+		return region_why(w, wn, "corrupted header (max_depth %u exceeds %u)",
+			   h->max_depth, SHMT_MAX_DEPTH);
+	/* a finished file knows its length; a growing one may end torn */
+	if ((h->flags & SHMT_HF_FINAL) && h->total_size > size)
+		return region_why(w, wn, "truncated (%llu bytes, the header says %llu)",
+			   (unsigned long long)size,
+			   (unsigned long long)h->total_size);
 	return 0;
 }

@@ -55,6 +55,13 @@ void region_init_header(struct shmt_header *h, const struct region_layout *l,
 int region_check_header(const struct shmt_header *h, uint64_t size,
 			char *why, size_t why_size);
 
+/* The same for a trace file, which may also be a compact file of records
+ * (version SHMT_VERSION_RECORDS, records.h): for it, the identity and the
+ * depth, and for a finished one its length; the records are checked one
+ * by one as they are read. */
+int region_check_file_header(const struct shmt_header *h, uint64_t size,
+			     char *w, size_t wn);
+
 /* printf into a fixed "why" buffer of `size` bytes; always returns -1, so
  * a check can `return region_why(why, why_size, ...)`.  No allocation. */
 int region_why(char *buf, size_t size, const char *fmt, ...)

@@ -31,7 +31,8 @@
 #include <stdint.h>
 
 #define SHMT_MAGIC "SHMTRACE"          /* 8 bytes, no NUL stored */
-#define SHMT_VERSION 1u
+#define SHMT_VERSION 1u                /* the live region, and slot files */
+#define SHMT_VERSION_RECORDS 2u        /* the compact file (records.h) */
 #define SHMT_ENDIAN_TAG 0x01020304u    /* reads 0x04030201 when swapped */
 #define SHMT_HEADER_SIZE 4096u
 #define SHMT_EVENT_FIXED 128u          /* bytes of an event before its frames */
@@ -47,6 +48,8 @@
 #define SHMT_HF_TSC      0x8u /* events' time_ns and duration_ns are TSC
                                  ticks: readers convert them with the
                                  calibration points cal_* */
+#define SHMT_HF_RECORDS  0x10u /* version 2: records follow the header
+                                 (records.h), no slots, no arena */
 
 /*
  * The header.  Counters written by producers are 8-byte lock-free atomics,

@@ -2,10 +2,11 @@
  * copyout.c - copying the live region into the trace file while the run
  * goes on (every SYNC_PERIOD_NS, pre-faulting ahead of the writers), the
  * launcher's own records (reaps, clock calibration), and the final,
- * compacted trace renamed into place.
+ * final trace, compact (records.h), renamed into place.
  */
 #include "launcher.h"
 #include "clock.h"
+#include "records-writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -153,17 +154,87 @@ void sync_live(struct live *L)
 	}
 }
 
-/* Writes a compacted trace with header `out` into fd: used slots, then the
- * used arena right after them, then the header last. */
+/* Is the committed slot `e` (a private copy) one the viewer can read:
+ * known call and object, frames and string inside the region?  Traced
+ * programs can write anywhere in it. */
+static int slot_valid(const struct live *L, const struct shmt_event *e,
+		      uint64_t arena_used)
+{
+	return e->call != SHMT_CALL_NONE && e->call < SHMT_CALL_COUNT &&
+	       e->obj < SHMT_OBJ_COUNT && e->nframes <= L->layout.depth &&
+	       (uint64_t)e->str_off + e->str_len <= arena_used &&
+	       e->str_len <= SHMT_MAX_STRING;
+}
+
+/* Nanoseconds since the trace's start of a time the region holds (TSC
+ * ticks when the run stamps in ticks). */
+static uint64_t rel_ns(const struct live *L, uint64_t t)
+{
+	const struct shmt_header *h = L->h;
+	if (L->tsc)
+		t = clock_ticks_to_ns(t, h->cal_tsc0, h->cal_ns0, h->cal_tsc1, h->cal_ns1);
+	return t > h->start_ns ? t - h->start_ns : 0;
+}
+
+static uint64_t span_ns(const struct live *L, uint64_t d)
+{
+	const struct shmt_header *h = L->h;
+	return L->tsc ? clock_ticks_span_ns(d, h->cal_tsc0, h->cal_ns0, h->cal_tsc1,
+					    h->cal_ns1) : d;
+}
+
+/* Appends slot `e` (a private copy; its frames follow it in `slot`) as an
+ * event record. */
+static void append_slot(struct live *L, struct records_writer *w,
+			const struct shmt_event *e, const unsigned char *slot)
+{
+	uint64_t frames[SHMT_MAX_DEPTH];
+	struct records_event r = {
+		.call = e->call, .flags = e->flags, .err = e->err, .obj = e->obj,
+		.pid = e->pid, .tid = e->tid, .time_ns = rel_ns(L, e->time_ns),
+		.duration_ns = span_ns(L, e->duration_ns), .ret = e->ret,
+	};
+	memcpy(r.args, e->args, sizeof(r.args));
+	memcpy(frames, slot + SHMT_EVENT_FIXED, e->nframes * sizeof(*frames));
+	records_writer_event(w, &r, frames, e->nframes,
+			     (char *)L->h + L->layout.arena_offset + e->str_off,
+			     e->str_len);
+}
+
+/* Writes the compact trace (records.h) of the region into fd: every
+ * committed, valid slot in slot order, then what was abandoned or
+ * corrupt as loss records, then the header `out`. */
 static int write_compact(struct live *L, int fd, const struct shmt_header *out)
 {
-	const struct region_layout *l = &L->layout;
-	return pwrite_all(fd, slot_at(L, 0), out->slot_capacity * l->slot_size,
-			  l->slot_offset) ||
-	       pwrite_all(fd, (char *)L->h + l->arena_offset, out->arena_size,
-			  out->arena_offset) ||
-	       pwrite_all(fd, out, sizeof(*out), 0) ||
-	       ftruncate(fd, (off_t)out->total_size) ? -1 : 0;
+	struct records_writer w;
+	uint64_t used = used_slots(L), abandoned = 0, corrupt = 0;
+	uint64_t arena_used = __atomic_load_n(&L->h->arena_head, __ATOMIC_ACQUIRE);
+	if (arena_used > L->layout.arena_size)
+		arena_used = L->layout.arena_size;
+	if (records_writer_open(&w, fd, out) < 0)
+		return -1;
+	for (uint64_t i = 0; i < used && !w.error; i++) {
+		const unsigned char *slot = (const unsigned char *)slot_at(L, i);
+		struct shmt_event e;
+		memcpy(&e, slot, sizeof(e));	/* copy, then check the copy */
+		if (e.commit != i + 1)
+			abandoned++;
+		else if (!slot_valid(L, &e, arena_used))
+			corrupt++;
+		else
+			append_slot(L, &w, &e, slot);
+	}
+	uint64_t end = rel_ns(L, L->tsc ? clock_ticks() : clock_now_ns());
+	if (abandoned)
+		records_writer_loss(&w, RECORDS_LOSS_ABANDONED, abandoned, 0, 0, end);
+	if (corrupt)
+		records_writer_loss(&w, RECORDS_LOSS_CORRUPT, corrupt, 0, 0, end);
+	int rc = records_writer_flush(&w) || records_writer_header(&w, out) ||
+		 ftruncate(fd, (off_t)w.off) ? -1 : 0;
+	if (w.error)
+		errno = w.error;
+	records_writer_free(&w);
+	return rc;
 }
 
 /* Puts the final trace in place: written to a new file renamed over the
@@ -189,29 +260,17 @@ static int replace_trace(struct live *L, const struct shmt_header *out)
 	return write_compact(L, L->file_fd, out);
 }
 
-/* Writes the complete trace: header, used slots, used arena right after
- * them, nothing more. */
+/* Writes the complete trace: the compact file of records (records.h) of
+ * every event the region holds, its header saying the run is final. */
 int write_final(struct live *L, int status)
 {
 	struct shmt_header *h = L->h;
-	const struct region_layout *l = &L->layout;
 	calibrate(L);
 	h->end_ns = clock_now_ns();
 	h->exit_status = status;
 	struct shmt_header out;
-	memcpy(&out, h, sizeof(out));
-	/* layout from our copy, whatever a traced program wrote there */
-	memcpy(out.magic, SHMT_MAGIC, sizeof(out.magic));
-	region_set_layout(&out, l);
-	out.flags |= SHMT_HF_FINAL | SHMT_HF_COMPACT;
-	uint64_t used = used_slots(L);
-	uint64_t arena_used = __atomic_load_n(&h->arena_head, __ATOMIC_ACQUIRE);
-	if (arena_used > l->arena_size)
-		arena_used = l->arena_size;
-	out.slot_capacity = used;
-	out.arena_offset = l->slot_offset + used * l->slot_size;
-	out.arena_size = arena_used;
-	out.total_size = out.arena_offset + arena_used;
+	memcpy(&out, h, sizeof(out));	/* the counters; the writer sets the rest */
+	out.flags |= SHMT_HF_FINAL;
 	if (replace_trace(L, &out))
 		return error("cannot write the trace: %s", strerror(errno));
 	h->flags |= SHMT_HF_FINAL;

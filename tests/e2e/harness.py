@@ -626,8 +626,37 @@ def nonneg(v):
 # The region file, read directly (independently of the viewer)
 # --------------------------------------------------------------------------
 
+def _varint(data, i):
+    """LEB128 at data[i]: (value, next index)."""
+    v = shift = 0
+    while True:
+        b = data[i]
+        i += 1
+        v |= (b & 0x7f) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, i
+
+
+def _records(data):
+    """(type, payload) of each whole record of a compact file (version 2,
+    common/records.h), decoded here independently of the viewer."""
+    i = 4096
+    while i < len(data):
+        kind = data[i]
+        try:
+            n, j = _varint(data, i + 1)
+        except IndexError:
+            return
+        if kind == 0 or j + n > len(data):
+            return
+        yield kind, data[j:j + n]
+        i = j + n
+
+
 def read_region(path):
-    """Header counters and the committed slots of a trace file."""
+    """Header counters and the committed events of a trace file: the slots
+    of a region (version 1) or the event records of a compact file (2)."""
     with open(path, "rb") as f:
         data = f.read()
     if len(data) < 4096 or data[:8] != b"SHMTRACE":
@@ -638,6 +667,15 @@ def read_region(path):
     h["head"] = struct.unpack_from("<Q", data, 256)[0]
     h["dropped"] = struct.unpack_from("<Q", data, 384)[0]
     committed, calls = 0, {}
+    if h["version"] == 2:
+        for kind, payload in _records(data):
+            if kind == 1:           # EVENT: its first field is the call
+                committed += 1
+                call = _varint(payload, 0)[0]
+                calls[call] = calls.get(call, 0) + 1
+        h["slot_capacity"] = committed
+        h["committed"], h["calls"] = committed, calls
+        return h
     for i in range(h["slot_capacity"]):
         off = h["slot_offset"] + i * h["slot_size"]
         if off + 128 > len(data):

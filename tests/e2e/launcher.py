@@ -41,8 +41,8 @@ def t_launcher():
           "mode %o" % (st.st_mode & 0o7777))
     with open(path, "rb") as f:
         head = f.read(12)
-    check(head[:8] == b"SHMTRACE" and struct.unpack("<I", head[8:12])[0] == 1,
-          "launcher: file starts with magic SHMTRACE, version 1", "header %r" % head)
+    check(head[:8] == b"SHMTRACE" and struct.unpack("<I", head[8:12])[0] == 2,
+          "launcher: file starts with magic SHMTRACE, version 2 (records)", "header %r" % head)
 
     with open(path, "rb") as f:
         original = f.read()

@@ -269,7 +269,9 @@ static void test_refused_files(void)
 	MUTATE("bad magic", memcpy(b.h->magic, "SHMTRACX", 8), "bad magic");
 	MUTATE("an ELF file", memcpy(b.h->magic, "\177ELF\2\1\1\0", 8),
 	       "not a shmtrace file");
-	MUTATE("version 2", b.h->version = 2, "unsupported format version 2");
+	MUTATE("version 3", b.h->version = 3, "unsupported format version 3");
+	MUTATE("version 2 without records", b.h->version = 2,
+	       "corrupted header (version 2 with flags");
 	MUTATE("swapped endian", b.h->endian = 0x04030201,
 	       "other byte order");
 	MUTATE("garbage endian", b.h->endian = 0xdeadbeef, "endian");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "records.h"
 #include "region.h"
 #include "trace.h"
 #include "util.h"
@@ -135,10 +136,180 @@ static int validate(struct trace *t, char *w, size_t wn)
 
 	memset(&h, 0, sizeof(h));
 	memcpy(&h, t->base, t->size < sizeof(h) ? t->size : sizeof(h));
-	if (region_check_header(&h, t->size, w, wn) < 0)
+	if (region_check_file_header(&h, t->size, w, wn) < 0)
 		return -1;
 	copy_layout(t, &h);
 	return 0;
+}
+
+/* --- compact files (version 2, records.h) ------------------------------ */
+
+/*
+ * The index of a compact file, built by one pass over its records at
+ * open: where each event, stack and string record starts.  Ids are dense
+ * from 1 in the order their records appear; a record that breaks that is
+ * damage and counted.  The pass stops at a torn tail (a launcher killed
+ * mid-write) or at damage: what lies before stays readable.
+ */
+struct trace_records {
+	uint64_t *events;               /* offsets of EVENT records */
+	size_t nevents, events_cap;
+	uint64_t *stacks, *strings;     /* [id - 1]: offsets */
+	size_t nstacks, stacks_cap, nstrings, strings_cap;
+	struct trace_loss *losses;
+	size_t nlosses, losses_cap;
+	uint64_t damaged;               /* records that broke the rules */
+};
+
+static void index_record(struct trace_records *r, const struct records_frame *f,
+			 uint64_t off)
+{
+	uint64_t id;
+	unsigned n;
+	const unsigned char *str;
+	size_t len;
+	uint64_t frames[SHMT_MAX_DEPTH];
+	struct trace_loss l;
+
+	switch (f->type) {
+	case RECORDS_EVENT:
+		XGROW(r->events, r->nevents, r->events_cap, 1024);
+		r->events[r->nevents++] = off;
+		break;
+	case RECORDS_STACK:
+		if (records_get_stack(f, &id, frames, SHMT_MAX_DEPTH, &n) < 0 ||
+		    id != r->nstacks + 1) {
+			r->damaged++;
+			break;
+		}
+		XGROW(r->stacks, r->nstacks, r->stacks_cap, 64);
+		r->stacks[r->nstacks++] = off;
+		break;
+	case RECORDS_STRING:
+		if (records_get_string(f, &id, &str, &len) < 0 ||
+		    id != r->nstrings + 1) {
+			r->damaged++;
+			break;
+		}
+		XGROW(r->strings, r->nstrings, r->strings_cap, 64);
+		r->strings[r->nstrings++] = off;
+		break;
+	case RECORDS_LOSS:
+		if (records_get_loss(f, &l.cause, &l.count, &l.pid, &l.from_ns,
+				     &l.to_ns) < 0) {
+			r->damaged++;
+			break;
+		}
+		XGROW(r->losses, r->nlosses, r->losses_cap, 8);
+		r->losses[r->nlosses++] = l;
+		break;
+	default:	/* a later kind of record: skipped */
+		break;
+	}
+}
+
+static void index_records(struct trace *t)
+{
+	struct trace_records *r = xcalloc(1, sizeof(*r));
+	uint64_t off = t->hdr->header_size;	/* checked: SHMT_HEADER_SIZE */
+	struct records_frame f;
+	int got;
+
+	while (off < t->size &&
+	       (got = records_next(t->base + off, t->size - off, &f)) == 1) {
+		index_record(r, &f, off);
+		off += f.size;
+	}
+	if (off < t->size && got < 0)
+		r->damaged++;
+	t->rec = r;
+	t->capacity = r->nevents;
+}
+
+static void free_records(struct trace_records *r)
+{
+	if (!r)
+		return;
+	free(r->events);
+	free(r->stacks);
+	free(r->strings);
+	free(r->losses);
+	free(r);
+}
+
+/* The slots the launcher found abandoned or corrupt when it wrote the
+ * file, and the records damaged since (counted as corrupt). */
+static void records_counts(const struct trace_records *r, uint64_t *abandoned,
+			   uint64_t *corrupt)
+{
+	*corrupt = r->damaged;
+	for (size_t i = 0; i < r->nlosses; i++)
+		if (r->losses[i].cause == RECORDS_LOSS_ABANDONED)
+			*abandoned += r->losses[i].count;
+		else if (r->losses[i].cause == RECORDS_LOSS_CORRUPT)
+			*corrupt += r->losses[i].count;
+}
+
+const struct trace_loss *trace_losses(const struct trace *t, size_t *n)
+{
+	*n = t->rec ? t->rec->nlosses : 0;
+	return t->rec ? t->rec->losses : NULL;
+}
+
+/* The frame of the record at `off`, which the index already read. */
+static void frame_at(const struct trace *t, uint64_t off, struct records_frame *f)
+{
+	records_next(t->base + off, t->size - off, f);
+}
+
+/* Decodes event `seq` of a compact file into it->ev; false when the
+ * record breaks the rules (then counted corrupt). */
+static bool fill_record_event(struct trace_iter *it, uint64_t seq)
+{
+	const struct trace *t = it->trace;
+	const struct trace_records *r = t->rec;
+	struct trace_event *ev = &it->ev;
+	struct records_frame f;
+	struct records_event e;
+	unsigned n = 0;
+	uint64_t id;
+
+	frame_at(t, r->events[seq], &f);
+	if (records_get_event(&f, &e) < 0 || e.call == SHMT_CALL_NONE ||
+	    e.call >= SHMT_CALL_COUNT || e.obj >= SHMT_OBJ_COUNT ||
+	    e.stack_id > r->nstacks || e.str_id > r->nstrings)
+		return false;
+	if (e.stack_id) {
+		frame_at(t, r->stacks[e.stack_id - 1], &f);
+		if (records_get_stack(&f, &id, it->frames, t->max_depth, &n) < 0)
+			return false;
+	}
+	ev->str = "";
+	ev->str_len = 0;
+	if (e.str_id) {
+		const unsigned char *str;
+		size_t len;
+		frame_at(t, r->strings[e.str_id - 1], &f);
+		records_get_string(&f, &id, &str, &len);
+		if (len > SHMT_MAX_STRING)
+			return false;
+		ev->str = (const char *)str;
+		ev->str_len = (uint32_t)len;
+	}
+	ev->seq = seq;
+	ev->time_ns = t->start_ns + e.time_ns;
+	ev->duration_ns = e.duration_ns;
+	ev->ret = e.ret;
+	ev->pid = e.pid;
+	ev->tid = e.tid;
+	ev->call = e.call;
+	ev->nframes = (uint16_t)n;
+	ev->flags = e.flags;
+	ev->err = e.err;
+	ev->obj = e.obj;
+	memcpy(ev->args, e.args, sizeof(ev->args));
+	ev->frames = it->frames;
+	return true;
 }
 
 static int map_file(int fd, struct trace *t,
@@ -189,6 +360,8 @@ int trace_open(const char *path, struct trace *t)
 		trace_close(t);
 		return error("cannot read '%s': %s", path, w);
 	}
+	if (t->version == SHMT_VERSION_RECORDS)
+		index_records(t);
 	t->path = xstrdup(path);
 	return 0;
 }
@@ -199,6 +372,7 @@ void trace_close(struct trace *t)
 		guard_remove(t->base);
 		munmap((void *)t->base, t->size);
 	}
+	free_records(t->rec);
 	free(t->path);
 	memset(t, 0, sizeof(*t));
 }
@@ -230,13 +404,15 @@ static uint64_t arena_used(const struct trace *t)
 void trace_iter_init_at(struct trace_iter *it, const struct trace *t,
 			uint64_t first)
 {
-	uint64_t head = load(&t->hdr->head);
+	uint64_t head = t->rec ? t->rec->nevents : load(&t->hdr->head);
 
 	memset(it, 0, offsetof(struct trace_iter, frames));
 	it->trace = t;
 	it->end = head < t->capacity ? head : t->capacity;
 	it->next = first < it->end ? first : it->end;
-	it->arena_used = arena_used(t);
+	it->arena_used = t->rec ? 0 : arena_used(t);
+	if (t->rec && first == 0)	/* what the launcher found when it wrote */
+		records_counts(t->rec, &it->abandoned, &it->corrupt);
 }
 
 void trace_iter_init(struct trace_iter *it, const struct trace *t)
@@ -328,6 +504,11 @@ const struct trace_event *trace_iter_next(struct trace_iter *it)
 {
 	const struct trace *t = it->trace;
 
+	while (t->rec && it->next < it->end) {
+		if (fill_record_event(it, it->next++))
+			return &it->ev;
+		it->corrupt++;
+	}
 	while (it->next < it->end) {
 		uint64_t seq = it->next++;
 		if (seq && seq % RELEASE_WINDOW == 0)

@@ -49,6 +49,16 @@ struct trace {
 	int64_t exit_status;
 	uint64_t cal_tsc0, cal_ns0;     /* SHMT_HF_TSC: event times are ticks, */
 	uint64_t cal_tsc1, cal_ns1;     /* converted to ns when read */
+	struct trace_records *rec;      /* a compact file (version 2): its
+	                                   records' index; NULL for slots */
+};
+
+/* What a compact file says it lost (its LOSS records, records.h). */
+struct trace_loss {
+	unsigned cause;                 /* enum records_loss */
+	uint64_t count;
+	int32_t pid;                    /* 0: unknown */
+	uint64_t from_ns, to_ns;        /* since the trace's start */
 };
 
 /* Producer counters from the header, read at one moment. */
@@ -67,7 +77,8 @@ struct trace_counters {
  * the same iterator (frames) or until trace_close() (str).
  */
 struct trace_event {
-	uint64_t seq;          /* slot index */
+	uint64_t seq;          /* slot index; in a compact file, the event's
+	                          position among its events */
 	uint64_t time_ns;      /* CLOCK_MONOTONIC, as recorded */
 	uint64_t duration_ns;
 	int64_t ret;
@@ -109,6 +120,9 @@ struct trace_iter {
  * trace_close().
  */
 int trace_open(const char *path, struct trace *t);
+
+/* The LOSS records of a compact file, in file order (none for slots). */
+const struct trace_loss *trace_losses(const struct trace *t, size_t *n);
 
 /* Unmap and free what trace_open() acquired.  Safe on a zeroed trace. */
 void trace_close(struct trace *t);
