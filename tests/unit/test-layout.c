@@ -3,6 +3,7 @@
  * A change here is a format change: bump SHMT_VERSION with it.
  */
 #include "check.h"
+#include "records.h"
 #include "shmtrace-format.h"
 
 #include <stddef.h>
@@ -81,6 +82,11 @@ int main(void)
 	      SHMT_CALL_EXEC == 16 && SHMT_CALL_MODULE == 20 &&
 	      SHMT_CALL_WAIT == 21 && SHMT_CALL_COUNT == 22, "call numbers unchanged");
 	CHECK(SHMT_OBJ_ANON == 1 && SHMT_OBJ_BADFD == 7, "object kinds unchanged");
+	CHECK(SHMT_VERSION == 1 && SHMT_VERSION_RECORDS == 2 && SHMT_HF_RECORDS == 0x10,
+	      "region version 1, compact file version 2 with flag 0x10");
+	CHECK(RECORDS_EVENT == 1 && RECORDS_STACK == 2 && RECORDS_STRING == 3 &&
+	      RECORDS_LOSS == 4 && RECORDS_LOSS_RING_FULL == 1 &&
+	      RECORDS_LOSS_STRING == 4, "record types and loss causes unchanged");
 
 	/* argument slots are part of the format: where each value lives */
 	static const struct { const char *name; unsigned got, want; } slots[] = {
