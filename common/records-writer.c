@@ -57,6 +57,10 @@ int records_writer_open(struct records_writer *w, int fd,
 
 int records_writer_flush(struct records_writer *w)
 {
+	if (w->error) {	/* the file ends at its last whole write */
+		w->used = 0;
+		return -1;
+	}
 	if (w->used && write_all(w, w->buf, w->used, w->off) == 0)
 		w->off += w->used;
 	w->used = 0;

@@ -1,8 +1,10 @@
 /*
  * copyout.c - copying the live region into the trace file while the run
  * goes on (every SYNC_PERIOD_NS, pre-faulting ahead of the writers), the
- * launcher's own records (reaps, clock calibration), and the final,
- * final trace, compact (records.h), renamed into place.
+ * launcher's own records (reaps, clock calibration): the trace file is
+ * the compact file of records (records.h), appended pass by pass, so it
+ * can be read while the run goes on and a launcher killed at any moment
+ * leaves it readable up to its last pass.
  */
 #include "launcher.h"
 #include "clock.h"
@@ -18,22 +20,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-static int pwrite_all(int fd, const void *buf, uint64_t len, uint64_t off)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (uint64_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
 
 static struct shmt_event *slot_at(struct live *L, uint64_t i)
 {
@@ -65,18 +51,6 @@ void record_reaped(struct live *L, pid_t pid, int status)
 	e->args[SHMT_ARG_WAIT_STATUS] = (uint64_t)(uint32_t)status;
 	e->args[SHMT_ARG_WAIT_VARIANT] = SHMT_WAIT_REAPER;
 	region_commit(e, i);
-}
-
-/* Copies the string of a committed event into the file, bounds-checked:
- * traced programs can write anywhere in the region. */
-static void copy_string(struct live *L, const struct shmt_event *ev)
-{
-	const struct region_layout *l = &L->layout;
-	uint64_t off = ev->str_off, len = ev->str_len;
-	if (!len || off > l->arena_size || len > l->arena_size - off)
-		return;
-	pwrite_all(L->file_fd, (char *)L->h + l->arena_offset + off, len,
-		   l->arena_offset + off);
 }
 
 /* Pre-faults the region ahead of the writers (up to `ahead` bytes past the
@@ -121,37 +95,6 @@ void start_clock(struct live *L)
 	while (clock_now_ns() - L->h->cal_ns0 < 2000000)
 		;
 	calibrate(L);
-}
-
-/* One pass: slots committed since the last pass, their strings, the
- * header.  A slot never committed (its writer died) holds `done` back for
- * at most ABANDON_AFTER_NS, then is passed over. */
-void sync_live(struct live *L)
-{
-	const struct region_layout *l = &L->layout;
-	uint64_t head = used_slots(L), first_open = head;
-	for (uint64_t i = L->done; i < head; i++) {
-		const struct shmt_event *ev = slot_at(L, i);
-		if (__atomic_load_n(&ev->commit, __ATOMIC_ACQUIRE) != i + 1) {
-			if (first_open == head)
-				first_open = i;
-			continue;
-		}
-		copy_string(L, ev);
-	}
-	if (head > L->done)
-		pwrite_all(L->file_fd, slot_at(L, L->done),
-			   (head - L->done) * l->slot_size,
-			   l->slot_offset + L->done * l->slot_size);
-	calibrate(L);
-	pwrite_all(L->file_fd, L->h, SHMT_HEADER_SIZE, 0);
-	uint64_t now = clock_now_ns();
-	if (first_open != L->done) {
-		L->done = first_open;
-		L->stuck_since = now;
-	} else if (first_open < head && now - L->stuck_since > ABANDON_AFTER_NS) {
-		L->done = first_open + 1;
-	}
 }
 
 /* Is the committed slot `e` (a private copy) one the viewer can read:
@@ -201,78 +144,125 @@ static void append_slot(struct live *L, struct records_writer *w,
 			     e->str_len);
 }
 
-/* Writes the compact trace (records.h) of the region into fd: every
- * committed, valid slot in slot order, then what was abandoned or
- * corrupt as loss records, then the header `out`. */
-static int write_compact(struct live *L, int fd, const struct shmt_header *out)
+/* Looks at slot i: appends it when committed (and valid), or keeps it
+ * as a hole to look at again.  Returns 1 when it was committed. */
+static int take_slot(struct live *L, uint64_t i, uint64_t arena_used,
+		     uint64_t *corrupt)
 {
-	struct records_writer w;
-	uint64_t used = used_slots(L), abandoned = 0, corrupt = 0;
+	const unsigned char *slot = (const unsigned char *)slot_at(L, i);
+	struct shmt_event e;
+	memcpy(&e, slot, sizeof(e));	/* copy, then check the copy */
+	if (__atomic_load_n(&((const struct shmt_event *)slot)->commit,
+			    __ATOMIC_ACQUIRE) != i + 1 || e.commit != i + 1)
+		return 0;
+	if (slot_valid(L, &e, arena_used))
+		append_slot(L, &L->w, &e, slot);
+	else
+		(*corrupt)++;
+	return 1;
+}
+
+static void keep_hole(struct live *L, uint64_t i)
+{
+	if (L->nholes == HOLES_MAX) {
+		L->abandoned++;
+		return;
+	}
+	if (L->nholes == L->holes_cap) {
+		size_t cap = L->holes_cap ? 2 * L->holes_cap : 64;
+		uint64_t *h = realloc(L->holes, cap * sizeof(*h));
+		if (!h) {
+			L->abandoned++;
+			return;
+		}
+		L->holes = h;
+		L->holes_cap = cap;
+	}
+	L->holes[L->nholes++] = i;
+}
+
+/* Holes whose writer has committed since: appended now, out of slot
+ * order (readers order events by time). */
+static void fill_holes(struct live *L, uint64_t arena_used, uint64_t *corrupt)
+{
+	size_t kept = 0;
+	for (size_t k = 0; k < L->nholes; k++)
+		if (!take_slot(L, L->holes[k], arena_used, corrupt))
+			L->holes[kept++] = L->holes[k];
+	L->nholes = kept;
+}
+
+/* Loss records for what the region dropped (full) and what was corrupt
+ * since the last pass: the report can say when. */
+static void note_losses(struct live *L, uint64_t corrupt, uint64_t now)
+{
+	uint64_t dropped = __atomic_load_n(&L->h->dropped, __ATOMIC_ACQUIRE);
+	if (dropped > L->seen_dropped)
+		records_writer_loss(&L->w, RECORDS_LOSS_RING_FULL,
+				    dropped - L->seen_dropped, 0, L->last_pass_ns, now);
+	if (dropped > L->seen_dropped)
+		L->seen_dropped = dropped;
+	if (corrupt)
+		records_writer_loss(&L->w, RECORDS_LOSS_CORRUPT, corrupt, 0,
+				    L->last_pass_ns, now);
+	L->last_pass_ns = now;
+}
+
+/* The header as the file carries it: the region's counters, the flags
+ * given (a traced program may have written over the rest: the writer
+ * sets the layout). */
+static void write_header(struct live *L, uint32_t more_flags)
+{
+	struct shmt_header out;
+	memcpy(&out, L->h, sizeof(out));
+	out.flags |= more_flags;
+	records_writer_header(&L->w, &out);
+}
+
+int start_trace(struct live *L)
+{
+	if (records_writer_open(&L->w, L->file_fd, L->h) < 0)
+		return error("cannot write '%s': %s", L->output,
+			     strerror(L->w.error ? L->w.error : errno));
+	return 0;
+}
+
+void sync_live(struct live *L)
+{
+	uint64_t head = used_slots(L), corrupt = 0;
 	uint64_t arena_used = __atomic_load_n(&L->h->arena_head, __ATOMIC_ACQUIRE);
 	if (arena_used > L->layout.arena_size)
 		arena_used = L->layout.arena_size;
-	if (records_writer_open(&w, fd, out) < 0)
-		return -1;
-	for (uint64_t i = 0; i < used && !w.error; i++) {
-		const unsigned char *slot = (const unsigned char *)slot_at(L, i);
-		struct shmt_event e;
-		memcpy(&e, slot, sizeof(e));	/* copy, then check the copy */
-		if (e.commit != i + 1)
-			abandoned++;
-		else if (!slot_valid(L, &e, arena_used))
-			corrupt++;
-		else
-			append_slot(L, &w, &e, slot);
-	}
-	uint64_t end = rel_ns(L, L->tsc ? clock_ticks() : clock_now_ns());
-	if (abandoned)
-		records_writer_loss(&w, RECORDS_LOSS_ABANDONED, abandoned, 0, 0, end);
-	if (corrupt)
-		records_writer_loss(&w, RECORDS_LOSS_CORRUPT, corrupt, 0, 0, end);
-	int rc = records_writer_flush(&w) || records_writer_header(&w, out) ||
-		 ftruncate(fd, (off_t)w.off) ? -1 : 0;
-	if (w.error)
-		errno = w.error;
-	records_writer_free(&w);
-	return rc;
+	calibrate(L);
+	fill_holes(L, arena_used, &corrupt);
+	for (uint64_t i = L->done; i < head; i++)
+		if (!take_slot(L, i, arena_used, &corrupt))
+			keep_hole(L, i);
+	L->done = head;
+	note_losses(L, corrupt, rel_ns(L, L->tsc ? clock_ticks() : clock_now_ns()));
+	if (records_writer_flush(&L->w) == 0)
+		write_header(L, 0);
 }
 
-/* Puts the final trace in place: written to a new file renamed over the
- * live one, so a viewer still reading the live file keeps valid pages; in
- * place (shrinking it) only when the new file cannot be made. */
-static int replace_trace(struct live *L, const struct shmt_header *out)
-{
-	char tmp[PATH_MAX];
-	const char *slash = strrchr(L->output, '/');
-	int dirlen = slash ? (int)(slash - L->output + 1) : 0;
-	snprintf(tmp, sizeof(tmp), "%.*s.%s.%d.tmp", dirlen, L->output,
-		 slash ? slash + 1 : L->output, (int)getpid());
-	int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd >= 0 && write_compact(L, fd, out) == 0 && rename(tmp, L->output) == 0) {
-		close(L->file_fd);
-		L->file_fd = fd;
-		return 0;
-	}
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	return write_compact(L, L->file_fd, out);
-}
-
-/* Writes the complete trace: the compact file of records (records.h) of
- * every event the region holds, its header saying the run is final. */
 int write_final(struct live *L, int status)
 {
 	struct shmt_header *h = L->h;
-	calibrate(L);
 	h->end_ns = clock_now_ns();
 	h->exit_status = status;
-	struct shmt_header out;
-	memcpy(&out, h, sizeof(out));	/* the counters; the writer sets the rest */
-	out.flags |= SHMT_HF_FINAL;
-	if (replace_trace(L, &out))
-		return error("cannot write the trace: %s", strerror(errno));
+	sync_live(L);
+	uint64_t abandoned = L->abandoned + L->nholes;
+	if (abandoned)	/* never committed: their writers died mid-write */
+		records_writer_loss(&L->w, RECORDS_LOSS_ABANDONED, abandoned, 0, 0,
+				    h->end_ns - h->start_ns);
+	/* a file that could not be written whole is not final: a reader
+	 * takes its whole records and drops the torn one */
+	write_header(L, records_writer_flush(&L->w) == 0 ? SHMT_HF_FINAL : 0);
+	int err = L->w.error;
+	records_writer_free(&L->w);
+	free(L->holes);
+	L->holes = NULL;
+	if (err)
+		return error("cannot write the trace: %s", strerror(err));
 	h->flags |= SHMT_HF_FINAL;
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "records-writer.h"
 #include "region.h"
 
 #define SHMTRACE_VERSION "0.1.0"
@@ -32,7 +33,7 @@
 #define POPULATE_AHEAD (32u << 20)
 #define POPULATE_STEP (16u << 20)	/* at most this much per wake */
 #define POPULATE_FIRST (2u << 20)	/* before the program starts */
-#define ABANDON_AFTER_NS 2000000000u
+#define HOLES_MAX 65536u	/* open slots kept to look at again */
 #define VIEWER_LEAK_EXIT 99	/* what we ask `shmview report` to exit with
 				   when something leaked */
 
@@ -51,8 +52,13 @@ struct live {
 	const char *output;	/* the trace file's path */
 	struct shmt_header *h;
 	struct region_layout layout;	/* ours: never re-read from the region */
-	uint64_t done;		/* slots before this are in the file */
-	uint64_t stuck_since;	/* when `done` last stopped moving */
+	struct records_writer w;	/* the trace file, appended as we go */
+	uint64_t done;		/* slots before this have been looked at */
+	uint64_t *holes;	/* slots looked at and not committed yet */
+	size_t nholes, holes_cap;
+	uint64_t abandoned;	/* holes given up on: no room to keep them */
+	uint64_t seen_dropped;	/* the region's `dropped` at the last pass */
+	uint64_t last_pass_ns;	/* since the start, for loss time ranges */
 	uint64_t populated;	/* bytes of the region pre-faulted */
 	int tsc;		/* events are stamped in TSC ticks */
 };
@@ -113,13 +119,19 @@ void populate_ahead(struct live *L, uint64_t head, uint64_t ahead);
  * can convert from the start; later passes move the second one on. */
 void start_clock(struct live *L);
 
-/* One pass: slots committed since the last pass, their strings, the
- * header.  A slot never committed (its writer died) holds `done` back for
- * at most ABANDON_AFTER_NS, then is passed over. */
+/* Starts the trace file (records.h) on L->file_fd with the region's
+ * header.  Returns 0, or -1 after saying why. */
+int start_trace(struct live *L);
+
+/* One pass: appends the slots committed since the last pass (and those
+ * committed late, after an earlier pass found them still open) to the
+ * trace file as records, a loss record for what the region dropped or
+ * held corrupt since, then the header.  Every SYNC_PERIOD_NS. */
 void sync_live(struct live *L);
 
-/* Writes the complete trace: header, used slots, used arena right after
- * them, nothing more. */
+/* Ends the trace: a last pass, the slots never committed as abandoned,
+ * the header saying the run is final.  Returns 0, or -1 after saying
+ * why. */
 int write_final(struct live *L, int status);
 
 /* --- run.c --- */

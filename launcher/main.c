@@ -76,6 +76,10 @@ static int shmtrace(int argc, char **argv)
 		unlink(output);
 		return EXIT_SETUP;
 	}
+	/* a trace file over RLIMIT_FSIZE is a write error we report, not a
+	 * signal that kills us (set after the fork: the program keeps its own
+	 * disposition) */
+	signal(SIGXFSZ, SIG_IGN);
 	int status = wait_all(&L, pid, &set);
 	if (write_final(&L, status))
 		return EXIT_SETUP;

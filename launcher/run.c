@@ -24,14 +24,11 @@ int setup_region(const struct options *o, const char *output,
 	if (region_layout(o->size, o->depth, &l))
 		return error("bad --size %llu: want at least %u bytes",
 			     (unsigned long long)o->size, REGION_MIN_SIZE);
-	L->file_fd = region_create_file(output, o->size, o->force);
+	L->file_fd = region_create_file(output, 0, o->force);
 	if (L->file_fd < 0) {
 		if (errno == EEXIST)
 			return error("cannot create '%s': it exists (use --force to overwrite)",
 				     output);
-		if (errno == ENOSPC || errno == EDQUOT)
-			return error("cannot create '%s': the disk cannot hold %llu MiB (use --size)",
-				     output, (unsigned long long)(o->size >> 20));
 		return error("cannot create '%s': %s", output, strerror(errno));
 	}
 	L->mem_fd = memfd_create("shmtrace-region", MFD_CLOEXEC);
@@ -44,8 +41,9 @@ int setup_region(const struct options *o, const char *output,
 	region_init_header(L->h, &l, SHMT_HF_LAUNCHER);
 	start_clock(L);
 	L->h->launcher_fd = (uint64_t)L->mem_fd;
-	L->stuck_since = clock_now_ns();
 	populate_ahead(L, 0, POPULATE_FIRST);
+	if (start_trace(L))
+		return -1;
 	sync_live(L);
 	return 0;
 }
@@ -98,8 +96,8 @@ int wait_all(struct live *L, pid_t main_pid, const sigset_t *set)
 		int sig = sigtimedwait(set, &si, &period);
 		if (sig > 0 && sig != SIGCHLD && si.si_code != SI_KERNEL && !main_done)
 			kill(main_pid, sig);	/* a tty's signal reached it already */
-		if (sig >= 0)
-			continue;
+		/* on every wake, signal or not: a storm of SIGCHLD must not
+		 * starve the copy */
 		populate_ahead(L, used_slots(L), POPULATE_AHEAD);
 		if (clock_now_ns() - last_sync >= SYNC_PERIOD_NS) {
 			sync_live(L);
