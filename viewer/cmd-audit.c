@@ -48,27 +48,14 @@ struct audit_options {
 	const char *trace;
 };
 
-/* "3600", "90s", "30m", "12h", "2d": seconds, into an int64_t. */
+/* A span in the one time syntax (util.h), into whole seconds. */
 static int parse_stale(const char *s, void *target)
 {
-	static const struct { char unit; int64_t mult; } units[] = {
-		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
-	char *end;
-	long long v;
-	int64_t mult = 0;
+	uint64_t ns;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || v < 0 || *s == '-')
+	if (parse_time_ns(s, &ns))
 		return -1;
-	if (!*end)
-		mult = 1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && *end; i++)
-		if (end[0] == units[i].unit && !end[1])
-			mult = units[i].mult;
-	if (!mult || v > INT64_MAX / mult)
-		return -1;
-	*(int64_t *)target = v * mult;
+	*(int64_t *)target = (int64_t)(ns / 1000000000u);
 	return 0;
 }
 
@@ -78,7 +65,7 @@ static int parse_options(int argc, char **argv, struct audit_options *o)
 	const struct parse_opt opts[] = {
 		OPT_BOOL(0, "json", &o->json, "one JSON object instead of text"),
 		OPT_CALLBACK(0, "stale", &o->stale, "SECONDS", parse_stale,
-			     "seconds, or a number with s, m, h or d",
+			     TIME_SYNTAX,
 			     "unused for longer than this is stale (default 3600;\n"
 			     "or with a unit: 90s, 30m, 12h, 2d)"),
 		OPT_STRING(0, "trace", &o->trace, "TRACE",

@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "decode.h"
+#include "filter.h"
 #include "parse-options.h"
 #include "render.h"
 #include "symbolize.h"
@@ -22,13 +23,13 @@
 
 static const struct parse_command dump_cmdline = {
 	SHMVIEW_COMMAND("dump"),
-	.usage = "shmview dump [--json] [--stack] [--modules] [-T] TRACE",
+	.usage = "shmview dump [--json] [--stack] [--modules] [-T] [FILTER...] TRACE",
 	.description = "Print the events of TRACE, one line each, strace-like.",
 	.args_name = "TRACE", .min_args = 1, .max_args = 1,
 };
 
 static int parse_options(int argc, char **argv, struct dump_options *o,
-			 const char **path)
+			 struct filter *f, const char **path)
 {
 	const struct parse_opt opts[] = {
 		OPT_BOOL(0, "json", &o->json,
@@ -39,14 +40,18 @@ static int parse_options(int argc, char **argv, struct dump_options *o,
 			 "also show the module (loaded library) events"),
 		OPT_BOOL('T', NULL, &o->timing,
 			 "append the time spent in each call, in seconds"),
+		FILTER_OPTIONS(f),
 		OPT_END(),
 	};
 	char **args;
 	int rc = parse_cmdline(&dump_cmdline, opts, argc, argv, &args);
 
-	if (rc == 0)
-		*path = args[0];
-	return rc;
+	if (rc)
+		return rc;
+	if (filter_check(f))
+		return parse_cmdline_error(&dump_cmdline, "%s", filter_check(f));
+	*path = args[0];
+	return 0;
 }
 
 static void resolve_frames(struct sym_table *st, const struct trace_event *ev,
@@ -59,7 +64,7 @@ static void resolve_frames(struct sym_table *st, const struct trace_event *ev,
 /* Pass 2: render each event; returns the iterator's loss counts in *it. */
 static void render_events(const struct trace *t, struct sym_table *st,
 			  const struct dump_ops *ops, struct dump_ctx *ctx,
-			  struct trace_iter *it)
+			  const struct filter *f, struct trace_iter *it)
 {
 	struct sym_frame frames[SHMT_MAX_DEPTH];
 	const struct trace_event *ev;
@@ -67,6 +72,8 @@ static void render_events(const struct trace *t, struct sym_table *st,
 	trace_iter_init(it, t);
 	while ((ev = trace_iter_next(it))) {
 		if (ev->call == SHMT_CALL_MODULE && !ctx->opts->modules)
+			continue;
+		if (!filter_event(f, t, ev))
 			continue;
 		if (st)
 			resolve_frames(st, ev, frames);
@@ -103,7 +110,8 @@ static void report_losses(const struct trace *t, const struct trace_iter *it,
 			"no stack", c.stack_errors, words_plural(c.stack_errors));
 }
 
-static int dump(const char *path, const struct dump_options *o)
+static int dump(const char *path, const struct dump_options *o,
+		struct filter *f)
 {
 	const struct dump_ops *ops = o->json ? &dump_json_ops : &dump_text_ops;
 	struct sym_table *st = NULL;
@@ -113,6 +121,7 @@ static int dump(const char *path, const struct dump_options *o)
 
 	if (trace_open(path, &t) < 0)
 		return 1;
+	filter_resolve(f, &t, NULL);
 	/* JSON always carries symbolized stacks: scripts want them. */
 	if (o->json || o->stack)
 		st = sym_learn_trace(&t);
@@ -122,7 +131,7 @@ static int dump(const char *path, const struct dump_options *o)
 	ctx.opts = o;
 	if (ops->begin)
 		ops->begin(&ctx);
-	render_events(&t, st, ops, &ctx, &it);
+	render_events(&t, st, ops, &ctx, f, &it);
 	if (ops->end)
 		ops->end(&ctx);
 	report_losses(&t, &it, o);
@@ -134,10 +143,14 @@ static int dump(const char *path, const struct dump_options *o)
 int cmd_dump(int argc, char **argv)
 {
 	struct dump_options o = { 0 };
+	struct filter f = { 0 };
 	const char *path = NULL;
-	int rc = parse_options(argc, argv, &o, &path);
+	int rc = parse_options(argc, argv, &o, &f, &path);
 
-	if (rc)
-		return rc > 0 ? 0 : EXIT_USAGE;
-	return dump(path, &o);
+	if (rc == 0)
+		rc = dump(path, &o, &f);
+	else
+		rc = rc > 0 ? 0 : EXIT_USAGE;
+	filter_free(&f);
+	return rc;
 }

@@ -37,6 +37,7 @@
 #include "model.h"
 #include "parse-options.h"
 #include "procmap.h"
+#include "filter.h"
 #include "trace.h"
 #include "util.h"
 
@@ -45,7 +46,7 @@
 
 static const struct parse_command live_cmdline = {
 	SHMVIEW_COMMAND("live"),
-	.usage = "shmview live [--interval MS] [--timing] [TRACE]\n"
+	.usage = "shmview live [--interval MS] [--timing] [FILTER...] [TRACE]\n"
 		 "shmview live --pid PID [--children] [--interval MS]",
 	.description =
 		"Watch the attach map of TRACE in the terminal while the traced run goes\n"
@@ -62,8 +63,9 @@ static const struct parse_command live_cmdline = {
 struct live_options {
 	int interval_ms;
 	bool timing;
-	int32_t pid;               /* --pid: from /proc, no trace */
+	int32_t pid;               /* --pid without TRACE: from /proc */
 	bool children;
+	struct filter filter;      /* with a TRACE */
 };
 
 /* What tells that the trace file changed, read without mapping it. */
@@ -79,6 +81,7 @@ struct live {
 	int interval_ms;
 	int32_t pid;               /* --pid: the model comes from /proc */
 	bool children;
+	struct filter *filter;     /* of the command line, for a trace */
 	struct model model;        /* the last good one; trace == NULL */
 	bool have_model;
 	struct live_sig sig;       /* of the file the model was built from */
@@ -94,16 +97,14 @@ struct live {
 static int parse_options(int argc, char **argv, struct live_options *o,
 			 const char **path)
 {
+	struct filter *f = &o->filter;
 	const struct parse_opt opts[] = {
-		OPT_INT(0, "pid", &o->pid, "PID", 1, INT32_MAX, "a process id",
-			"watch process PID from /proc instead of a trace"),
-		OPT_BOOL(0, "children", &o->children,
-			 "with --pid: its descendants too"),
 		OPT_INT(0, "interval", &o->interval_ms, "MS", 20, 60000,
 			"20 to 60000 milliseconds",
 			"read the trace again every MS milliseconds (default 250)"),
 		OPT_BOOL(0, "timing", &o->timing,
 			 "show how long reading and drawing take"),
+		FILTER_OPTIONS(f),
 		OPT_END(),
 	};
 	char **args;
@@ -111,13 +112,20 @@ static int parse_options(int argc, char **argv, struct live_options *o,
 
 	if (rc)
 		return rc;
-	if (o->pid && args[0])
-		return parse_cmdline_error(&live_cmdline,
-					   "--pid and TRACE exclude each other");
-	if (o->children && !o->pid)
-		return parse_cmdline_error(&live_cmdline,
-					   "--children goes with --pid");
+	if (filter_check(f))
+		return parse_cmdline_error(&live_cmdline, "%s", filter_check(f));
 	*path = args[0];
+	if (args[0] || !f->pids.n)
+		return 0;
+	/* --pid without TRACE: the process (tree) from /proc */
+	if (f->pids.n > 1 || filter_active(&(struct filter){
+		.tids = f->tids, .calls_set = f->calls_set, .kinds = f->kinds,
+		.nsegments = f->nsegments, .since_set = f->since_set,
+		.until_set = f->until_set }))
+		return parse_cmdline_error(&live_cmdline, "--pid without TRACE "
+			"takes one PID and no other filter (--children for its tree)");
+	o->pid = f->pids.v[0];
+	o->children = f->children;
 	return 0;
 }
 
@@ -282,7 +290,7 @@ static int read_all(struct live *L, struct live_read *r)
 {
 	if (trace_open(L->path, &r->t) < 0)
 		return -1;
-	model_build_now(&r->m, &r->t);
+	filter_build_model(L->filter, &r->m, &r->t);
 	trace_counters(&r->t, &r->counters);
 	if (r->with_detail)
 		write_detail(&L->v, &r->m, &r->t, &r->detail);
@@ -687,6 +695,7 @@ static int live(const char *path, const struct live_options *o,
 		trace_close(&t);
 	}
 	L.path = path;
+	L.filter = (struct filter *)&o->filter;
 	L.interval_ms = o->interval_ms;
 	L.v.path = path;
 	L.v.timing = o->timing;
@@ -707,14 +716,16 @@ static int live(const char *path, const struct live_options *o,
 
 int cmd_live(int argc, char **argv)
 {
-	struct live_options o = { DEFAULT_INTERVAL_MS, false, 0, false };
+	struct live_options o = { .interval_ms = DEFAULT_INTERVAL_MS };
 	const char *path = NULL;
 	char *found = NULL, note[300] = "";
 	bool quit;
 	int rc = parse_options(argc, argv, &o, &path);
 
-	if (rc)
+	if (rc) {
+		filter_free(&o.filter);
 		return rc > 0 ? 0 : EXIT_USAGE;
+	}
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
 		error("live needs a terminal; use 'shmview map'");
 		return 1;
@@ -722,7 +733,9 @@ int cmd_live(int argc, char **argv)
 	if (o.pid) {
 		snprintf(note, sizeof(note), "pid %d%s from /proc: no history, "
 			 "no backtraces", (int)o.pid, o.children ? " and children" : "");
-		return live(note, &o, note);
+		rc = live(note, &o, note);
+		filter_free(&o.filter);
+		return rc;
 	}
 	if (!path) {
 		found = find_trace(&quit, note, sizeof(note));
@@ -734,5 +747,6 @@ int cmd_live(int argc, char **argv)
 	}
 	rc = live(path, &o, note);
 	free(found);
+	filter_free(&o.filter);
 	return rc;
 }

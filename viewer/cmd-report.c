@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "filter.h"
 #include "model.h"
 #include "parse-options.h"
 #include "render.h"
@@ -25,7 +26,7 @@
 
 static const struct parse_command report_cmdline = {
 	SHMVIEW_COMMAND("report"),
-	.usage = "shmview report [--json | --summary] [--leak-exit N] TRACE",
+	.usage = "shmview report [--json | --summary] [--leak-exit N] [FILTER...] TRACE",
 	.description =
 		"Audit TRACE: every segment with its lifetime and attachments, the\n"
 		"process tree, a profile of the calls, and the segments the run leaked\n"
@@ -38,6 +39,7 @@ enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SUMMARY };
 struct report_options {
 	enum report_format format;
 	int leak_exit;          /* 0: leaks do not change the status */
+	struct filter filter;
 };
 
 /* Returns 0 with *o and *path set, 1 after --help, -1 on a usage error. */
@@ -51,6 +53,7 @@ static int parse_options(int argc, char **argv, struct report_options *o,
 			 "only the short summary the launcher prints at exit"),
 		OPT_INT(0, "leak-exit", &o->leak_exit, "N", 0, 255, "0 to 255",
 			"exit with status N when a segment leaked"),
+		FILTER_OPTIONS(&o->filter),
 		OPT_END(),
 	};
 	char **args;
@@ -61,6 +64,9 @@ static int parse_options(int argc, char **argv, struct report_options *o,
 	if (json && summary)
 		return parse_cmdline_error(&report_cmdline,
 					   "--json and --summary exclude each other");
+	if (filter_check(&o->filter))
+		return parse_cmdline_error(&report_cmdline, "%s",
+					   filter_check(&o->filter));
 	o->format = json ? FORMAT_JSON : summary ? FORMAT_SUMMARY : FORMAT_TEXT;
 	*path = args[0];
 	return 0;
@@ -157,7 +163,7 @@ static void render(const struct report *r, enum report_format f)
 	}
 }
 
-static int report(const char *path, const struct report_options *o)
+static int report(const char *path, struct report_options *o)
 {
 	struct model m = { 0 };
 	struct report r = { 0 };
@@ -167,7 +173,7 @@ static int report(const char *path, const struct report_options *o)
 
 	if (trace_open(path, &t) < 0)
 		return 1;
-	model_build_now(&m, &t);
+	filter_build_model(&o->filter, &m, &t);
 	r.path = path;
 	r.trace = &t;
 	r.model = &m;
@@ -188,11 +194,14 @@ static int report(const char *path, const struct report_options *o)
 
 int cmd_report(int argc, char **argv)
 {
-	struct report_options o = { FORMAT_TEXT, 0 };
+	struct report_options o = { .format = FORMAT_TEXT };
 	const char *path = NULL;
 	int rc = parse_options(argc, argv, &o, &path);
 
-	if (rc)
-		return rc > 0 ? 0 : EXIT_USAGE;
-	return report(path, &o);
+	if (rc == 0)
+		rc = report(path, &o);
+	else
+		rc = rc > 0 ? 0 : EXIT_USAGE;
+	filter_free(&o.filter);
+	return rc;
 }

@@ -451,7 +451,7 @@ def t_map_pid():
     res = run([VIEWER, "map", "--pid", str(gone)])
     check(res.rc == 1 and len(res.err.splitlines()) == 1 and not res.out,
           "map --pid of a process that is gone: one line, exit 1", res.why())
-    for args in (["--pid", "x"], ["--pid", "1", "some.trace"], ["--children", "t.trace"],
+    for args in (["--pid", "x"], ["--pid", "1,2"], ["--children", "t.trace"],
                  ["--pid", "1", "--at", "1s"]):
         res = run([VIEWER, "map"] + args)
         check(res.rc == 2 and len(res.err.splitlines()) == 1,

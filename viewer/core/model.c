@@ -1148,7 +1148,7 @@ void model_build_now(struct model *m, const struct trace *t)
 
 void model_free(struct model *m)
 {
-	for (size_t i = 0; i < m->nsegments; i++) {
+	for (size_t i = 0; i < m->nsegments + m->hidden_segments; i++) {
 		struct segment *s = m->segments[i];
 		for (size_t j = 0; j < s->natt; j++)
 			free(s->att[j]);
@@ -1157,7 +1157,7 @@ void model_free(struct model *m)
 		free(s->name);
 		free(s);
 	}
-	for (size_t i = 0; i < m->nprocesses; i++) {
+	for (size_t i = 0; i < m->nprocesses + m->hidden_processes; i++) {
 		struct process *p = m->processes[i];
 		free(p->exe);
 		free_argv(p->argv);

@@ -163,6 +163,9 @@ struct model {
 	size_t nsegments, seg_cap;
 	struct process **processes;   /* in order of appearance */
 	size_t nprocesses, proc_cap;
+	/* filter_model() (filter.h) keeps what it hides past nsegments and
+	 * nprocesses, for model_free() */
+	size_t hidden_segments, hidden_processes;
 	struct model_index *idx;      /* lookups, private to model.c */
 
 	uint64_t until_ns;            /* replayed up to here (since start) */
