@@ -17,6 +17,7 @@
 #include "filter.h"
 #include "model.h"
 #include "parse-options.h"
+#include "profile.h"
 #include "render.h"
 #include "report.h"
 #include "symbolize.h"
@@ -163,6 +164,19 @@ static void render(const struct report *r, enum report_format f)
 	}
 }
 
+/* The profile's call table: the events the filter shows. */
+static void count_calls(struct report *r, const struct filter *f)
+{
+	struct trace_iter it;
+	const struct trace_event *ev;
+
+	trace_iter_init(&it, r->trace);
+	while ((ev = trace_iter_next(&it)))
+		if (filter_event(f, r->trace, ev))
+			profile_add(&r->calls, ev);
+	profile_sort(&r->calls);
+}
+
 static int report(const char *path, struct report_options *o)
 {
 	struct model m = { 0 };
@@ -180,6 +194,8 @@ static int report(const char *path, struct report_options *o)
 	trace_counters(&t, &r.counters);
 	r.main_pid = main_pid(&m, &t);
 	report_count_totals(&m, &r.totals);
+	if (o->format != FORMAT_SUMMARY)
+		count_calls(&r, &o->filter);
 	st = sym_learn_trace(&t);
 	resolve_stacks(&r, st, o->format == FORMAT_SUMMARY);
 	render(&r, o->format);

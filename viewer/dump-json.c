@@ -25,6 +25,7 @@
 
 #include "decode.h"
 #include "json-model.h"
+#include "profile.h"
 #include "render.h"
 
 static void json_piece(struct json_writer *w, const struct decode_piece *p)
@@ -222,3 +223,12 @@ static void json_event(struct dump_ctx *ctx, const struct trace_event *ev,
 const struct dump_ops dump_json_ops = {
 	.event = json_event,
 };
+
+void dump_summary_json(FILE *out, const struct call_profile *p)
+{
+	struct json_writer w;
+
+	json_begin_document(&w, out);
+	json_model_profile(&w, p);
+	json_end_document(&w);
+}

@@ -163,5 +163,9 @@ void report_json(FILE *out, const struct report *r)
 		put_process(&w, m->processes[i]);
 	json_end_array(&w);
 	json_member_uint(&w, "leaks", m->leaks);
+	json_key(&w, "profile");
+	json_begin_object(&w);
+	json_model_profile(&w, &r->calls);
+	json_end_object(&w);
 	json_end_document(&w);
 }

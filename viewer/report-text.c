@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 
 #include "decode.h"
+#include "profile.h"
 #include "render.h"
 #include "report.h"
 #include "util.h"
@@ -300,20 +301,22 @@ static void put_processes(FILE *out, const struct model *m)
 
 /* --- the audit: profile -------------------------------------------------- */
 
-static void put_calls(FILE *out, const struct model_profile *pr)
+/* The calls as dump -c counts them (profile.h), with dump's names. */
+static void put_calls(FILE *out, const struct call_profile *p)
 {
-	fprintf(out, "  %-14s %8s %8s %12s\n", "call", "calls", "failed",
-		"time");
-	for (unsigned c = 1; c < SHMT_CALL_COUNT; c++) {
-		const struct model_call_stats *st = &pr->by_call[c];
-		const char *name = decode_call_name(c);
+	fprintf(out, "  %-14s %8s %8s %12s %12s %12s %7s\n", "call", "calls",
+		"errors", "total", "avg", "max", "share");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct profile_row *r = &p->rows[i];
 
-		if (!st->calls || !name)
-			continue;
-		fprintf(out, "  %-14s %8" PRIu64 " %8" PRIu64 "   ", name,
-			st->calls, st->failed);
-		put_duration(out, st->total_ns);
-		fputc('\n', out);
+		fprintf(out, "  %-14s %8" PRIu64 " %8" PRIu64 "   ", r->name,
+			r->calls, r->errors);
+		put_duration(out, r->total_ns);
+		fputs("   ", out);
+		put_duration(out, profile_avg_ns(r));
+		fputs("   ", out);
+		put_duration(out, r->max_ns);
+		fprintf(out, " %6.2f%%\n", profile_share(p, r));
 	}
 }
 
@@ -336,12 +339,12 @@ static void put_errnos(FILE *out, const struct model_profile *pr)
 	fputs(any ? "\n" : "  no call failed\n", out);
 }
 
-static void put_profile(FILE *out, const struct model *m)
+static void put_profile(FILE *out, const struct report *r)
 {
-	const struct model_profile *pr = &m->prof;
+	const struct model_profile *pr = &r->model->prof;
 
 	fputs("profile:\n", out);
-	put_calls(out, pr);
+	put_calls(out, &r->calls);
 	put_errnos(out, pr);
 	fprintf(out, "  peak attached: %" PRIu64 " bytes", pr->peak_bytes);
 	if (pr->peak_bytes) {
@@ -458,7 +461,7 @@ void report_text(FILE *out, const struct report *r)
 	for (size_t i = 0; i < m->nsegments; i++)
 		put_segment(out, r, m->segments[i]);
 	put_processes(out, m);
-	put_profile(out, m);
+	put_profile(out, r);
 	fputc('\n', out);
 	put_totals(out, r);
 }

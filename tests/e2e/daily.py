@@ -9,7 +9,9 @@ How to run it and read its output: tests/e2e/harness.py.
 
 import json
 import os
+import re
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
@@ -84,6 +86,116 @@ def t_filters():
         res = run([VIEWER, cmd, "--children", t.path])
         check(res.rc == 2 and len(res.err.splitlines()) == 1,
               "%s --children without -p: one line, exit 2" % cmd, res.why())
+
+
+@test("dump-clock")
+def t_dump_clock():
+    t = nginx("clock", "sysv", "2")
+    evs = dump_json(t.path)
+    env = dict(os.environ, TZ="UTC")
+    lines = {}
+    for opt in ("-t", "-tt", "-ttt", "-r"):
+        res = run([VIEWER, "dump", opt, t.path], env=env)
+        lines[opt] = res.out.decode().splitlines()
+        check(res.rc == 0 and len(lines[opt]) == len(evs),
+              "dump %s: one line per event" % opt, res.why())
+    check(all(re.match(r"\[pid \d+\] \d\d:\d\d:\d\d [a-z_]+\(", l) for l in lines["-t"]),
+          "dump -t: HH:MM:SS before the call", "\n".join(lines["-t"][:3]))
+    check(all(re.match(r"\[pid \d+\] \d\d:\d\d:\d\d\.\d{6} [a-z_]+\(", l) for l in lines["-tt"]),
+          "dump -tt: HH:MM:SS.uuuuuu before the call", "\n".join(lines["-tt"][:3]))
+    epoch = [float(l.split("] ")[1].split(" ")[0]) for l in lines["-ttt"]]
+    start = [float(l.split("] ")[1].split(" ")[0]) for l in lines["-ttt"][:1]]
+    check(start and abs(start[0] - time.time()) < 600 and
+          all(abs((e - epoch[0]) * 1e9 - (ev["time_ns"] - evs[0]["time_ns"])) < 2000
+              for e, ev in zip(epoch, evs)),
+          "dump -ttt: epoch seconds, apart as the events' time_ns", str(epoch[:4]))
+    hms = lines["-tt"][0].split("] ")[1].split(" ")[0]
+    check(time.strftime("%H:%M:%S", time.gmtime(epoch[0])) == hms.split(".")[0],
+          "dump -tt and -ttt say the same time", "%s vs %s" % (hms, epoch[0]))
+    rel = [float(l.split("] ")[1].split()[0]) for l in lines["-r"]]
+    want = [0.0] + [(b["time_ns"] - a["time_ns"]) / 1e9 for a, b in zip(evs, evs[1:])]
+    check(all(abs(r - max(w, 0)) < 2e-6 for r, w in zip(rel, want)),
+          "dump -r: the time since the previous line", "%s vs %s" % (rel[:5], want[:5]))
+    res = run([VIEWER, "dump", "-c", "-tt", t.path])
+    check(res.rc == 2 and len(res.err.splitlines()) == 1, "dump -c -tt: one line, exit 2",
+          res.why())
+
+
+@test("dump-threads")
+def t_dump_threads():
+    t = traced("stress", "threads", "3", "2", label="threads")
+    evs = dump_json(t.path)
+    text = viewer_text(["dump", t.path]).splitlines()
+    tids = {e["tid"] for e in evs if e["pid"] == t.main_pid()}
+    check(len(tids) >= 3, "stress threads 3: events of several threads", str(tids))
+    main_lines = [l for l in text if l.startswith("[pid %d " % t.main_pid())]
+    check(main_lines and all(re.match(r"\[pid %d tid \d+\] " % t.main_pid(), l)
+                             for l in main_lines),
+          "dump: each line of a threaded process names its thread", "\n".join(main_lines[:4]))
+    got = {int(re.match(r"\[pid \d+ tid (\d+)\]", l).group(1)) for l in main_lines}
+    check(got == tids, "dump: the threads the text names are the JSON's tids",
+          "%s vs %s" % (got, tids))
+    single = nginx("one-thread", "sysv", "1")
+    check(all(re.match(r"\[pid \d+\] ", l) for l in viewer_text(["dump", single.path]).splitlines()),
+          "dump: a process with one thread shows no tid", "")
+
+
+@test("dump-objects")
+def t_dump_objects():
+    name = harness.posix_name("y")
+    t = traced("posix-writer", "--unlink", name, label="objects")
+    lines = viewer_text(["dump", "-y", t.path]).splitlines()
+    obj = "</dev/shm/%s>" % name.lstrip("/")
+    for call, what in (("shm_open", "= 5" + obj), ("ftruncate", "fd=5" + obj),
+                       ("mmap", "fd=5" + obj), ("munmap", obj), ("close", "fd=5" + obj)):
+        line = [l for l in lines if "] %s(" % call in l]
+        check(line and what.split("5")[-1] in line[0] and (what.split("<")[0] in line[0]),
+              "dump -y: %s shows %s" % (call, what), "\n".join(lines))
+    s = traced("sysv-server", "--remove", label="objects-sysv")
+    lines = viewer_text(["dump", "-y", s.path]).splitlines()
+    shmid = [l for l in lines if "] shmget(" in l][0].split(" = ")[1]
+    at = [l for l in lines if "] shmat(" in l]
+    dt = [l for l in lines if "] shmdt(" in l]
+    want = "<shmid %s key 0x5300c51a>" % shmid
+    check(at and at[0].endswith(want) and dt and ("shmaddr=0x" in dt[0] and want + ")" in dt[0]),
+          "dump -y: shmat's result and shmdt's shmaddr show <shmid N key K>",
+          "\n".join(at + dt))
+    plain = viewer_text(["dump", s.path])
+    check("<shmid" not in plain, "dump without -y: no objects", plain[:300])
+
+
+@test("dump-summary")
+def t_dump_summary():
+    t = traced("sysv-detach-twice", label="summary")
+    evs = dump_json(t.path)
+    text = viewer_text(["dump", "-c", t.path]).splitlines()
+    check(text[0].split() == ["%", "time", "seconds", "usecs/call", "max", "usecs", "calls",
+                              "errors", "call"], "dump -c: strace -c's header, and max",
+          "\n".join(text))
+    rows = {l.split()[-1]: l.split() for l in text[2:-2]}
+    calls = {}
+    for e in evs:
+        calls[e["call"]] = calls.get(e["call"], 0) + 1
+    check(set(rows) == set(calls) and all(int(rows[c][4]) == n for c, n in calls.items()),
+          "dump -c: a row per call name dump prints, with its count", "\n".join(text))
+    check(len(rows["shmdt"]) == 7 and rows["shmdt"][5] == "1",
+          "dump -c: shmdt failed once", "\n".join(text))
+    j = viewer_json(["dump", "-c", "--json", t.path])
+    byname = {c["call"]: c for c in j["calls"]}
+    check(j["schema"] >= 1 and byname["shmdt"]["calls"] == 2 and byname["shmdt"]["errors"] == 1
+          and j["total"]["calls"] == len(evs)
+          and abs(sum(c["share"] for c in j["calls"]) - 100) < 0.1
+          and all(c["max_ns"] >= c["avg_ns"] for c in j["calls"])
+          and j["total"]["total_ns"] == sum(e["duration_ns"] for e in evs),
+          "dump -c --json: counts, errors, shares summing to 100, total time", json.dumps(j)[:500])
+    rep = viewer_json(["report", "--json", t.path])
+    check(rep["profile"]["calls"] == j["calls"],
+          "report --json: the profile is dump -c's, by the same names", json.dumps(rep["profile"])[:400])
+    n = nginx("names", "sysv", "1")
+    rt = viewer_text(["report", n.path])
+    prof = rt[rt.find("profile:"):]
+    check(re.search(r"\n  execve +1 ", prof) and re.search(r"\n  waitpid +1 ", prof),
+          "report: the profile says execve and waitpid, as dump does", prof[:500])
 
 
 def dump_json_args(path, *opts):

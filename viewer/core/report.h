@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "model.h"
+#include "profile.h"
 #include "symbolize.h"
 #include "trace.h"
 
@@ -49,6 +50,8 @@ struct report {
 	struct report_totals totals;
 	struct trace_counters counters;
 	int32_t main_pid;              /* the traced program, 0 if unknown */
+	struct call_profile calls;     /* the events the filter shows, by
+	                                  call name, sorted */
 };
 
 /* Fill *tot with the counts over the segments of reconciled model m. */
