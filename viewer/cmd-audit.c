@@ -32,7 +32,7 @@
 
 static const struct parse_command audit_cmdline = {
 	SHMVIEW_COMMAND("audit"),
-	.usage = "shmview audit [--json] [--stale SECONDS] [--trace TRACE]",
+	.usage = "shmview audit [--json] [--stale SECONDS] [--trace TRACE] [--error-exitcode=N]",
 	.description =
 		"Audit the shared memory of this machine now, from the kernel's records\n"
 		"(no trace needed): every SysV segment and POSIX object, which processes\n"
@@ -46,6 +46,7 @@ struct audit_options {
 	bool json;
 	int64_t stale;
 	const char *trace;
+	int error_exitcode;     /* with likely leaks, 0: none */
 };
 
 /* A span in the one time syntax (util.h), into whole seconds. */
@@ -70,6 +71,8 @@ static int parse_options(int argc, char **argv, struct audit_options *o)
 			     "or with a unit: 90s, 30m, 12h, 2d)"),
 		OPT_STRING(0, "trace", &o->trace, "TRACE",
 			   "show the creation backtrace of each object TRACE made"),
+		OPT_INT(0, "error-exitcode", &o->error_exitcode, "N", 1, 255,
+			"1 to 255", "exit with status N when there are likely leaks"),
 		OPT_END(),
 	};
 	char **args;
@@ -87,6 +90,7 @@ static int audit(const struct audit_options *o)
 	struct model m = { 0 };
 	struct trace t = { 0 };
 	struct sym_table *st = NULL;
+	int rc;
 
 	/* a bad trace is an error before any work */
 	if (o->trace) {
@@ -115,18 +119,19 @@ static int audit(const struct audit_options *o)
 		audit_json(stdout, &a);
 	else
 		audit_text(stdout, &a);
+	rc = a.totals.leaks && o->error_exitcode ? o->error_exitcode : 0;
 	audit_free(&a);
 	sym_free(st);
 	model_free(&m);
 	trace_close(&t);
 	kernel_scan_free(&scan);
 	kernel_free(&k);
-	return 0;
+	return rc;
 }
 
 int cmd_audit(int argc, char **argv)
 {
-	struct audit_options o = { false, AUDIT_DEFAULT_STALE, NULL };
+	struct audit_options o = { .stale = AUDIT_DEFAULT_STALE };
 	int rc = parse_options(argc, argv, &o);
 
 	if (rc)

@@ -95,6 +95,11 @@ static void put_segment(struct json_writer *w, const struct segment *s,
 		put_attachment(w, s->att[i]);
 	json_end_array(w);
 	put_notes(w, s->notes);
+	json_key(w, "suppressed");
+	if (rs->suppressed)
+		json_string(w, rs->suppressed);
+	else
+		json_null(w);
 	json_end_object(w);
 }
 
@@ -163,6 +168,7 @@ void report_json(FILE *out, const struct report *r)
 		put_process(&w, m->processes[i]);
 	json_end_array(&w);
 	json_member_uint(&w, "leaks", m->leaks);
+	json_member_uint(&w, "suppressed", r->suppressed);
 	json_key(&w, "profile");
 	json_begin_object(&w);
 	json_model_profile(&w, &r->calls);

@@ -52,7 +52,8 @@ static void put_stack(FILE *out, const struct report_stack *st)
 			 st->truncated);
 }
 
-static void put_seg_title(FILE *out, const struct segment *s)
+static void put_seg_title(FILE *out, const struct report *r,
+			  const struct segment *s)
 {
 	fprintf(out, "[%u] ", s->index + 1);
 	words_put_identity(out, s);
@@ -60,7 +61,10 @@ static void put_seg_title(FILE *out, const struct segment *s)
 		fprintf(out, ", %" PRIu64 " bytes", s->size);
 	else
 		fputs(", size unknown", out);
-	fprintf(out, ": %s\n", words_state(s));
+	fprintf(out, ": %s", words_state(s));
+	if (r->segs[s->index].suppressed)
+		fprintf(out, " (suppressed: %s)", r->segs[s->index].suppressed);
+	fputc('\n', out);
 }
 
 static void put_lifetime(FILE *out, const struct report *r,
@@ -160,7 +164,7 @@ static void put_notes(FILE *out, const struct segment *s)
 static void put_segment(FILE *out, const struct report *r,
 			const struct segment *s)
 {
-	put_seg_title(out, s);
+	put_seg_title(out, r, s);
 	put_lifetime(out, r, s, &r->segs[s->index]);
 	put_attachments(out, r, s);
 	put_notes(out, s);
@@ -439,6 +443,9 @@ static void put_totals(FILE *out, const struct report *r)
 		" leaked, %" PRIu64 " live, %" PRIu64 " pending", t->segments,
 		words_plural(t->segments), t->by_state[SEG_REMOVED], t->leaked,
 		t->by_state[SEG_LIVE], t->by_state[SEG_PENDING]);
+	if (r->suppressed)
+		fprintf(out, " (%" PRIu64 " leak%s suppressed)", r->suppressed,
+			words_plural(r->suppressed));
 	if (left)    /* still there, as they were before the trace */
 		fprintf(out, ", %" PRIu64 " left in place", left);
 	fputc('\n', out);
@@ -512,12 +519,21 @@ void report_summary(FILE *out, const struct report *r)
 {
 	const struct report_totals *t = &r->totals;
 	const struct model *m = r->model;
+	const struct process *p = model_process(m, r->main_pid);
 
+	if (!p || !p->traced) {	/* a static program, a shim not loaded */
+		fputs("shmtrace: no event came from the program: it ran "
+		      "untraced, so nothing is known of its segments\n", out);
+		return;
+	}
 	fprintf(out, "==%" PRId32 "== shmtrace: %" PRIu64 " segment%s "
-		"created, %" PRIu64 " removed, %" PRIu64 " leaked\n",
+		"created, %" PRIu64 " removed, %" PRIu64 " leaked",
 		r->main_pid, t->created, words_plural(t->created),
 		t->created_removed, t->leaked);
+	if (r->suppressed)
+		fprintf(out, " (%" PRIu64 " suppressed)", r->suppressed);
+	fputc('\n', out);
 	for (size_t i = 0; i < m->nsegments; i++)
-		if (model_is_leak(m->segments[i]))
+		if (model_is_leak(m->segments[i]) && !r->segs[i].suppressed)
 			put_summary_leak(out, r, m->segments[i]);
 }

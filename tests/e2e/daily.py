@@ -198,6 +198,127 @@ def t_dump_summary():
           "report: the profile says execve and waitpid, as dump does", prof[:500])
 
 
+def leaky_writer(label, name, *opts):
+    """posix-writer leaving /dev/shm/NAME behind, under the launcher."""
+    return traced("posix-writer", name, label=label, leak_names=[name], opts=opts)
+
+
+@test("ci")
+def t_ci():
+    name = harness.posix_name("ci")
+    try:
+        log = os.path.join(harness.TMP, "ci.%p.log")
+        t = leaky_writer("ci-log", name, "--log-file=" + log)
+        main = t.main_pid()
+        path = log.replace("%p", str(main))
+        text = open(path).read() if os.path.exists(path) else ""
+        err = t.err.decode()
+        check("==%d== shmtrace: 1 segment created, 0 removed, 1 leaked" % main in text
+              and "events recorded" in text and "==" not in err,
+              "launcher --log-file=F.%p: the summary in F.<pid>, none on stderr",
+              "log %r, stderr %r" % (text[:300], err[:300]))
+
+        supp = os.path.join(harness.TMP, "ci.supp")
+        gen = viewer_text(["report", "--gen-suppressions", t.path])
+        check(gen.startswith("{\n") and "kind:posix" in gen and "name:%s" % name in gen
+              and "fun:main" in gen and gen.rstrip().endswith("}"),
+              "report --gen-suppressions: a block with kind, name and frames", gen)
+        open(supp, "w").write(gen)
+        for opts, want in ((["--error-exitcode=9"], 9), (["--leak-exit", "9"], 9),
+                           (["--error-exitcode=9", "--suppressions=" + supp], 0)):
+            res = run([VIEWER, "report", "--summary"] + opts + [t.path])
+            check(res.rc == want, "report --summary %s: exit %d" % (" ".join(opts), want),
+                  res.why())
+        res = run([VIEWER, "report", "--summary", "--suppressions", supp, t.path])
+        check(b"1 leaked (1 suppressed)" in res.out and b"leaked: posix" not in res.out,
+              "report --summary --suppressions: counted as suppressed, not listed", res.why())
+        rep = viewer_json(["report", "--json", "--suppressions", supp, t.path])
+        check(rep["suppressed"] == 1 and rep["segments"][0]["suppressed"],
+              "report --json --suppressions: the leak names its suppression", json.dumps(rep)[:300])
+
+        for block, hits in (("name:/shmtrace-e2e-*-ci", True), ("name:/other-*", False),
+                            ("kind:sysv", False), ("kind:posix\n...\nfun:main", True),
+                            ("fun:main", True), ("fun:*\nfun:main", False),
+                            ("fun:main\nfun:__libc_start_call_main", True),
+                            ("obj:*posix-writer", True), ("obj:*libc.so*", False),
+                            ("...\nobj:*libc.so*", True), ("src:posix-writer.c:*", True),
+                            ("src:posix-writer.c:1", False)):
+            f = os.path.join(harness.TMP, "one.supp")
+            open(f, "w").write("# a comment\n{\n   one\n   %s\n}\n" % block.replace("\n", "\n   "))
+            res = run([VIEWER, "report", "--summary", "--error-exitcode=9", "--suppressions", f,
+                       t.path])
+            check(res.rc == (0 if hits else 9), "suppression %r %s the leak" %
+                  (block, "suppresses" if hits else "does not suppress"), res.why())
+
+        harness.unlink_shm(name)
+        t2 = leaky_writer("ci-supp", name, "--suppressions=" + supp, "--error-exitcode=9")
+        check(t2.rc == 0 and b"(1 suppressed)" in t2.err,
+              "launcher --suppressions: a suppressed leak neither fails nor is listed",
+              t2.why())
+        harness.unlink_shm(name)
+        t3 = leaky_writer("ci-fail", name, "--error-exitcode=9")
+        check(t3.rc == 9, "launcher --error-exitcode=9: a leak exits 9", t3.why())
+    finally:
+        harness.unlink_shm(name)
+    bad = os.path.join(harness.TMP, "bad.supp")
+    open(bad, "w").write("{\n  x\n  bogus:1\n}\n")
+    res = run([VIEWER, "report", "--suppressions", bad, t.path])
+    check(res.rc == 1 and res.err.decode().strip() == "shmview: %s:3: unknown line 'bogus:1' "
+          "(want kind:, key:, name:, fun:, src:, obj:, ... or })" % bad,
+          "report: a bad suppressions file is one line with its line number, exit 1", res.why())
+    res = run([harness.LAUNCHER, "--suppressions=/nonexistent.supp", "--", "true"])
+    check(res.rc == 2 and len(res.err.splitlines()) == 1 and b"/nonexistent.supp" in res.err,
+          "launcher: a missing suppressions file is one line, exit 2", res.why())
+    for cmd in (["report"], ["audit"], []):
+        argv = [VIEWER] + cmd if cmd else [harness.LAUNCHER]
+        for n in ("0", "256"):
+            res = run(argv + ["--error-exitcode=" + n] + (["x.trace"] if cmd == ["report"] else
+                                                            [] if cmd else ["--", "true"]))
+            check(res.rc == 2 and len(res.err.splitlines()) == 1 and b"1 to 255" in res.err,
+                  "%s --error-exitcode=%s: refused the same way (1 to 255)"
+                  % (" ".join(argv[-1:] + cmd[1:]) or "shmtrace", n), res.why())
+    res = run([VIEWER, "audit", "--json", "--error-exitcode=7"])
+    a = json.loads(res.out) if res.out else {}
+    check(res.rc == (7 if a.get("totals", {}).get("leaks") else 0),
+          "audit --error-exitcode=7: exit 7 exactly when it lists likely leaks", res.why())
+
+
+@test("errors")
+def t_errors():
+    L = harness.LAUNCHER
+    def one_line(title, argv, rc, has, env=None):
+        res = run(argv, env=env)
+        lines = res.err.decode(errors="replace").splitlines()
+        check(res.rc == rc and len(lines) == 1 and has in lines[0] and "==" not in lines[0],
+              "%s: one line saying %r, exit %d" % (title, has, rc), res.why())
+    one_line("shmtrace -xq", [L, "-xq"], 2, "unknown option '-x'")
+    one_line("shmtrace -xq PROG", [L, "-xq", "true"], 2, "unknown option '-x'")
+    one_line("shmview dump -zz", [VIEWER, "dump", "-zz", "x.trace"], 2, "unknown option '-z'")
+    t = nginx("errors", "sysv", "1")
+    for argv in (["dump", "-tt", t.path], ["dump", t.path, "-tt"]):
+        res = run([VIEWER] + argv)
+        check(res.rc == 0 and res.out and not res.err, "shmview %s: options before or after TRACE"
+              % " ".join(argv[1:2] if argv[1] == "-tt" else ["TRACE", "-tt"]), res.why())
+    for size in ("100T", "4K", "0"):
+        one_line("shmtrace --size %s" % size, [L, "--size", size, "--", "true"], 2,
+                 "bad --size '%s': want 64K to 64T" % size)
+    one_line("SHMTRACE_LIB=/nonexistent.so", [L, "-o", os.path.join(harness.TMP, "e1.trace"),
+                                              "--", "true"], 125,
+             "SHMTRACE_LIB '/nonexistent.so': No such file",
+             env=dict(os.environ, SHMTRACE_LIB="/nonexistent.so"))
+    junk = os.path.join(harness.TMP, "junk.so")
+    open(junk, "w").write("not a library\n")
+    one_line("an invalid shim", [L, "-o", os.path.join(harness.TMP, "e2.trace"), "--", "true"],
+             125, "is not an ELF shared library", env=dict(os.environ, SHMTRACE_LIB=junk))
+    one_line("a directory as PROG", [L, "-o", os.path.join(harness.TMP, "e3.trace"), "--",
+                                     harness.TMP], 126, "Is a directory")
+    one_line("-o DIR", [L, "-o", harness.TMP, "--", "true"], 125, "it is a directory")
+    for at, ns in (("1.5", 1500000000), ("1h", 3600 * 10**9), ("200ms", 200 * 10**6)):
+        m = viewer_json(["map", "--json", "--at", at, t.path])
+        check(m["time_ns"] == ns, "map --at %s is %d ns" % (at, ns), json.dumps(m)[:200])
+    one_line("map --at 1x", [VIEWER, "map", "--at", "1x", t.path], 2, "bad --at '1x'")
+
+
 def dump_json_args(path, *opts):
     out = viewer_text(["dump", "--json"] + list(opts) + [path])
     return [json.loads(line) for line in out.splitlines() if line.strip()]
