@@ -107,6 +107,9 @@ void default_output(const struct options *o, char *buf, size_t size);
 /* Slots reserved so far (committed or not), at most the capacity. */
 uint64_t used_slots(const struct live *L);
 
+/* Slots committed: the events a reader of the trace will count. */
+uint64_t committed_slots(struct live *L);
+
 /* Records that the launcher reaped `pid`: for a process killed by a
  * signal, or orphaned, this is the only news of its end. */
 void record_reaped(struct live *L, pid_t pid, int status);
@@ -169,7 +172,7 @@ int report_leaks(const struct options *o, const char *output,
 /* Prints on `log` the line that names the trace file and how many events
  * it holds (and what was dropped), and how to read it, unless quiet. */
 void summarize(const struct options *o, const char *output,
-	       const struct live *L, int log);
+	       struct live *L, int log);
 
 /* --log-file with %p replaced by pid (%% by %), into buf.  Returns 0, or
  * -1 when it does not fit. */

@@ -88,14 +88,15 @@ int report_leaks(const struct options *o, const char *output,
 }
 
 void summarize(const struct options *o, const char *output,
-	       const struct live *L, int log)
+	       struct live *L, int log)
 {
 	const struct shmt_header *h = L->h;
 	char viewer[PATH_MAX];
 	if (o->quiet)
 		return;
-	uint64_t used = used_slots(L);
-	dprintf(log, "shmtrace: %llu events recorded", (unsigned long long)used);
+	uint64_t events = committed_slots(L);	/* what every reader counts */
+	dprintf(log, "shmtrace: %llu event%s recorded", (unsigned long long)events,
+		events == 1 ? "" : "s");
 	if (h->dropped)
 		dprintf(log, ", %llu DROPPED (region full: use --size)",
 			(unsigned long long)h->dropped);

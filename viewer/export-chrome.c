@@ -15,6 +15,7 @@
 #include "decode.h"
 #include "json.h"
 #include "model.h"
+#include "json-model.h"
 #include "render.h"
 #include "report.h"
 #include "words.h"
@@ -154,6 +155,7 @@ void export_chrome(FILE *out, const struct model *m)
 {
 	struct json_writer w;
 	json_begin_document(&w, out);
+	json_model_trace_start(&w, m->trace);
 	json_member_string(&w, "displayTimeUnit", "ns");
 	json_key(&w, "traceEvents");
 	json_begin_array(&w);

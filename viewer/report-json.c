@@ -156,6 +156,8 @@ void report_json(FILE *out, const struct report *r)
 
 	json_begin_document(&w, out);
 	json_member_string(&w, "trace", r->path);
+	json_model_trace_start(&w, r->trace);
+	json_member_uint(&w, "events", m->events);
 	json_member_bool(&w, "running", m->running);
 	json_key(&w, "segments");
 	json_begin_array(&w);

@@ -319,6 +319,55 @@ def t_errors():
     one_line("map --at 1x", [VIEWER, "map", "--at", "1x", t.path], 2, "bad --at '1x'")
 
 
+@test("json")
+def t_json():
+    name = harness.posix_name("json")
+    try:
+        t = leaky_writer("json", name)
+        evs = dump_json(t.path)
+        docs = {"dump -c": viewer_json(["dump", "-c", "--json", t.path]),
+                "report": viewer_json(["report", "--json", t.path]),
+                "map": viewer_json(["map", "--json", t.path]),
+                "export": viewer_json(["export", t.path]),
+                "audit": viewer_json(["audit", "--json"])}
+        check(all(e.get("schema") == 2 for e in evs) and
+              all(d.get("schema") == 2 for d in docs.values()),
+              "json: every document has \"schema\": 2 (dump lines, dump -c, report, map, "
+              "export, audit)", " ".join("%s=%s" % (k, d.get("schema")) for k, d in docs.items()))
+        start = evs[0].get("start_epoch_ns")
+        check(isinstance(start, int) and abs(start / 1e9 - time.time()) < 600 and
+              all(d.get("start_epoch_ns") == start for k, d in docs.items() if k in
+                  ("report", "map", "export")) and all(e["start_epoch_ns"] == start for e in evs),
+              "json: the trace's documents carry one start_epoch_ns", str(start))
+        rets = [e.get("ret") for e in evs]
+        check(all(isinstance(r, int) for r in rets if r is not None) and
+              all("ret" not in e for e in evs if e["call"] in ("exit", "_exit")) and
+              all("ret" in e for e in evs if e["call"] not in ("exit", "_exit")),
+              "json: ret is always a number, absent for exit", str(rets))
+        mm = [e for e in evs if e["call"] == "mmap"]
+        check(mm and isinstance(mm[0]["ret"], int) and mm[0]["ret"] > 0,
+              "json: mmap's address is a number in ret", str(mm[:1]))
+        a = docs["audit"]
+        objs = [o for o in a["posix"] if o["name"] == name.lstrip("/") or o["name"] == name]
+        check(objs and objs[0]["leak"] is True and "attachments" in objs[0] and
+              "mappers" not in objs[0] and objs[0]["mtime_epoch_ns"] > 10**18 and
+              isinstance(a["time_epoch_ns"], int) and a["stale_ns"] == 3600 * 10**9,
+              "json: audit has a leak verdict, attachments, *_epoch_ns times", json.dumps(objs)[:400])
+        check(all(o["leak"] == bool(set(o["flags"]) & {"orphaned", "stale", "pending"})
+                  for o in a["sysv"] + a["posix"]),
+              "json: audit's leak is the verdict its flags give", "")
+        full = len(viewer_text(["dump", "--modules", t.path]).splitlines())
+        said = int(re.search(rb"shmtrace: (\d+) events? recorded", t.err).group(1))
+        text = viewer_text(["report", t.path])
+        rep = int(re.search(r"; (\d+) events? over", text).group(1))
+        check(said == full == rep == docs["report"]["events"] == docs["map"]["events"],
+              "json: one event count: launcher %d, dump --modules %d, report %d, report --json "
+              "%d, map --json %d" % (said, full, rep, docs["report"]["events"],
+                                     docs["map"]["events"]), "")
+    finally:
+        harness.unlink_shm(name)
+
+
 def dump_json_args(path, *opts):
     out = viewer_text(["dump", "--json"] + list(opts) + [path])
     return [json.loads(line) for line in out.splitlines() if line.strip()]

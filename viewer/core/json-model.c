@@ -101,3 +101,12 @@ void json_model_profile(struct json_writer *w, const struct call_profile *p)
 	json_key(w, "total");
 	profile_row(w, p, &total);
 }
+
+void json_model_trace_start(struct json_writer *w, const struct trace *t)
+{
+	json_key(w, "start_epoch_ns");
+	if (t && t->start_realtime_ns)
+		json_uint(w, t->start_realtime_ns);
+	else
+		json_null(w);
+}

@@ -42,6 +42,11 @@ void json_model_frame(struct json_writer *w, uint64_t ip,
  * them. */
 void json_model_stack(struct json_writer *w, const struct report_stack *st);
 
+/* The member "start_epoch_ns": when trace t started, in nanoseconds since
+ * the Unix epoch (the one absolute time of a trace's documents; every
+ * other time is "*_ns" since then), null without a trace. */
+void json_model_trace_start(struct json_writer *w, const struct trace *t);
+
 struct call_profile;
 
 /* A call profile (profile.h) as the members "calls": [{call, calls,

@@ -888,7 +888,6 @@ static void replay(struct model *m, const struct trace_event *ev)
 	}
 	decode_event(ev, &v);
 	profile(m, ev, &v);
-	m->events++;
 	struct process *p = proc_get(m, ev->pid, t);
 	p->traced = true;
 	if (v.failed) {
@@ -967,8 +966,12 @@ static struct order *collect(struct model *m, uint64_t until_ns, size_t *n)
 	trace_iter_init(&it, m->trace);
 	while ((ev = trace_iter_next(&it))) {
 		int64_t rel = trace_event_reltime(m->trace, ev);
-		if (ev->call == SHMT_CALL_MODULE || rel < 0 ||
-		    (uint64_t)rel > until_ns)
+		if (rel > 0 && (uint64_t)rel > until_ns)
+			continue;
+		/* every event the trace holds up to then, as the launcher
+		 * and dump --modules count them */
+		m->events++;
+		if (ev->call == SHMT_CALL_MODULE || rel < 0)
 			continue;
 		GROW(o, *n, cap);
 		o[*n].when = ev->time_ns +

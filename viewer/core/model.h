@@ -169,7 +169,9 @@ struct model {
 	struct model_index *idx;      /* lookups, private to model.c */
 
 	uint64_t until_ns;            /* replayed up to here (since start) */
-	uint64_t events;              /* events replayed */
+	uint64_t events;              /* events replayed: every committed,
+	                                 valid one up to until_ns, module
+	                                 and reap events included */
 	bool final;                   /* the trace file is complete */
 	bool running;                 /* set by model_reconcile() */
 	bool from_proc;               /* built from /proc by procmap.c: no
