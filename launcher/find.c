@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -186,23 +187,26 @@ int find_viewer(char *buf, size_t size)
 	return n > 0 && (size_t)n < size ? 0 : -1;
 }
 
-void viewer_hint(char *buf, size_t size)
+void viewer_hint(const char *self, char *buf, size_t size)
 {
-	char viewer[PATH_MAX], onpath[PATH_MAX], cwd[PATH_MAX];
+	char viewer[PATH_MAX], onpath[PATH_MAX], typed[PATH_MAX];
+	struct stat a, b;
 	snprintf(buf, size, "shmview");
-	if (find_viewer(viewer, sizeof(viewer)))
+	if (find_viewer(viewer, sizeof(viewer)) || stat(viewer, &a) != 0)
 		return;
-	char *real = find_program("shmview", onpath, sizeof(onpath)) == 0 ?
-		realpath(onpath, NULL) : NULL;
-	bool same = real && strcmp(real, viewer) == 0;
-	free(real);
-	if (same)
-		return;
-	size_t n = getcwd(cwd, sizeof(cwd)) ? strlen(cwd) : 0;
-	if (n && strncmp(viewer, cwd, n) == 0 && viewer[n] == '/')
-		snprintf(buf, size, "%s", viewer + n + 1);	/* build/shmview */
-	else
-		snprintf(buf, size, "%s", viewer);
+	/* as the user reached us: "build/shmtrace" -> "build/shmview" */
+	const char *slash = self ? strrchr(self, '/') : NULL;
+	if (slash) {
+		snprintf(typed, sizeof(typed), "%.*s/shmview", (int)(slash - self), self);
+		if (stat(typed, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			snprintf(buf, size, "%s", typed);
+			return;
+		}
+	}
+	if (find_program("shmview", onpath, sizeof(onpath)) == 0 &&
+	    stat(onpath, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return;	/* "shmview" is this one */
+	snprintf(buf, size, "%s", viewer);
 }
 
 void default_output(const struct options *o, char *buf, size_t size)

@@ -45,6 +45,7 @@ struct options {
 	const char **supp;	/* --suppressions FILE, for the viewer */
 	size_t nsupp, supp_cap;
 	char **argv;		/* the program and its arguments */
+	const char *self;	/* our argv[0], for the viewer hint */
 };
 
 /* What the launcher keeps of the live region while it copies it out. */
@@ -94,10 +95,10 @@ int find_shim(char *buf, size_t size);
  * PREFIX/bin/shmtrace finds PREFIX/bin/shmview), or SHMTRACE_VIEWER. */
 int find_viewer(char *buf, size_t size);
 
-/* How the user runs the viewer from here, into buf: "shmview" when PATH
- * finds this one, else its path, relative to the current directory when
- * it lies below it ("build/shmview"). */
-void viewer_hint(char *buf, size_t size);
+/* How the user runs the viewer from here, into buf: beside the launcher
+ * as they typed it ("build/shmtrace": "build/shmview"), else "shmview"
+ * when PATH finds this one, else its absolute path.  `self` is argv[0]. */
+void viewer_hint(const char *self, char *buf, size_t size);
 
 /* The default trace file name, shmtrace.PROG.PID.trace, into buf. */
 void default_output(const struct options *o, char *buf, size_t size);

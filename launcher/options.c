@@ -129,6 +129,7 @@ int parse_options(int argc, char **argv, struct options *o)
 	const char *env_depth = getenv("SHMTRACE_DEPTH");
 	int rc;
 
+	o->self = argv[0];
 	o->depth = SHMT_DEFAULT_DEPTH;
 	if (env_depth && *env_depth)
 		o->depth = (uint32_t)strtoul(env_depth, NULL, 10);

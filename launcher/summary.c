@@ -100,7 +100,7 @@ void summarize(const struct options *o, const char *output,
 	if (h->dropped)
 		dprintf(log, ", %llu DROPPED (region full: use --size)",
 			(unsigned long long)h->dropped);
-	viewer_hint(viewer, sizeof(viewer));
+	viewer_hint(o->self, viewer, sizeof(viewer));
 	dprintf(log, "; trace in %s (read it with: %s dump %s)\n",
 		output, viewer, output);
 }
