@@ -60,7 +60,7 @@ static int export(const char *path, struct filter *f)
 	if (trace_open(path, &t))
 		return 1;
 	filter_build_model(f, &m, &t);
-	export_chrome(stdout, &m);
+	export_chrome(stdout, &m, f);
 	model_free(&m);
 	trace_close(&t);
 	return 0;

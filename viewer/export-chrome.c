@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "decode.h"
+#include "filter.h"
 #include "json.h"
 #include "model.h"
 #include "json-model.h"
@@ -131,7 +132,8 @@ static void process_tracks(struct json_writer *w, const struct model *m,
 	}
 }
 
-static void failed_calls(struct json_writer *w, const struct model *m)
+static void failed_calls(struct json_writer *w, const struct model *m,
+			 const struct filter *f)
 {
 	struct trace_iter it;
 	const struct trace_event *ev;
@@ -140,7 +142,7 @@ static void failed_calls(struct json_writer *w, const struct model *m)
 		struct decode_view v;
 		char name[128];
 		decode_event(ev, &v);
-		if (!v.failed)
+		if (!v.failed || (f && !filter_event(f, m->trace, ev)))
 			continue;
 		const char *e = decode_errno_name(v.errnum);
 		snprintf(name, sizeof(name), "%s failed: %s", v.name, e ? e : "?");
@@ -151,7 +153,7 @@ static void failed_calls(struct json_writer *w, const struct model *m)
 	}
 }
 
-void export_chrome(FILE *out, const struct model *m)
+void export_chrome(FILE *out, const struct model *m, const struct filter *f)
 {
 	struct json_writer w;
 	json_begin_document(&w, out);
@@ -164,7 +166,7 @@ void export_chrome(FILE *out, const struct model *m)
 		segment_track(&w, m, m->segments[i]);
 	for (size_t i = 0; i < m->nprocesses; i++)
 		process_tracks(&w, m, m->processes[i]);
-	failed_calls(&w, m);
+	failed_calls(&w, m, f);
 	json_end_array(&w);
 	json_end_document(&w);
 }

@@ -107,9 +107,12 @@ void audit_json(FILE *out, const struct audit *a);
 
 /* --- export (export-chrome.c) --- */
 
+struct filter;
+
 /* The model as one Chrome trace-event JSON document: a track per segment
  * for its lifetime, per process its lifetime and its attach intervals per
- * segment, failed calls as instant events. */
-void export_chrome(FILE *out, const struct model *m);
+ * segment, failed calls as instant events (those filter `f` shows; NULL:
+ * all). */
+void export_chrome(FILE *out, const struct model *m, const struct filter *f);
 
 #endif /* SHMVIEW_RENDER_H */
