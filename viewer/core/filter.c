@@ -136,10 +136,6 @@ static int add_kind(const char *s, void *target)
 {
 	struct filter *f = target;
 
-	if (strcmp(s, "sem") == 0) {
-		f->kinds |= FILTER_KIND_SEM;
-		return 0;
-	}
 	for (unsigned k = 0; k < SEG_KIND_COUNT; k++) {
 		if (strcmp(s, model_kind_name(k)) != 0)
 			continue;
@@ -148,6 +144,12 @@ static int add_kind(const char *s, void *target)
 		 * kernel */
 		if (k == SEG_ANON)
 			f->kinds |= 1u << SEG_DEVZERO;
+		return 0;
+	}
+	/* semaphores: a word taken now, a kind once the model has one
+	 * (then the loop above finds it first) */
+	if (strcmp(s, "sem") == 0) {
+		f->kinds |= FILTER_KIND_SEM;
 		return 0;
 	}
 	return -1;
