@@ -121,7 +121,7 @@ static int shmtrace(int argc, char **argv)
 		unlink(output);
 		return EXIT_SETUP;
 	}
-	int log = o.log_file ? open_log(o.log_file, pid) : 2;
+	int log = o.log_file && !o.quiet ? open_log(o.log_file, pid) : 2;
 	int status = wait_all(&L, pid, &set);
 	if (write_final(&L, status))
 		return EXIT_SETUP;
