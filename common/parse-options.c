@@ -215,6 +215,9 @@ static int apply(const struct parser *p, const struct parse_opt *o,
 	case PARSE_OPT_FLAG:
 		*(int *)o->target = 1;
 		return 0;
+	case PARSE_OPT_COUNT:
+		++*(int *)o->target;
+		return 0;
 	case PARSE_OPT_STRING:
 		*(const char **)o->target = value;
 		return 0;

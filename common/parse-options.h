@@ -35,6 +35,8 @@ enum parse_opt_kind {
 	PARSE_OPT_STRING,	/* const char **: the value as given */
 	PARSE_OPT_INT,		/* int *: a decimal number in [min, max] */
 	PARSE_OPT_CALLBACK,	/* parse(value, target) */
+	PARSE_OPT_COUNT,	/* int *: one more each time it is given
+				   (-t, -tt, -ttt) */
 };
 
 /*
@@ -62,6 +64,9 @@ struct parse_opt {
 	  .target = (t), .help = (h) }
 #define OPT_FLAG(s, l, t, h) \
 	{ .kind = PARSE_OPT_FLAG, .short_name = (s), .long_name = (l), \
+	  .target = (t), .help = (h) }
+#define OPT_COUNT(s, l, t, h) \
+	{ .kind = PARSE_OPT_COUNT, .short_name = (s), .long_name = (l), \
 	  .target = (t), .help = (h) }
 #define OPT_STRING(s, l, t, v, h) \
 	{ .kind = PARSE_OPT_STRING, .short_name = (s), .long_name = (l), \

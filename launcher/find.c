@@ -5,6 +5,9 @@
  */
 #include "launcher.h"
 
+#include <stdbool.h>
+
+
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +21,12 @@
 int find_program(const char *prog, char *buf, size_t size)
 {
 	if (strchr(prog, '/')) {
+		struct stat st;
 		snprintf(buf, size, "%s", prog);
+		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode)) {
+			errno = EISDIR;	/* root may "execute" a directory */
+			return -1;
+		}
 		return access(buf, X_OK);
 	}
 	const char *path = getenv("PATH");
@@ -106,14 +114,56 @@ const char *untraceable(const char *path)
  * SHMTRACE_LIB; as an absolute path without "..", since LD_PRELOAD must
  * still name it after the program changes directory.  The loader splits
  * LD_PRELOAD at spaces and colons, so a path with one cannot be used. */
+#if defined(__x86_64__)
+#define EM_NATIVE EM_X86_64
+#define SHIM_MACHINE_NAME "x86-64"
+#elif defined(__aarch64__)
+#define EM_NATIVE EM_AARCH64
+#define SHIM_MACHINE_NAME "aarch64"
+#else
+#define EM_NATIVE eh.e_machine	/* no check of the machine elsewhere */
+#define SHIM_MACHINE_NAME "64-bit"
+#endif
+
+/* Whether `path` is an ELF shared object of our class and machine: the
+ * loader ignores any other file in LD_PRELOAD, and the program would run
+ * untraced. */
+static bool is_our_shared_object(const char *path)
+{
+	Elf64_Ehdr eh;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	bool ok = pread(fd, &eh, sizeof(eh), 0) == (ssize_t)sizeof(eh) &&
+		  memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+		  eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_type == ET_DYN &&
+		  eh.e_machine == EM_NATIVE;
+	close(fd);
+	return ok;
+}
+
 int find_shim(char *buf, size_t size)
 {
 	static const char *const places[] = { "%s/libshmtrace.so",
 		"%s/../lib/shmtrace/libshmtrace.so" };
 	char found[PATH_MAX], real[PATH_MAX];
-	if (find_beside("SHMTRACE_LIB", places, 2, R_OK, found, sizeof(found)) ||
-	    !realpath(found, real))
+	const char *env = getenv("SHMTRACE_LIB");
+	if (env && *env && access(env, R_OK) != 0) {
+		error("cannot use SHMTRACE_LIB '%s': %s", env, strerror(errno));
 		return -1;
+	}
+	if (find_beside("SHMTRACE_LIB", places, 2, R_OK, found, sizeof(found)) ||
+	    !realpath(found, real)) {
+		error("cannot find libshmtrace.so beside the launcher nor in "
+		      "../lib/shmtrace/ (set SHMTRACE_LIB)");
+		return -1;
+	}
+	if (!is_our_shared_object(real)) {
+		error("'%s' is not an ELF shared library for %s: the loader would "
+		      "ignore it and the program run untraced", real,
+		      SHIM_MACHINE_NAME);
+		return -1;
+	}
 	if (strpbrk(real, " :")) {
 		error("the shim's path '%s' has a space or a colon, which "
 		      "LD_PRELOAD cannot carry", real);
@@ -135,6 +185,28 @@ int find_viewer(char *buf, size_t size)
 	int n = snprintf(buf, size, "%s", real ? real : found);
 	free(real);
 	return n > 0 && (size_t)n < size ? 0 : -1;
+}
+
+void viewer_hint(const char *self, char *buf, size_t size)
+{
+	char viewer[PATH_MAX], onpath[PATH_MAX], typed[PATH_MAX];
+	struct stat a, b;
+	snprintf(buf, size, "shmview");
+	if (find_viewer(viewer, sizeof(viewer)) || stat(viewer, &a) != 0)
+		return;
+	/* as the user reached us: "build/shmtrace" -> "build/shmview" */
+	const char *slash = self ? strrchr(self, '/') : NULL;
+	if (slash) {
+		snprintf(typed, sizeof(typed), "%.*s/shmview", (int)(slash - self), self);
+		if (stat(typed, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			snprintf(buf, size, "%s", typed);
+			return;
+		}
+	}
+	if (find_program("shmview", onpath, sizeof(onpath)) == 0 &&
+	    stat(onpath, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return;	/* "shmview" is this one */
+	snprintf(buf, size, "%s", viewer);
 }
 
 void default_output(const struct options *o, char *buf, size_t size)

@@ -43,7 +43,12 @@ struct options {
 	uint64_t size;
 	uint32_t depth;
 	int error_exitcode;	/* exit status when something leaked, 0: none */
+	const char *log_file;	/* --log-file: the summary goes there; %p is
+				   the program's pid */
+	const char **supp;	/* --suppressions FILE, for the viewer */
+	size_t nsupp, supp_cap;
 	char **argv;		/* the program and its arguments */
+	const char *self;	/* our argv[0], for the viewer hint */
 };
 
 /* What the launcher keeps of the live region while it copies it out. */
@@ -98,6 +103,11 @@ int find_shim(char *buf, size_t size);
  * PREFIX/bin/shmtrace finds PREFIX/bin/shmview), or SHMTRACE_VIEWER. */
 int find_viewer(char *buf, size_t size);
 
+/* How the user runs the viewer from here, into buf: beside the launcher
+ * as they typed it ("build/shmtrace": "build/shmview"), else "shmview"
+ * when PATH finds this one, else its absolute path.  `self` is argv[0]. */
+void viewer_hint(const char *self, char *buf, size_t size);
+
 /* The default trace file name, shmtrace.PROG.PID.trace, into buf. */
 void default_output(const struct options *o, char *buf, size_t size);
 
@@ -105,6 +115,9 @@ void default_output(const struct options *o, char *buf, size_t size);
 
 /* Slots reserved so far (committed or not), at most the capacity. */
 uint64_t used_slots(const struct live *L);
+
+/* Slots committed: the events a reader of the trace will count. */
+uint64_t committed_slots(struct live *L);
 
 /* Records that the launcher reaped `pid`: for a process killed by a
  * signal, or orphaned, this is the only news of its end. */
@@ -163,16 +176,21 @@ int exit_code(int status);
 /* --- summary.c --- */
 
 /*
- * Runs `shmview report --summary --leak-exit 99 OUTPUT` (output discarded
- * when quiet).  Returns 1 when it says something leaked, 0 when not, -1
- * when it could not tell (it said why, or we do).
+ * Runs `shmview report --summary --error-exitcode=99 [--suppressions=F]...
+ * OUTPUT` with its output on `log` (discarded when quiet).  Returns 1
+ * when it says something leaked (and no suppression matched it), 0 when
+ * not, -1 when it could not tell (it said why, or we do).
  */
 int report_leaks(const struct options *o, const char *output,
-		 const char *preload, const sigset_t *old);
+		 const char *preload, const sigset_t *old, int log);
 
-/* Prints the line that names the trace file and how many events it holds
- * (and what was dropped), unless quiet. */
+/* Prints on `log` the line that names the trace file and how many events
+ * it holds (and what was dropped), and how to read it, unless quiet. */
 void summarize(const struct options *o, const char *output,
-	       const struct live *L);
+	       struct live *L, int log);
+
+/* --log-file with %p replaced by pid (%% by %), into buf.  Returns 0, or
+ * -1 when it does not fit. */
+int log_file_name(const char *pattern, pid_t pid, char *buf, size_t size);
 
 #endif /* SHMTRACE_LAUNCHER_H */

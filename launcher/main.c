@@ -2,7 +2,8 @@
  * main.c - build/shmtrace: run a program under the shim.
  *
  *	shmtrace [-o FILE] [--force] [--size BYTES] [--depth N] [-q]
- *		 [--error-exitcode=N] -- PROG ARGS
+ *		 [--error-exitcode=N] [--log-file=FILE] [--suppressions=FILE]
+ *		 -- PROG ARGS
  *
  * The live region is a memfd (tmpfs: no disk page faults in the traced
  * program's hot path, and no name left behind anywhere).  Traced processes
@@ -21,6 +22,7 @@
 #include "parse-options.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +31,43 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* --log-file: its directory must exist and take files, before the run. */
+static int log_dir_writable(const char *pattern)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", pattern);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(dir, W_OK | X_OK) != 0)
+		return error("cannot write --log-file '%s': %s: %s", pattern, dir,
+			     strerror(errno));
+	return 0;
+}
+
+/* The log file, %p being the program's pid; stderr when it cannot be
+ * made (said once). */
+static int open_log(const char *pattern, pid_t pid)
+{
+	char path[PATH_MAX];
+	if (log_file_name(pattern, pid, path, sizeof(path))) {
+		error("--log-file '%s' is too long; the summary goes to stderr",
+		      pattern);
+		return 2;
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		error("cannot write '%s': %s; the summary goes to stderr", path,
+		      strerror(errno));
+		return 2;
+	}
+	return fd;
+}
 
 /* The run, up to the exit status; stdout not yet checked. */
 static int shmtrace(int argc, char **argv)
@@ -45,10 +84,16 @@ static int shmtrace(int argc, char **argv)
 	const char *why = untraceable(prog);
 	if (why)
 		error("'%s' %s; it runs untraced", o.argv[0], why);
-	if (find_shim(shim, sizeof(shim))) {
-		error("cannot find libshmtrace.so beside the launcher (set SHMTRACE_LIB)");
+	if (find_shim(shim, sizeof(shim)))	/* it said why */
 		return EXIT_SETUP;
-	}
+	for (size_t i = 0; i < o.nsupp; i++)
+		if (access(o.supp[i], R_OK) != 0) {
+			error("cannot read suppressions '%s': %s", o.supp[i],
+			      strerror(errno));
+			return EXIT_USAGE;
+		}
+	if (o.log_file && log_dir_writable(o.log_file))
+		return EXIT_USAGE;
 	const char *output = o.output;
 	if (!output) {
 		default_output(&o, outbuf, sizeof(outbuf));
@@ -80,14 +125,18 @@ static int shmtrace(int argc, char **argv)
 	 * signal that kills us (set after the fork: the program keeps its own
 	 * disposition) */
 	signal(SIGXFSZ, SIG_IGN);
+	int log = o.log_file && !o.quiet ? open_log(o.log_file, pid) : 2;
 	int status = wait_all(&L, pid, &set);
 	if (write_final(&L, status))
 		return EXIT_SETUP;
 	int leaked = 0;
 	if (!o.quiet || o.error_exitcode)
-		leaked = report_leaks(&o, output, preload, &old);
-	summarize(&o, output, &L);
+		leaked = report_leaks(&o, output, preload, &old, log);
+	summarize(&o, output, &L, log);
+	if (log != 2)
+		close(log);
 	free(preload);
+	free(o.supp);
 	if (leaked > 0 && o.error_exitcode)
 		return o.error_exitcode;
 	return exit_code(status);

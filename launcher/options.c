@@ -64,6 +64,17 @@ static int parse_size(const char *s, void *target)
 	return 0;
 }
 
+/* --size: a byte count the region can be laid out in, 64K to 64T (the
+ * layout's bounds, region_layout()); 0 is no size, not the default. */
+static int parse_region_size(const char *s, void *target)
+{
+	uint64_t v;
+	if (parse_size(s, &v) || v < REGION_MIN_SIZE || v > (UINT64_C(1) << 46))
+		return -1;
+	*(uint64_t *)target = v;
+	return 0;
+}
+
 /* Parses --depth, 0 to SHMT_MAX_DEPTH, into a uint32_t.  Returns 0 or -1. */
 static int parse_depth(const char *s, void *target)
 {
@@ -75,6 +86,19 @@ static int parse_depth(const char *s, void *target)
 	return 0;
 }
 
+static int add_supp(const char *s, void *target)
+{
+	struct options *o = target;
+	if (o->nsupp == o->supp_cap) {
+		o->supp_cap = o->supp_cap ? 2 * o->supp_cap : 4;
+		o->supp = realloc(o->supp, o->supp_cap * sizeof(*o->supp));
+		if (!o->supp)
+			return -1;
+	}
+	o->supp[o->nsupp++] = s;
+	return 0;
+}
+
 /* Returns 0 with *o filled, 1 after --help/--version, -1 on a usage error. */
 int parse_options(int argc, char **argv, struct options *o)
 {
@@ -83,8 +107,8 @@ int parse_options(int argc, char **argv, struct options *o)
 		OPT_STRING('o', "output", &o->output, "FILE",
 			   "trace file (default shmtrace.PROG.PID.trace)"),
 		OPT_FLAG('f', "force", &o->force, "overwrite FILE if it exists"),
-		OPT_CALLBACK('s', "size", &o->size, "BYTES", parse_size,
-			     "a byte count like 256M",
+		OPT_CALLBACK('s', "size", &o->size, "BYTES", parse_region_size,
+			     "64K to 64T, a byte count like 256M",
 			     "trace region size, with K, M, G or T suffix\n"
 			     "(default: room for about a million events)"),
 		OPT_CALLBACK('d', "depth", &o->depth, "N", parse_depth, "0 to 256",
@@ -94,11 +118,18 @@ int parse_options(int argc, char **argv, struct options *o)
 		OPT_INT(0, "error-exitcode", &o->error_exitcode, "N", 1, 255,
 			"1 to 255", "exit with N when the program leaked a\n"
 			"shared memory segment (1 to 255)"),
+		OPT_STRING(0, "log-file", &o->log_file, "FILE",
+			   "write the summary to FILE, not stderr (%p: the\n"
+			   "program's pid, %%: a %)"),
+		OPT_CALLBACK(0, "suppressions", o, "FILE", add_supp, "a file",
+			     "leaks FILE suppresses do not count (may be given\n"
+			     "again; the format: shmview(1), SUPPRESSIONS)"),
 		OPT_END(),
 	};
 	const char *env_depth = getenv("SHMTRACE_DEPTH");
 	int rc;
 
+	o->self = argv[0];
 	o->depth = SHMT_DEFAULT_DEPTH;
 	if (env_depth && *env_depth)
 		o->depth = (uint32_t)strtoul(env_depth, NULL, 10);

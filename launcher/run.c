@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,9 +22,13 @@ int setup_region(const struct options *o, const char *output,
 		 struct live *L)
 {
 	struct region_layout l;
-	if (region_layout(o->size, o->depth, &l))
-		return error("bad --size %llu: want at least %u bytes",
-			     (unsigned long long)o->size, REGION_MIN_SIZE);
+	struct stat st;
+	if (region_layout(o->size, o->depth, &l))	/* --size was checked */
+		return error("cannot lay out a region of %llu bytes",
+			     (unsigned long long)o->size);
+	if (stat(output, &st) == 0 && S_ISDIR(st.st_mode))
+		return error("cannot create '%s': it is a directory (-o names the "
+			     "trace file)", output);
 	L->file_fd = region_create_file(output, 0, o->force);
 	if (L->file_fd < 0) {
 		if (errno == EEXIST)

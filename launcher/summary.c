@@ -18,7 +18,7 @@
 /* In the viewer's child: the environment the launcher was given (no shim,
  * no region) and its output where the summary goes. */
 static void viewer_child(const char *viewer, char **args, const char *preload,
-			 int quiet, const sigset_t *old)
+			 int quiet, const sigset_t *old, int log)
 {
 	sigprocmask(SIG_SETMASK, old, NULL);
 	if (preload)
@@ -29,7 +29,8 @@ static void viewer_child(const char *viewer, char **args, const char *preload,
 	int null = quiet ? open("/dev/null", O_WRONLY) : -1;
 	if (quiet && (null < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0))
 		_exit(126);
-	if (!quiet && dup2(2, 1) < 0)	/* the summary goes to stderr */
+	/* the summary goes to stderr, or all of it to the log */
+	if (!quiet && (dup2(log, 1) < 0 || (log != 2 && dup2(log, 2) < 0)))
 		_exit(126);
 	execv(viewer, args);
 	error("cannot run '%s': %s", viewer, strerror(errno));
@@ -42,25 +43,41 @@ static void viewer_child(const char *viewer, char **args, const char *preload,
  * when it could not tell (it said why, or we do).
  */
 int report_leaks(const struct options *o, const char *output,
-		 const char *preload, const sigset_t *old)
+		 const char *preload, const sigset_t *old, int log)
 {
-	char viewer[PATH_MAX], code[16];
+	char viewer[PATH_MAX], code[32];
 	if (find_viewer(viewer, sizeof(viewer))) {
 		error("no leak summary: cannot find shmview beside the launcher "
 		      "(set SHMTRACE_VIEWER)");
 		return -1;
 	}
-	snprintf(code, sizeof(code), "%d", VIEWER_LEAK_EXIT);
-	char *args[] = { viewer, "report", "--summary", "--leak-exit", code,
-			 "--", (char *)output, NULL };
+	snprintf(code, sizeof(code), "--error-exitcode=%d", VIEWER_LEAK_EXIT);
+	char **args = calloc(o->nsupp + 8, sizeof(*args));
+	if (!args) {
+		error("no leak summary: out of memory");
+		return -1;
+	}
+	size_t n = 0;
+	args[n++] = viewer;
+	args[n++] = "report";
+	args[n++] = "--summary";
+	args[n++] = code;
+	for (size_t i = 0; i < o->nsupp; i++) {
+		args[n++] = "--suppressions";
+		args[n++] = (char *)o->supp[i];
+	}
+	args[n++] = "--";
+	args[n++] = (char *)output;
 	fflush(stderr);
 	pid_t pid = fork();
 	if (pid < 0) {
 		error("no leak summary: cannot fork: %s", strerror(errno));
+		free(args);
 		return -1;
 	}
 	if (pid == 0)
-		viewer_child(viewer, args, preload, o->quiet, old);
+		viewer_child(viewer, args, preload, o->quiet, old, log);
+	free(args);
 	int st;
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
@@ -71,16 +88,39 @@ int report_leaks(const struct options *o, const char *output,
 }
 
 void summarize(const struct options *o, const char *output,
-	       const struct live *L)
+	       struct live *L, int log)
 {
 	const struct shmt_header *h = L->h;
+	char viewer[PATH_MAX];
 	if (o->quiet)
 		return;
-	uint64_t used = used_slots(L);
-	fprintf(stderr, "shmtrace: %llu events recorded", (unsigned long long)used);
+	uint64_t events = committed_slots(L);	/* what every reader counts */
+	dprintf(log, "shmtrace: %llu event%s recorded", (unsigned long long)events,
+		events == 1 ? "" : "s");
 	if (h->dropped)
-		fprintf(stderr, ", %llu DROPPED (region full: use --size)",
+		dprintf(log, ", %llu DROPPED (region full: use --size)",
 			(unsigned long long)h->dropped);
-	fprintf(stderr, "; trace in %s (read it with: shmview dump %s)\n",
-		output, output);
+	viewer_hint(o->self, viewer, sizeof(viewer));
+	dprintf(log, "; trace in %s (read it with: %s dump %s)\n",
+		output, viewer, output);
+}
+
+int log_file_name(const char *pattern, pid_t pid, char *buf, size_t size)
+{
+	size_t n = 0;
+	for (const char *p = pattern; *p; p++) {
+		int w;
+		if (p[0] == '%' && p[1] == 'p')
+			w = snprintf(buf + n, size - n, "%d", (int)pid), p++;
+		else if (p[0] == '%' && p[1] == '%')
+			w = snprintf(buf + n, size - n, "%%"), p++;
+		else
+			w = snprintf(buf + n, size - n, "%c", *p);
+		if (w < 0 || (size_t)w >= size - n)
+			return -1;
+		n += (size_t)w;
+	}
+	if (!n && size)
+		buf[0] = '\0';
+	return 0;
 }

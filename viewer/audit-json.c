@@ -1,28 +1,30 @@
 /*
  * audit-json.c - `shmview audit --json`: one object (see audit.h).
  *
+ *   schema         the vocabulary's version (docs/json.md)
  *   source         "kernel": no history; backtraces only with --trace
- *   time           seconds since the epoch
+ *   time_epoch_ns  when, in ns since the epoch
  *   uid            who ran the audit
- *   stale_seconds  --stale
+ *   stale_ns       --stale
  *   trace          the --trace file, or null
  *   sysv           [{shmid, key, owner {uid, user}, creator_uid, perms,
  *                    size, nattch, marked, creator {pid, alive, reused,
- *                    comm}, last {...}, attach_time, detach_time,
- *                    change_time, unseen, complete, mappers [{pid,
- *                    comm, addr, length, readonly}], flags [..], waste,
- *                    trace}]
+ *                    comm}, last {...}, attach_epoch_ns,
+ *                    detach_epoch_ns, change_epoch_ns, unseen, complete,
+ *                    leak, attachments [{pid, comm, addr, length,
+ *                    readonly}], flags [..], waste, trace}]
  *   posix          [{name, semaphore, unlinked, inode, owner, perms,
- *                    size, mtime, complete, mappers, holders [{pid, comm,
- *                    fd}], flags, waste, trace}]
+ *                    size, mtime_epoch_ns, complete, leak, attachments,
+ *                    holders [{pid, comm, fd}], flags, waste, trace}]
  *   unreadable     [{pid, comm, uid}]: processes not inspected
  *   totals         {sysv, posix, semaphores, bytes, leaks, waste,
  *                   orphaned, stale, pending, unseen, unreadable}
  *
  * complete is false when the mappers may miss some: a SysV segment the
  * kernel counts more attaches of, a POSIX object while some processes
- * could not be inspected.  Both lists biggest waste first, as the text.  Times are seconds since
- * the epoch, null for never; keys and addresses "0x.." strings, perms an
+ * could not be inspected.  leak is the verdict: orphaned,
+ * stale or pending.  Both lists biggest waste first, as the text.  Times
+ * are ns since the epoch (*_epoch_ns), null for never; keys and addresses "0x.." strings, perms an
  * octal string.  trace is {pid, exe, created_ns, stack [frames as dump
  * writes them]} for an object the trace created, else null.
  */
@@ -35,11 +37,13 @@
 #include "json.h"
 #include "render.h"
 
+/* An absolute time, seconds since the epoch, as "*_epoch_ns" (null for
+ * never): the vocabulary's one way to say a time of day. */
 static void put_time(struct json_writer *w, const char *key, int64_t t)
 {
 	json_key(w, key);
 	if (t > 0)
-		json_int(w, t);
+		json_int(w, t * 1000000000);
 	else
 		json_null(w);
 }
@@ -87,7 +91,7 @@ static void put_flags(struct json_writer *w, unsigned flags)
 
 static void put_mappers(struct json_writer *w, const struct audit_obj *o)
 {
-	json_key(w, "mappers");
+	json_key(w, "attachments");	/* the word map and report use */
 	json_begin_array(w);
 	for (size_t i = 0; i < o->nmappers; i++) {
 		const struct audit_mapper *m = &o->mappers[i];
@@ -137,6 +141,8 @@ static void put_traced(struct json_writer *w, const struct audit_obj *o)
 static void put_common_tail(struct json_writer *w, const struct audit_obj *o)
 {
 	json_member_bool(w, "complete", o->complete);
+	/* the verdict, so a consumer need not re-derive it from flags */
+	json_member_bool(w, "leak", o->flags & AUDIT_LEAK_FLAGS);
 	put_mappers(w, o);
 	if (o->family == AUDIT_POSIX)
 		put_holders(w, o);
@@ -160,9 +166,9 @@ static void put_sysv(struct json_writer *w, const struct audit_obj *o)
 	json_member_bool(w, "marked", k->dest);
 	put_who(w, "creator", &o->creator);
 	put_who(w, "last", &o->last);
-	put_time(w, "attach_time", k->atime);
-	put_time(w, "detach_time", k->dtime);
-	put_time(w, "change_time", k->ctime);
+	put_time(w, "attach_epoch_ns", k->atime);
+	put_time(w, "detach_epoch_ns", k->dtime);
+	put_time(w, "change_epoch_ns", k->ctime);
 	json_member_uint(w, "unseen", o->unseen);
 	put_common_tail(w, o);
 	json_end_object(w);
@@ -187,7 +193,11 @@ static void put_posix(struct json_writer *w, const struct audit_obj *o)
 		put_perms(w, k->mode);
 	}
 	json_member_uint(w, "size", o->size);
-	put_time(w, "mtime", o->unlinked ? 0 : k->mtime_ns / 1000000000);
+	json_key(w, "mtime_epoch_ns");
+	if (o->unlinked || !k->mtime_ns)
+		json_null(w);
+	else
+		json_uint(w, k->mtime_ns);
 	put_common_tail(w, o);
 	json_end_object(w);
 }
@@ -235,9 +245,9 @@ void audit_json(FILE *out, const struct audit *a)
 
 	json_begin_document(&w, out);
 	json_member_string(&w, "source", "kernel");
-	json_member_int(&w, "time", a->now);
+	json_member_int(&w, "time_epoch_ns", a->now * 1000000000);
 	json_member_uint(&w, "uid", a->uid);
-	json_member_int(&w, "stale_seconds", a->stale_after);
+	json_member_int(&w, "stale_ns", a->stale_after * 1000000000);
 	json_member_bool(&w, "sysv_ok", a->sysv_ok);
 	json_member_bool(&w, "posix_ok", a->posix_ok);
 	json_member_string(&w, "trace", a->trace_path);

@@ -32,7 +32,7 @@
 
 static const struct parse_command audit_cmdline = {
 	SHMVIEW_COMMAND("audit"),
-	.usage = "shmview audit [--json] [--stale SECONDS] [--trace TRACE]",
+	.usage = "shmview audit [--json] [--stale SECONDS] [--trace TRACE] [--error-exitcode=N]",
 	.description =
 		"Audit the shared memory of this machine now, from the kernel's records\n"
 		"(no trace needed): every SysV segment and POSIX object, which processes\n"
@@ -46,29 +46,17 @@ struct audit_options {
 	bool json;
 	int64_t stale;
 	const char *trace;
+	int error_exitcode;     /* with likely leaks, 0: none */
 };
 
-/* "3600", "90s", "30m", "12h", "2d": seconds, into an int64_t. */
+/* A span in the one time syntax (util.h), into whole seconds. */
 static int parse_stale(const char *s, void *target)
 {
-	static const struct { char unit; int64_t mult; } units[] = {
-		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
-	char *end;
-	long long v;
-	int64_t mult = 0;
+	uint64_t ns;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || v < 0 || *s == '-')
+	if (parse_time_ns(s, &ns))
 		return -1;
-	if (!*end)
-		mult = 1;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && *end; i++)
-		if (end[0] == units[i].unit && !end[1])
-			mult = units[i].mult;
-	if (!mult || v > INT64_MAX / mult)
-		return -1;
-	*(int64_t *)target = v * mult;
+	*(int64_t *)target = (int64_t)(ns / 1000000000u);
 	return 0;
 }
 
@@ -78,11 +66,13 @@ static int parse_options(int argc, char **argv, struct audit_options *o)
 	const struct parse_opt opts[] = {
 		OPT_BOOL(0, "json", &o->json, "one JSON object instead of text"),
 		OPT_CALLBACK(0, "stale", &o->stale, "SECONDS", parse_stale,
-			     "seconds, or a number with s, m, h or d",
+			     TIME_SYNTAX,
 			     "unused for longer than this is stale (default 3600;\n"
 			     "or with a unit: 90s, 30m, 12h, 2d)"),
 		OPT_STRING(0, "trace", &o->trace, "TRACE",
 			   "show the creation backtrace of each object TRACE made"),
+		OPT_INT(0, "error-exitcode", &o->error_exitcode, "N", 1, 255,
+			"1 to 255", "exit with status N when there are likely leaks"),
 		OPT_END(),
 	};
 	char **args;
@@ -100,6 +90,7 @@ static int audit(const struct audit_options *o)
 	struct model m = { 0 };
 	struct trace t = { 0 };
 	struct sym_table *st = NULL;
+	int rc;
 
 	/* a bad trace is an error before any work */
 	if (o->trace) {
@@ -128,18 +119,19 @@ static int audit(const struct audit_options *o)
 		audit_json(stdout, &a);
 	else
 		audit_text(stdout, &a);
+	rc = a.totals.leaks && o->error_exitcode ? o->error_exitcode : 0;
 	audit_free(&a);
 	sym_free(st);
 	model_free(&m);
 	trace_close(&t);
 	kernel_scan_free(&scan);
 	kernel_free(&k);
-	return 0;
+	return rc;
 }
 
 int cmd_audit(int argc, char **argv)
 {
-	struct audit_options o = { false, AUDIT_DEFAULT_STALE, NULL };
+	struct audit_options o = { .stale = AUDIT_DEFAULT_STALE };
 	int rc = parse_options(argc, argv, &o);
 
 	if (rc)

@@ -37,6 +37,7 @@
 #include "model.h"
 #include "parse-options.h"
 #include "procmap.h"
+#include "filter.h"
 #include "trace.h"
 #include "util.h"
 
@@ -45,7 +46,7 @@
 
 static const struct parse_command live_cmdline = {
 	SHMVIEW_COMMAND("live"),
-	.usage = "shmview live [--interval MS] [--timing] [TRACE]\n"
+	.usage = "shmview live [--interval MS] [--timing] [--color=WHEN] [FILTER...] [TRACE]\n"
 		 "shmview live --pid PID [--children] [--interval MS]",
 	.description =
 		"Watch the attach map of TRACE in the terminal while the traced run goes\n"
@@ -62,8 +63,10 @@ static const struct parse_command live_cmdline = {
 struct live_options {
 	int interval_ms;
 	bool timing;
-	int32_t pid;               /* --pid: from /proc, no trace */
+	int color;                 /* COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER */
+	int32_t pid;               /* --pid without TRACE: from /proc */
 	bool children;
+	struct filter filter;      /* with a TRACE */
 };
 
 /* What tells that the trace file changed, read without mapping it. */
@@ -79,6 +82,7 @@ struct live {
 	int interval_ms;
 	int32_t pid;               /* --pid: the model comes from /proc */
 	bool children;
+	struct filter *filter;     /* of the command line, for a trace */
 	struct model model;        /* the last good one; trace == NULL */
 	bool have_model;
 	struct live_sig sig;       /* of the file the model was built from */
@@ -89,21 +93,47 @@ struct live {
 
 /* --- options ------------------------------------------------------------- */
 
+enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+static int parse_color(const char *s, void *target)
+{
+	static const char *const words[] = { "auto", "always", "never" };
+
+	for (int i = 0; i < 3; i++)
+		if (strcmp(s, words[i]) == 0) {
+			*(int *)target = i;
+			return 0;
+		}
+	return -1;
+}
+
+/* --color=auto (the default) draws in color unless NO_COLOR is set to
+ * something (no-color.org); always and never decide alone. */
+static bool use_color(int color)
+{
+	const char *no = getenv("NO_COLOR");
+
+	if (color != COLOR_AUTO)
+		return color == COLOR_ALWAYS;
+	return !(no && *no);
+}
+
 /* Returns 0 with *o and *path set (NULL: none given), 1 after --help, -1
  * on a usage error. */
 static int parse_options(int argc, char **argv, struct live_options *o,
 			 const char **path)
 {
+	struct filter *f = &o->filter;
 	const struct parse_opt opts[] = {
-		OPT_INT(0, "pid", &o->pid, "PID", 1, INT32_MAX, "a process id",
-			"watch process PID from /proc instead of a trace"),
-		OPT_BOOL(0, "children", &o->children,
-			 "with --pid: its descendants too"),
 		OPT_INT(0, "interval", &o->interval_ms, "MS", 20, 60000,
 			"20 to 60000 milliseconds",
 			"read the trace again every MS milliseconds (default 250)"),
 		OPT_BOOL(0, "timing", &o->timing,
 			 "show how long reading and drawing take"),
+		OPT_CALLBACK(0, "color", &o->color, "WHEN", parse_color,
+			     "auto, always or never",
+			     "color: auto (unless NO_COLOR is set), always, never"),
+		FILTER_OPTIONS(f),
 		OPT_END(),
 	};
 	char **args;
@@ -111,13 +141,20 @@ static int parse_options(int argc, char **argv, struct live_options *o,
 
 	if (rc)
 		return rc;
-	if (o->pid && args[0])
-		return parse_cmdline_error(&live_cmdline,
-					   "--pid and TRACE exclude each other");
-	if (o->children && !o->pid)
-		return parse_cmdline_error(&live_cmdline,
-					   "--children goes with --pid");
+	if (filter_check(f))
+		return parse_cmdline_error(&live_cmdline, "%s", filter_check(f));
 	*path = args[0];
+	if (args[0] || !f->pids.n)
+		return 0;
+	/* --pid without TRACE: the process (tree) from /proc */
+	if (f->pids.n > 1 || filter_active(&(struct filter){
+		.tids = f->tids, .calls_set = f->calls_set, .kinds = f->kinds,
+		.nsegments = f->nsegments, .since_set = f->since_set,
+		.until_set = f->until_set }))
+		return parse_cmdline_error(&live_cmdline, "--pid without TRACE "
+			"takes one PID and no other filter (--children for its tree)");
+	o->pid = f->pids.v[0];
+	o->children = f->children;
 	return 0;
 }
 
@@ -280,9 +317,19 @@ static void write_detail(const struct live_view *v, const struct model *m,
  * under the SIGBUS guard. */
 static int read_all(struct live *L, struct live_read *r)
 {
+	struct filter *f = L->filter;
+	bool until_set = f->until_set;
+	uint64_t until_ns = f->until_ns;
+
 	if (trace_open(L->path, &r->t) < 0)
 		return -1;
-	model_build_now(&r->m, &r->t);
+	if (L->v.at_set) {	/* [ ]: the map then, as map --at builds it */
+		f->until_set = true;
+		f->until_ns = L->v.at_ns;
+	}
+	filter_build_model(f, &r->m, &r->t);
+	f->until_set = until_set;
+	f->until_ns = until_ns;
 	trace_counters(&r->t, &r->counters);
 	if (r->with_detail)
 		write_detail(&L->v, &r->m, &r->t, &r->detail);
@@ -497,10 +544,48 @@ static void refresh(struct live *L, bool detail)
 	}
 	if (detail && detail_only(L) == 0)
 		L->detail_stale = false;
-	if (now - L->last_reconcile_ns >= SLOW_REFRESH_NS)
+	/* the kernel knows the present, not the moment [ ] chose */
+	if (!L->v.at_set && now - L->last_reconcile_ns >= SLOW_REFRESH_NS)
 		reconcile_again(L);
 	if (!L->v.final)
 		L->v.elapsed_ns = elapsed(&L->times);
+}
+
+/* [ and ]: the time of the event before or after the moment shown (the
+ * end when none was chosen); past the last one, the present again. */
+static int step_time(struct live *L, struct live_read *r)
+{
+	uint64_t cur = L->v.at_set ? L->v.at_ns : L->model.until_ns, best = 0;
+	bool found = false;
+	struct trace_iter it;
+	const struct trace_event *ev;
+	int dir = L->v.ui.time_dir;
+
+	if (trace_open(L->path, &r->t) < 0)
+		return -1;
+	trace_iter_init(&it, &r->t);
+	while ((ev = trace_iter_next(&it))) {
+		int64_t rel = trace_event_reltime(&r->t, ev);
+		uint64_t t = rel > 0 ? (uint64_t)rel : 0;
+
+		if (ev->call == SHMT_CALL_MODULE || !filter_event(L->filter, &r->t, ev))
+			continue;
+		if (dir < 0 ? t < cur && (!found || t > best) :
+			      t > cur && (!found || t < best)) {
+			best = t;
+			found = true;
+		}
+	}
+	trace_close(&r->t);
+	if (found) {
+		L->v.at_set = true;
+		L->v.at_ns = best;
+	} else if (dir > 0) {
+		L->v.at_set = false;	/* after the last event: now */
+	} else {
+		set_status(L, false, "no event before +%.6fs", (double)cur / 1e9);
+	}
+	return 0;
 }
 
 #define GROW(arr, n, cap) XGROW(arr, n, cap, 16)
@@ -636,6 +721,20 @@ static void handle(struct live *L, enum live_request r, uint64_t *next)
 		memset(&L->sig, 0, sizeof(L->sig));
 		*next = 0;
 		break;
+	case LIVE_REQ_TIME: {
+		struct live_read rd;
+
+		if (L->pid) {
+			set_status(L, false, "from /proc there is only now");
+			break;
+		}
+		memset(&rd, 0, sizeof(rd));
+		if (guarded(L, &rd, step_time) == 0) {
+			memset(&L->sig, 0, sizeof(L->sig));	/* build it again */
+			*next = 0;
+		}
+		break;
+	}
 	default:
 		break;
 	}
@@ -687,6 +786,7 @@ static int live(const char *path, const struct live_options *o,
 		trace_close(&t);
 	}
 	L.path = path;
+	L.filter = (struct filter *)&o->filter;
 	L.interval_ms = o->interval_ms;
 	L.v.path = path;
 	L.v.timing = o->timing;
@@ -707,22 +807,28 @@ static int live(const char *path, const struct live_options *o,
 
 int cmd_live(int argc, char **argv)
 {
-	struct live_options o = { DEFAULT_INTERVAL_MS, false, 0, false };
+	struct live_options o = { .interval_ms = DEFAULT_INTERVAL_MS };
 	const char *path = NULL;
 	char *found = NULL, note[300] = "";
 	bool quit;
 	int rc = parse_options(argc, argv, &o, &path);
 
-	if (rc)
+	if (rc) {
+		filter_free(&o.filter);
 		return rc > 0 ? 0 : EXIT_USAGE;
+	}
 	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
 		error("live needs a terminal; use 'shmview map'");
+		filter_free(&o.filter);
 		return 1;
 	}
+	live_ui_set_color(use_color(o.color));
 	if (o.pid) {
 		snprintf(note, sizeof(note), "pid %d%s from /proc: no history, "
 			 "no backtraces", (int)o.pid, o.children ? " and children" : "");
-		return live(note, &o, note);
+		rc = live(note, &o, note);
+		filter_free(&o.filter);
+		return rc;
 	}
 	if (!path) {
 		found = find_trace(&quit, note, sizeof(note));
@@ -734,5 +840,6 @@ int cmd_live(int argc, char **argv)
 	}
 	rc = live(path, &o, note);
 	free(found);
+	filter_free(&o.filter);
 	return rc;
 }

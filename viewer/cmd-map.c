@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "kernel.h"
 #include "render.h"
+#include "filter.h"
 #include "model.h"
 #include "parse-options.h"
 #include "procmap.h"
@@ -21,13 +22,13 @@
 
 static const struct parse_command map_cmdline = {
 	SHMVIEW_COMMAND("map"),
-	.usage = "shmview map [--json] [--at TIME] TRACE\n"
-		 "shmview map --pid PID [--children] [--json]",
+	.usage = "shmview map [--json] [--at TIME] [FILTER...] TRACE\n"
+		 "shmview map --pid PID [--children] [--json] [--kind KIND,...]",
 	.description =
 		"Show which process has which segment attached, where, in what state:\n"
 		"at the end of TRACE (or now, for a run still going), or at TIME.\n"
-		"With --pid, the same for a running process that was never traced, read\n"
-		"from /proc now: no history, no backtraces.",
+		"With --pid and no TRACE, the same for a running process that was never\n"
+		"traced, read from /proc now: no history, no backtraces.",
 	.args_name = "TRACE", .min_args = 0, .max_args = 1,
 };
 
@@ -35,8 +36,7 @@ struct map_options {
 	bool json;
 	bool at_set;
 	uint64_t at_ns;
-	pid_t pid;              /* 0: no --pid */
-	bool children;
+	struct filter filter;	/* with a TRACE; without, -p is --pid's */
 };
 
 static int parse_at(const char *s, void *target)
@@ -54,17 +54,13 @@ static int parse_at(const char *s, void *target)
 static int parse_options(int argc, char **argv, struct map_options *o,
 			 const char **path)
 {
-	_Static_assert(sizeof(pid_t) == sizeof(int), "--pid is an int");
+	struct filter *f = &o->filter;
 	const struct parse_opt opts[] = {
 		OPT_BOOL(0, "json", &o->json, "one JSON object instead of text"),
-		OPT_CALLBACK(0, "at", o, "TIME", parse_at,
-			     "a time like 1.5s, 200ms or nanoseconds",
+		OPT_CALLBACK(0, "at", o, "TIME", parse_at, TIME_SYNTAX,
 			     "the map as it stood TIME after the trace started:\n"
-			     "nanoseconds, or with a unit: 1.5s, 200ms, 30us"),
-		OPT_INT(0, "pid", &o->pid, "PID", 1, INT_MAX, "a process id",
-			"the map of process PID from /proc, without a trace"),
-		OPT_BOOL(0, "children", &o->children,
-			 "with --pid: its descendants too"),
+			     "seconds (1.5), or with a unit: 200ms, 30us, 1h"),
+		FILTER_OPTIONS(f),
 		OPT_END(),
 	};
 	char **args;
@@ -72,18 +68,24 @@ static int parse_options(int argc, char **argv, struct map_options *o,
 
 	if (rc)
 		return rc;
-	if (o->pid) {
-		if (o->at_set)
+	if (filter_check(f))
+		return parse_cmdline_error(&map_cmdline, "%s", filter_check(f));
+	if (o->at_set && f->until_set)
+		return parse_cmdline_error(&map_cmdline,
+					   "--at and --until are one moment: give one");
+	if (o->at_set) {
+		f->until_set = true;
+		f->until_ns = o->at_ns;
+	}
+	if (!args[0] && f->pids.n) {
+		if (o->at_set || f->until_set || f->since_set)
 			return parse_cmdline_error(&map_cmdline, "--at is for a "
 				"trace: /proc knows only the present");
-		if (args[0])
-			return parse_cmdline_error(&map_cmdline,
-						   "--pid takes no TRACE");
+		if (f->pids.n > 1)
+			return parse_cmdline_error(&map_cmdline, "--pid without "
+				"TRACE takes one PID (--children for its tree)");
 		return 0;
 	}
-	if (o->children)
-		return parse_cmdline_error(&map_cmdline,
-					   "--children goes with --pid");
 	if (!args[0])
 		return parse_cmdline_error(&map_cmdline, "missing TRACE");
 	*path = args[0];
@@ -91,13 +93,16 @@ static int parse_options(int argc, char **argv, struct map_options *o,
 }
 
 /* The map of a running process (tree) from /proc. */
-static int map_pid(const struct map_options *o)
+static int map_pid(struct map_options *o)
 {
+	struct filter *f = &o->filter;
+	pid_t pid = f->pids.v[0];
+	bool children = f->children;
 	struct procmap_stats st;
 	struct model m;
 	char label[64];
 
-	if (procmap_build_stats(&m, o->pid, o->children, &st)) {
+	if (procmap_build_stats(&m, pid, children, &st)) {
 		model_free(&m);
 		return 1;
 	}
@@ -105,8 +110,14 @@ static int map_pid(const struct map_options *o)
 		warning("%zu of the %zu processes could not be inspected "
 			"(permission): shown without their mappings",
 			st.unreadable, st.processes);
-	snprintf(label, sizeof(label), "pid %d%s", (int)o->pid,
-		 o->children ? " and its descendants" : "");
+	/* the tree is procmap's; the rest of the filter applies as to a
+	 * trace */
+	f->pids.n = 0;
+	f->children = false;
+	filter_resolve(f, NULL, &m);
+	filter_model(f, &m);
+	snprintf(label, sizeof(label), "pid %d%s", (int)pid,
+		 children ? " and its descendants" : "");
 	if (o->json)
 		map_json(stdout, &m);
 	else
@@ -115,32 +126,34 @@ static int map_pid(const struct map_options *o)
 	return 0;
 }
 
+static int map_trace(const char *path, struct map_options *o)
+{
+	struct trace t;
+	struct model m;
+
+	if (trace_open(path, &t))
+		return 1;
+	/* --at is --until: the kernel knows the present, not a past moment */
+	filter_build_model(&o->filter, &m, &t);
+	if (o->json)
+		map_json(stdout, &m);
+	else
+		map_text(stdout, &m, path);
+	model_free(&m);
+	trace_close(&t);
+	return 0;
+}
+
 int cmd_map(int argc, char **argv)
 {
 	struct map_options o = { 0 };
 	const char *path = NULL;
-	int r = parse_options(argc, argv, &o, &path);
-	if (r)
-		return r > 0 ? 0 : EXIT_USAGE;
-	if (o.pid)
-		return map_pid(&o);
-	struct trace t;
-	if (trace_open(path, &t))
-		return 1;
-	struct model m;
-	struct kernel_view k = { 0 };
-	model_build(&m, &t, o.at_set ? o.at_ns : UINT64_MAX);
-	/* the kernel knows the present, not a past moment */
-	bool now = !o.at_set;
-	if (now)
-		kernel_read(&k);
-	model_reconcile(&m, now ? &k : NULL);
-	if (o.json)
-		map_json(stdout, &m);
+	int rc = parse_options(argc, argv, &o, &path);
+
+	if (rc == 0)
+		rc = path ? map_trace(path, &o) : map_pid(&o);
 	else
-		map_text(stdout, &m, path);
-	kernel_free(&k);
-	model_free(&m);
-	trace_close(&t);
-	return 0;
+		rc = rc > 0 ? 0 : EXIT_USAGE;
+	filter_free(&o.filter);
+	return rc;
 }

@@ -14,10 +14,13 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "filter.h"
 #include "model.h"
 #include "parse-options.h"
+#include "profile.h"
 #include "render.h"
 #include "report.h"
+#include "suppress.h"
 #include "symbolize.h"
 #include "trace.h"
 #include "util.h"
@@ -25,7 +28,9 @@
 
 static const struct parse_command report_cmdline = {
 	SHMVIEW_COMMAND("report"),
-	.usage = "shmview report [--json | --summary] [--leak-exit N] TRACE",
+	.usage = "shmview report [--json | --summary] [--error-exitcode=N]\n"
+		 "               [--suppressions=FILE]... [FILTER...] TRACE\n"
+		 "shmview report --gen-suppressions [FILTER...] TRACE",
 	.description =
 		"Audit TRACE: every segment with its lifetime and attachments, the\n"
 		"process tree, a profile of the calls, and the segments the run leaked\n"
@@ -33,24 +38,45 @@ static const struct parse_command report_cmdline = {
 	.args_name = "TRACE", .min_args = 1, .max_args = 1,
 };
 
-enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SUMMARY };
+enum report_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_SUMMARY, FORMAT_SUPP };
 
 struct report_options {
 	enum report_format format;
-	int leak_exit;          /* 0: leaks do not change the status */
+	int error_exitcode;     /* 0: leaks do not change the status */
+	struct filter filter;
+	const char **supp_files;
+	size_t nsupp, supp_cap;
 };
+
+static int add_supp_file(const char *s, void *target)
+{
+	struct report_options *o = target;
+
+	XGROW(o->supp_files, o->nsupp, o->supp_cap, 4);
+	o->supp_files[o->nsupp++] = s;
+	return 0;
+}
 
 /* Returns 0 with *o and *path set, 1 after --help, -1 on a usage error. */
 static int parse_options(int argc, char **argv, struct report_options *o,
 			 const char **path)
 {
-	bool json = false, summary = false;
+	bool json = false, summary = false, gen = false;
 	const struct parse_opt opts[] = {
 		OPT_BOOL(0, "json", &json, "one JSON object instead of text"),
 		OPT_BOOL(0, "summary", &summary,
 			 "only the short summary the launcher prints at exit"),
-		OPT_INT(0, "leak-exit", &o->leak_exit, "N", 0, 255, "0 to 255",
-			"exit with status N when a segment leaked"),
+		OPT_INT(0, "error-exitcode", &o->error_exitcode, "N", 1, 255,
+			"1 to 255", "exit with status N when a segment leaked\n"
+			"(one a suppression matched does not count)"),
+		OPT_INT(0, "leak-exit", &o->error_exitcode, "N", 1, 255,
+			"1 to 255", "the old name of --error-exitcode"),
+		OPT_CALLBACK(0, "suppressions", o, "FILE", add_supp_file,
+			     "a file", "leaks FILE suppresses do not count\n"
+			     "(may be given again; the format: shmview(1))"),
+		OPT_BOOL(0, "gen-suppressions", &gen,
+			 "print a suppression for each leak, ready to paste"),
+		FILTER_OPTIONS(&o->filter),
 		OPT_END(),
 	};
 	char **args;
@@ -58,10 +84,14 @@ static int parse_options(int argc, char **argv, struct report_options *o,
 
 	if (rc)
 		return rc;
-	if (json && summary)
-		return parse_cmdline_error(&report_cmdline,
-					   "--json and --summary exclude each other");
-	o->format = json ? FORMAT_JSON : summary ? FORMAT_SUMMARY : FORMAT_TEXT;
+	if (json + summary + gen > 1)
+		return parse_cmdline_error(&report_cmdline, "--json, --summary "
+					   "and --gen-suppressions exclude each other");
+	if (filter_check(&o->filter))
+		return parse_cmdline_error(&report_cmdline, "%s",
+					   filter_check(&o->filter));
+	o->format = json ? FORMAT_JSON : summary ? FORMAT_SUMMARY :
+		    gen ? FORMAT_SUPP : FORMAT_TEXT;
 	*path = args[0];
 	return 0;
 }
@@ -140,6 +170,44 @@ static void warn_losses(const struct report *r)
 			words_plural(m->corrupt));
 }
 
+/* --gen-suppressions: a block per leak no suppression matched yet. */
+static void gen_suppressions(FILE *out, const struct report *r)
+{
+	const struct model *m = r->model;
+	const struct process *p = model_process(m, r->main_pid);
+	const char *prog = p && p->exe ? words_base_name(p->exe) : "prog";
+	char name[300];
+	unsigned n = 0;
+
+	for (size_t i = 0; i < m->nsegments; i++) {
+		const struct segment *s = m->segments[i];
+
+		if (!model_is_leak(s) || r->segs[i].suppressed)
+			continue;
+		snprintf(name, sizeof(name), "%s-%s-leak-%u", prog,
+			 model_kind_name(s->kind), ++n);
+		suppress_write(out, name, s, &r->segs[i].created);
+	}
+}
+
+/* Mark the leaks a suppression matches (their stacks resolved). */
+static void apply_suppressions(struct report *r, struct suppressions *supp)
+{
+	const struct model *m = r->model;
+
+	for (size_t i = 0; supp->n && i < m->nsegments; i++) {
+		const struct suppression *sp;
+
+		if (!model_is_leak(m->segments[i]))
+			continue;
+		sp = suppress_match(supp, m->segments[i], &r->segs[i].created);
+		if (!sp)
+			continue;
+		r->segs[i].suppressed = sp->name;
+		r->suppressed++;
+	}
+}
+
 static void render(const struct report *r, enum report_format f)
 {
 	switch (f) {
@@ -154,33 +222,63 @@ static void render(const struct report *r, enum report_format f)
 		warn_losses(r);
 		report_summary(stdout, r);
 		break;
+	case FORMAT_SUPP:
+		warn_losses(r);
+		gen_suppressions(stdout, r);
+		break;
 	}
 }
 
-static int report(const char *path, const struct report_options *o)
+/* The profile's call table: the events the filter shows. */
+static void count_calls(struct report *r, const struct filter *f)
+{
+	struct trace_iter it;
+	const struct trace_event *ev;
+
+	trace_iter_init(&it, r->trace);
+	while ((ev = trace_iter_next(&it)))
+		if (filter_event(f, r->trace, ev))
+			profile_add(&r->calls, ev);
+	profile_sort(&r->calls);
+}
+
+static int report(const char *path, struct report_options *o)
 {
 	struct model m = { 0 };
 	struct report r = { 0 };
+	struct suppressions supp = { 0 };
 	struct sym_table *st;
 	struct trace t;
 	int rc = 0;
 
-	if (trace_open(path, &t) < 0)
+	for (size_t i = 0; i < o->nsupp; i++)
+		if (suppress_load(&supp, o->supp_files[i]) < 0) {
+			suppress_free(&supp);
+			return 1;
+		}
+	if (trace_open(path, &t) < 0) {
+		suppress_free(&supp);
 		return 1;
-	model_build_now(&m, &t);
+	}
+	filter_build_model(&o->filter, &m, &t);
 	r.path = path;
 	r.trace = &t;
 	r.model = &m;
 	trace_counters(&t, &r.counters);
 	r.main_pid = main_pid(&m, &t);
 	report_count_totals(&m, &r.totals);
+	if (o->format != FORMAT_SUMMARY)
+		count_calls(&r, &o->filter);
 	st = sym_learn_trace(&t);
-	resolve_stacks(&r, st, o->format == FORMAT_SUMMARY);
+	resolve_stacks(&r, st, o->format == FORMAT_SUMMARY ||
+			   o->format == FORMAT_SUPP);
+	apply_suppressions(&r, &supp);
 	render(&r, o->format);
 	free_stacks(&r);
 	sym_free(st);
-	if (rc == 0 && m.leaks && o->leak_exit)
-		rc = o->leak_exit;
+	if (rc == 0 && m.leaks > r.suppressed && o->error_exitcode)
+		rc = o->error_exitcode;
+	suppress_free(&supp);
 	model_free(&m);
 	trace_close(&t);
 	return rc < 0 ? 1 : rc;
@@ -188,11 +286,15 @@ static int report(const char *path, const struct report_options *o)
 
 int cmd_report(int argc, char **argv)
 {
-	struct report_options o = { FORMAT_TEXT, 0 };
+	struct report_options o = { .format = FORMAT_TEXT };
 	const char *path = NULL;
 	int rc = parse_options(argc, argv, &o, &path);
 
-	if (rc)
-		return rc > 0 ? 0 : EXIT_USAGE;
-	return report(path, &o);
+	if (rc == 0)
+		rc = report(path, &o);
+	else
+		rc = rc > 0 ? 0 : EXIT_USAGE;
+	filter_free(&o.filter);
+	free(o.supp_files);
+	return rc;
 }

@@ -2,6 +2,8 @@
  * dump-json.c - the JSON Lines dump: one object per event, fixed field
  * names, for scripts.  Each line holds, in this order:
  *
+ *   schema       the vocabulary's version (docs/json.md)
+ *   start_epoch_ns  when the trace started, ns since the epoch
  *   seq          slot index of the event
  *   time_ns      nanoseconds since the trace's start_ns
  *   pid, tid
@@ -10,8 +12,8 @@
  *                table in decode.c): addresses and keys as "0x.." strings,
  *                flags and commands decoded ("IPC_CREAT|0666"), sizes,
  *                ids and descriptors as numbers, argv as an array
- *   ret          number; "0x.." for an address returned by shmat, mmap or
- *                mremap; null for exit, _exit, thread_exit and module
+ *   ret          the number the call returned (an address too), absent
+ *                for exit, _exit, thread_exit and module
  *   errno        "EEXIST" when the call failed (absent otherwise)
  *   duration_ns
  *   stack        [{ip, module, symbol, offset, file, line}], null members
@@ -25,6 +27,7 @@
 
 #include "decode.h"
 #include "json-model.h"
+#include "profile.h"
 #include "render.h"
 
 static void json_piece(struct json_writer *w, const struct decode_piece *p)
@@ -88,13 +91,11 @@ static void json_ret(struct json_writer *w, const struct trace_event *ev,
 	char num[16];
 	const char *name;
 
-	json_key(w, "ret");
+	/* always the number the call returned (an address too); absent
+	 * for what does not return */
 	if (v->ret_kind == DECODE_RET_NONE || v->ret_kind == DECODE_RET_HIDDEN)
-		json_null(w);
-	else if (v->ret_kind == DECODE_RET_ADDR && !v->failed)
-		json_hex(w, (uint64_t)ev->ret);
-	else
-		json_int(w, ev->ret);
+		return;
+	json_member_int(w, "ret", ev->ret);
 	if (!v->failed || !v->errnum)
 		return;
 	name = decode_errno_name(v->errnum);
@@ -205,6 +206,7 @@ static void json_event(struct dump_ctx *ctx, const struct trace_event *ev,
 
 	decode_event(ev, &v);
 	json_begin_document(w, ctx->out);     /* one line per event */
+	json_model_trace_start(w, ctx->trace);
 	json_member_uint(w, "seq", ev->seq);
 	json_member_int(w, "time_ns", trace_event_reltime(ctx->trace, ev));
 	json_member_int(w, "pid", ev->pid);
@@ -222,3 +224,12 @@ static void json_event(struct dump_ctx *ctx, const struct trace_event *ev,
 const struct dump_ops dump_json_ops = {
 	.event = json_event,
 };
+
+void dump_summary_json(FILE *out, const struct call_profile *p)
+{
+	struct json_writer w;
+
+	json_begin_document(&w, out);
+	json_model_profile(&w, p);
+	json_end_document(&w);
+}

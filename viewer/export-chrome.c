@@ -15,8 +15,10 @@
 #include <string.h>
 
 #include "decode.h"
+#include "filter.h"
 #include "json.h"
 #include "model.h"
+#include "json-model.h"
 #include "render.h"
 #include "report.h"
 #include "util.h"
@@ -116,13 +118,23 @@ struct attach_index {
 	const struct attachment **att;
 };
 
+/* Is `p` one of the processes shown (filter_model() moves the others
+ * past nprocesses, their index stale)? */
+static bool shown(const struct model *m, const struct process *p)
+{
+	return p->index < m->nprocesses && m->processes[p->index] == p;
+}
+
 static void attach_index_build(struct attach_index *ix, const struct model *m)
 {
 	size_t total = 0;
 	ix->first = xcalloc(m->nprocesses + 1, sizeof(*ix->first));
 	for (size_t i = 0; i < m->nsegments; i++)
-		for (size_t j = 0; j < m->segments[i]->natt; j++, total++)
-			ix->first[m->segments[i]->att[j]->proc->index + 1]++;
+		for (size_t j = 0; j < m->segments[i]->natt; j++)
+			if (shown(m, m->segments[i]->att[j]->proc)) {
+				ix->first[m->segments[i]->att[j]->proc->index + 1]++;
+				total++;
+			}
 	for (size_t p = 0; p < m->nprocesses; p++)
 		ix->first[p + 1] += ix->first[p];
 	size_t *fill = xcalloc(m->nprocesses + 1, sizeof(*fill));
@@ -131,7 +143,8 @@ static void attach_index_build(struct attach_index *ix, const struct model *m)
 	for (size_t i = 0; i < m->nsegments; i++)
 		for (size_t j = 0; j < m->segments[i]->natt; j++) {
 			const struct attachment *a = m->segments[i]->att[j];
-			ix->att[fill[a->proc->index]++] = a;
+			if (shown(m, a->proc))
+				ix->att[fill[a->proc->index]++] = a;
 		}
 	free(fill);
 }
@@ -165,7 +178,8 @@ static void process_tracks(struct json_writer *w, const struct model *m,
 	}
 }
 
-static void failed_calls(struct json_writer *w, const struct model *m)
+static void failed_calls(struct json_writer *w, const struct model *m,
+			 const struct filter *f)
 {
 	struct trace_iter it;
 	const struct trace_event *ev;
@@ -174,7 +188,7 @@ static void failed_calls(struct json_writer *w, const struct model *m)
 		struct decode_view v;
 		char name[128];
 		decode_event(ev, &v);
-		if (!v.failed)
+		if (!v.failed || (f && !filter_event(f, m->trace, ev)))
 			continue;
 		const char *e = decode_errno_name(v.errnum);
 		snprintf(name, sizeof(name), "%s failed: %s", v.name, e ? e : "?");
@@ -185,10 +199,11 @@ static void failed_calls(struct json_writer *w, const struct model *m)
 	}
 }
 
-void export_chrome(FILE *out, const struct model *m)
+void export_chrome(FILE *out, const struct model *m, const struct filter *f)
 {
 	struct json_writer w;
 	json_begin_document(&w, out);
+	json_model_trace_start(&w, m->trace);
 	json_member_string(&w, "displayTimeUnit", "ns");
 	json_key(&w, "traceEvents");
 	json_begin_array(&w);
@@ -200,7 +215,7 @@ void export_chrome(FILE *out, const struct model *m)
 	for (size_t i = 0; i < m->nprocesses; i++)
 		process_tracks(&w, m, &ix, m->processes[i]);
 	attach_index_free(&ix);
-	failed_calls(&w, m);
+	failed_calls(&w, m, f);
 	json_end_array(&w);
 	json_end_document(&w);
 }

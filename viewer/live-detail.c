@@ -236,8 +236,9 @@ static void put_segment_head(struct live_text *out, const struct segment *s)
 	words_put_identity(f, s);
 	if (s->size)
 		fprintf(f, ", %" PRIu64 " bytes", s->size);
-	fprintf(f, ": %s, %u attached now, %zu attachments in all",
-		model_state_name(s->state), s->live_att, s->natt);
+	fprintf(f, ": %s, %u attached now, %zu attachment%s in all",
+		model_state_name(s->state), s->live_att, s->natt,
+		words_plural(s->natt));
 	if (s->in_kernel && s->kind == SEG_SYSV)
 		fprintf(f, " (kernel: nattch %" PRIu32 ")", s->k_nattch);
 	pen_lines(&p, out, state_style(s->state), 0);

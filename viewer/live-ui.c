@@ -44,9 +44,21 @@ static struct {
 
 /* --- the terminal ------------------------------------------------------------ */
 
+static bool want_color = true;
+
+void live_ui_set_color(bool color)
+{
+	want_color = color;
+}
+
+static bool colored(void)
+{
+	return want_color && has_colors();
+}
+
 static void init_colors(void)
 {
-	if (!has_colors())
+	if (!colored())
 		return;
 	start_color();
 	use_default_colors();
@@ -93,9 +105,14 @@ void live_ui_stop(void)
 
 /* --- drawing primitives ---------------------------------------------------------- */
 
+/* A color pair, or without color what stands out the same way: the
+ * header, the running badge and errors in reverse video. */
 static chtype pair(int p)
 {
-	return has_colors() ? COLOR_PAIR(p) : 0;
+	if (colored())
+		return COLOR_PAIR(p);
+	return p == PAIR_HEADER || p == PAIR_RUNNING || p == PAIR_ERROR ?
+		A_REVERSE : 0;
 }
 
 static chtype style_attr(enum live_style s)
@@ -204,30 +221,57 @@ static void keep_visible(size_t *sel, size_t *top, size_t n, size_t rows)
 
 /* --- the header and the status line ---------------------------------------------- */
 
+/* Put field `text` at *x on line y if it fits whole before `limit`
+ * (nothing is cut mid-word: a field that does not fit is left out). */
+static bool put_field(int y, int *x, int limit, chtype a, const char *text)
+{
+	int w = (int)strlen(text);
+
+	if (*x + w > limit)
+		return false;
+	*x += put(y, *x, w, text, a);
+	return true;
+}
+
 static void draw_header(const struct live_view *v)
 {
 	const char *name = strrchr(v->path, '/');
 	const char *run = words_run_state(v->running, v->final);
+	const struct model *m = v->model;
+	char f[256], g[128];
 	int x = 0;
+	chtype h = pair(PAIR_HEADER);
 
-	fill(0, 0, COLS, pair(PAIR_HEADER));
-	x += putf(0, x, COLS, pair(PAIR_HEADER) | A_BOLD, " shmview live  %s ",
-		  name ? name + 1 : v->path);
-	x += putf(0, x, COLS, (v->running ? pair(PAIR_RUNNING) :
-			       pair(PAIR_HEADER)) | A_BOLD,
-		  " %s %.1fs ", run, (double)v->elapsed_ns / 1e9);
-	if (!v->model) {
-		put(0, x, COLS, "  reading...", pair(PAIR_HEADER));
+	fill(0, 0, COLS, h);
+	put_field(0, &x, COLS, h | A_BOLD, " shmview live ");
+	snprintf(f, sizeof(f), " %s ", name ? name + 1 : v->path);
+	put_field(0, &x, COLS, h | A_BOLD, f);
+	if (v->at_set)
+		snprintf(f, sizeof(f), " at +%" PRIu64 ".%09" PRIu64 "s ",
+			 v->at_ns / 1000000000u, v->at_ns % 1000000000u);
+	else
+		snprintf(f, sizeof(f), " %s %.1fs ", run, (double)v->elapsed_ns / 1e9);
+	put_field(0, &x, COLS, (v->running && !v->at_set ? pair(PAIR_RUNNING) : h) |
+		  A_BOLD, f);
+	if (!m) {
+		put_field(0, &x, COLS, h, "  reading...");
 		return;
 	}
-	x += putf(0, x, COLS, pair(PAIR_HEADER), "  segments %zu live, %zu "
-		  "pending, %zu leaked, %zu removed  processes %zu/%zu alive  "
-		  "events %" PRIu64 "  dropped ",
-		  v->by_state[SEG_LIVE], v->by_state[SEG_PENDING],
-		  v->by_state[SEG_LEAKED], v->by_state[SEG_REMOVED], v->alive,
-		  v->model->nprocesses, v->model->events);
-	putf(0, x, COLS, v->counters.dropped ? pair(PAIR_ERROR) | A_BOLD :
-	     pair(PAIR_HEADER), "%" PRIu64 " ", v->counters.dropped);
+	snprintf(f, sizeof(f), "  segments %zu live, %zu pending, %zu leaked, "
+		 "%zu removed", v->by_state[SEG_LIVE], v->by_state[SEG_PENDING],
+		 v->by_state[SEG_LEAKED], v->by_state[SEG_REMOVED]);
+	snprintf(g, sizeof(g), "  %zu live %zu pend %zu leak %zu rm",
+		 v->by_state[SEG_LIVE], v->by_state[SEG_PENDING],
+		 v->by_state[SEG_LEAKED], v->by_state[SEG_REMOVED]);
+	if (!put_field(0, &x, COLS, h, f))
+		put_field(0, &x, COLS, h, g);
+	snprintf(f, sizeof(f), "  processes %zu/%zu alive", v->alive,
+		 m->nprocesses);
+	put_field(0, &x, COLS, h, f);
+	snprintf(f, sizeof(f), "  events %" PRIu64, m->events);
+	put_field(0, &x, COLS, h, f);
+	snprintf(f, sizeof(f), "  dropped %" PRIu64 " ", v->counters.dropped);
+	put_field(0, &x, COLS, v->counters.dropped ? pair(PAIR_ERROR) | A_BOLD : h, f);
 }
 
 static const char *sort_name(enum live_sort s)
@@ -269,7 +313,7 @@ static void draw_status(const struct live_view *v)
 {
 	const struct live_ui_state *u = &v->ui;
 	int y = LINES - 1, right;
-	char pos[128], hint[256];
+	char pos[128];
 
 	fill(y, 0, COLS, A_REVERSE);
 	position(v, pos, sizeof(pos));
@@ -287,16 +331,41 @@ static void draw_status(const struct live_view *v)
 		    v->status_error ? pair(PAIR_ERROR) | A_BOLD : A_REVERSE | A_BOLD);
 		return;
 	}
-	if (u->mode == LIVE_SEGMENT || u->mode == LIVE_PROCESS)
-		snprintf(hint, sizeof(hint), " Esc back  arrows scroll  / search"
-			 "  n next  ? help  q quit");
-	else
-		snprintf(hint, sizeof(hint), " q quit  ? help  Enter details  "
-			 "p process  Tab %s  s sort:%s  f filter%s%s%s  / search",
-			 u->mode == LIVE_MAP ? "tree" : "map", sort_name(u->sort),
-			 u->filter[0] ? ":" : "", u->filter,
-			 u->show_removed ? "  a:all" : "");
-	put(y, 0, right > 0 ? right - 1 : COLS, hint, A_REVERSE);
+	{
+		/* the hints that fit whole, most useful first */
+		const char *items[12];
+		size_t n = 0;
+		char tab[32], sort[32], filter[LIVE_INPUT_MAX + 16];
+		int x = 0, limit = right > 0 ? right - 1 : COLS;
+
+		if (u->mode == LIVE_SEGMENT || u->mode == LIVE_PROCESS) {
+			items[n++] = " Esc back";
+			items[n++] = "  arrows scroll";
+			items[n++] = "  / search";
+			items[n++] = "  n next";
+			items[n++] = "  ? help";
+			items[n++] = "  q quit";
+		} else {
+			snprintf(tab, sizeof(tab), "  Tab %s",
+				 u->mode == LIVE_MAP ? "tree" : "map");
+			snprintf(sort, sizeof(sort), "  s sort:%s", sort_name(u->sort));
+			snprintf(filter, sizeof(filter), "  f filter%s%s",
+				 u->filter[0] ? ":" : "", u->filter);
+			items[n++] = " q quit";
+			items[n++] = "  ? help";
+			items[n++] = "  Enter details";
+			items[n++] = filter;
+			items[n++] = "  [ ] time";
+			items[n++] = sort;
+			items[n++] = tab;
+			items[n++] = "  p process";
+			items[n++] = "  / search";
+			if (u->show_removed)
+				items[n++] = "  a:all";
+		}
+		for (size_t i = 0; i < n; i++)
+			put_field(y, &x, limit, A_REVERSE, items[i]);
+	}
 }
 
 /* --- the map ------------------------------------------------------------------ */
@@ -443,8 +512,9 @@ static void draw_empty_map(const struct live_view *v, int y)
 		putf(y, 2, COLS, A_DIM, "no segment matches the filter '%s' "
 		     "(f then Enter clears it)", v->ui.filter);
 	else if (!v->ui.show_removed && v->by_state[SEG_REMOVED])
-		putf(y, 2, COLS, A_DIM, "no segment exists now: press a to list "
-		     "the %zu removed", v->by_state[SEG_REMOVED]);
+		putf(y, 2, COLS, A_DIM, "no segment exists %s: [ and ] step "
+		     "through time, a lists the %zu removed",
+		     v->at_set ? "then" : "now", v->by_state[SEG_REMOVED]);
 	else
 		put(y, 2, COLS, "no segment in the trace (yet)", A_DIM);
 }
@@ -547,14 +617,16 @@ static const char *const help_lines[] = {
 	"process has the segment attached, rw or ro)",
 	"  Up Down j k       select a segment",
 	"  Left Right h l    select a process column (the columns scroll)",
-	"  [ ] < >           a page of columns left, right; first, last column",
+	"  { } < >           a page of columns left, right; first, last column",
+	"  [ ]               step through time: the map at the previous, next",
+	"                    event (as map --at); ] past the last: now again",
 	"  PgUp PgDn Home End  page, first, last",
 	"  Enter             the segment: backtraces, attachments, events",
 	"  p                 the selected column's process: attachments, calls",
 	"  Tab               the process tree (Enter: a process), Tab again: map",
 	"  s                 sort: order, size, state, kind, attached",
 	"  f                 filter by name, kind, state or pid (a number is a",
-	"                    pid or shmid); f then Enter clears it",
+	"                    pid or shmid), replacing the last; f Enter clears it",
 	"  / n N             search, next match, previous match",
 	"  a                 list removed segments too",
 	"  e                 hide the columns of ended processes",
@@ -665,7 +737,11 @@ static enum live_request list_key(struct live_view *v, int ch)
 
 	switch (ch) {
 	case 's': u->sort = (u->sort + 1) % LIVE_SORT_COUNT; return LIVE_REQ_RELIST;
-	case 'f': start_prompt(PROMPT_FILTER, u->filter); return LIVE_REQ_NONE;
+	/* a new filter replaces the old one (Esc clears it) */
+	case 'f': start_prompt(PROMPT_FILTER, ""); return LIVE_REQ_NONE;
+	case '[': case ']':
+		u->time_dir = ch == '[' ? -1 : 1;
+		return LIVE_REQ_TIME;
 	case '/': start_prompt(PROMPT_SEARCH, ""); return LIVE_REQ_NONE;
 	case 'a': u->show_removed = !u->show_removed; return LIVE_REQ_RELIST;
 	case 'e': u->hide_ended = !u->hide_ended; return LIVE_REQ_RELIST;
@@ -690,13 +766,13 @@ static enum live_request open_process(struct live_view *v, int32_t pid)
 	return LIVE_REQ_DETAIL;
 }
 
-/* The column keys: Left Right, [ ] a page of columns, < > first, last. */
+/* The column keys: Left Right, { } a page of columns, < > first, last. */
 static bool column_key(struct live_view *v, int ch)
 {
 	static const struct { int key, as; } keys[] = {
 		{ KEY_LEFT, KEY_UP }, { 'h', KEY_UP }, { KEY_RIGHT, KEY_DOWN },
-		{ 'l', KEY_DOWN }, { '[', KEY_PPAGE }, { KEY_SLEFT, KEY_PPAGE },
-		{ ']', KEY_NPAGE }, { KEY_SRIGHT, KEY_NPAGE }, { '<', KEY_HOME },
+		{ 'l', KEY_DOWN }, { '{', KEY_PPAGE }, { KEY_SLEFT, KEY_PPAGE },
+		{ '}', KEY_NPAGE }, { KEY_SRIGHT, KEY_NPAGE }, { '<', KEY_HOME },
 		{ '>', KEY_END },
 	};
 

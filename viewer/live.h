@@ -53,6 +53,8 @@ enum live_request {
 	LIVE_REQ_DETAIL,    /* open the detail of ui.seg_key / ui.pid */
 	LIVE_REQ_SEARCH,    /* move to the next (ui.search_dir) match */
 	LIVE_REQ_RELOAD,    /* read the trace again now */
+	LIVE_REQ_TIME,      /* step through time: ui.time_dir (-1 [, +1 ])
+	                       to the previous or next event */
 };
 
 /* How a line of a detail view is drawn. */
@@ -99,6 +101,7 @@ struct live_ui_state {
 	size_t cells;               /* map columns it showed whole */
 	uint64_t seg_key;           /* the detailed segment: live_seg_key() */
 	int32_t pid;                /* the detailed process */
+	int time_dir;               /* LIVE_REQ_TIME: -1 or +1 */
 };
 
 /* Everything one frame shows. */
@@ -107,6 +110,8 @@ struct live_view {
 	const struct model *model;  /* NULL until a read succeeded */
 	struct trace_counters counters;
 	bool final;                 /* the complete trace was written */
+	bool at_set;                /* the map as it stood at at_ns ([ ]), */
+	uint64_t at_ns;             /* not now: as `map --at` */
 	bool running;               /* a traced process still runs */
 	uint64_t elapsed_ns;        /* of the run, up to now or its end */
 	size_t by_state[SEG_STATE_COUNT];
@@ -191,6 +196,10 @@ void live_text_add(struct live_text *x, enum live_style style,
 		   const char *text);
 
 /* --- live-ui.c ---------------------------------------------------------------- */
+
+/* Whether to draw in color (--color, NO_COLOR); call before the start.
+ * Without color, states still differ by bold, dim and reverse. */
+void live_ui_set_color(bool color);
 
 /* Take over the terminal.  Returns 0, or -1 after printing why. */
 int live_ui_start(void);

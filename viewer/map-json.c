@@ -36,7 +36,9 @@ void map_json(FILE *out, const struct model *m)
 	json_begin_document(&w, out);
 	/* "proc": rebuilt from /proc, without history or backtraces */
 	json_member_string(&w, "source", m->from_proc ? "proc" : "trace");
+	json_model_trace_start(&w, m->trace);
 	json_member_uint(&w, "time_ns", m->until_ns);
+	json_member_uint(&w, "events", m->events);
 	json_member_bool(&w, "running", m->running);
 	json_key(&w, "segments");
 	json_begin_array(&w);

@@ -56,14 +56,15 @@ void map_text(FILE *out, const struct model *m, const char *path)
 	words_put_safe(out, path);
 	if (m->from_proc) {
 		fprintf(out, " from /proc now (no history, no backtraces): %zu "
-			"segment%s, %zu processes\n", nseg, words_plural(nseg),
-			m->nprocesses);
+			"segment%s, %zu process%s\n", nseg, words_plural(nseg),
+			m->nprocesses, m->nprocesses == 1 ? "" : "es");
 	} else {
 		fputs(" at ", out);
 		words_put_time(out, m->until_ns);
-		fprintf(out, " (%s): %zu segment%s, %zu of %zu processes "
+		fprintf(out, " (%s): %zu segment%s, %zu of %zu process%s "
 			"alive\n", words_run_state(m->running, m->final), nseg,
-			words_plural(nseg), alive_processes(m), m->nprocesses);
+			words_plural(nseg), alive_processes(m), m->nprocesses,
+			m->nprocesses == 1 ? "" : "es");
 	}
 	for (size_t i = 0; i < m->nsegments; i++)
 		if (map_shows(m->segments[i]))

@@ -32,13 +32,25 @@ struct dump_options {
 	bool stack;     /* --stack: frames under each text line */
 	bool modules;   /* --modules: show module events too */
 	bool timing;    /* -T: append the call's duration */
+	int clock;      /* -t: time of day, -tt: with microseconds, -ttt:
+	                   seconds since the epoch (strace's) */
+	bool relative;  /* -r: time since the previous line */
+	bool objects;   /* -y: the object behind each fd and address */
+	bool summary;   /* -c: the call table (profile.h) instead of events */
 };
+
+struct annotate;
 
 struct dump_ctx {
 	FILE *out;
 	const struct trace *trace;
 	const struct dump_options *opts;
 	struct json_writer json;   /* the JSON renderer's state */
+	const struct annotate *objects;  /* -y (text), else NULL */
+	const int32_t *threaded;   /* sorted pids with several threads */
+	size_t nthreaded;
+	int64_t prev_ns;           /* -r: the previous line's time */
+	bool have_prev;
 };
 
 struct dump_ops {
@@ -56,6 +68,14 @@ struct dump_ops {
 
 extern const struct dump_ops dump_text_ops;
 extern const struct dump_ops dump_json_ops;
+
+struct call_profile;
+
+/* dump -c: the strace -c table (dump-text.c), or one JSON object
+ * (dump-json.c): {schema, calls: [{call, calls, errors, total_ns,
+ * avg_ns, max_ns, share}], total: {...}}; rows in profile_sort() order. */
+void dump_summary_text(FILE *out, const struct call_profile *p);
+void dump_summary_json(FILE *out, const struct call_profile *p);
 
 /* --- report (report-text.c, report-json.c) --- */
 
@@ -87,9 +107,12 @@ void audit_json(FILE *out, const struct audit *a);
 
 /* --- export (export-chrome.c) --- */
 
+struct filter;
+
 /* The model as one Chrome trace-event JSON document: a track per segment
  * for its lifetime, per process its lifetime and its attach intervals per
- * segment, failed calls as instant events. */
-void export_chrome(FILE *out, const struct model *m);
+ * segment, failed calls as instant events (those filter `f` shows; NULL:
+ * all). */
+void export_chrome(FILE *out, const struct model *m, const struct filter *f);
 
 #endif /* SHMVIEW_RENDER_H */

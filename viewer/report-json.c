@@ -95,6 +95,11 @@ static void put_segment(struct json_writer *w, const struct segment *s,
 		put_attachment(w, s->att[i]);
 	json_end_array(w);
 	put_notes(w, s->notes);
+	json_key(w, "suppressed");
+	if (rs->suppressed)
+		json_string(w, rs->suppressed);
+	else
+		json_null(w);
 	json_end_object(w);
 }
 
@@ -151,6 +156,8 @@ void report_json(FILE *out, const struct report *r)
 
 	json_begin_document(&w, out);
 	json_member_string(&w, "trace", r->path);
+	json_model_trace_start(&w, r->trace);
+	json_member_uint(&w, "events", m->events);
 	json_member_bool(&w, "running", m->running);
 	json_key(&w, "segments");
 	json_begin_array(&w);
@@ -163,5 +170,10 @@ void report_json(FILE *out, const struct report *r)
 		put_process(&w, m->processes[i]);
 	json_end_array(&w);
 	json_member_uint(&w, "leaks", m->leaks);
+	json_member_uint(&w, "suppressed", r->suppressed);
+	json_key(&w, "profile");
+	json_begin_object(&w);
+	json_model_profile(&w, &r->calls);
+	json_end_object(&w);
 	json_end_document(&w);
 }

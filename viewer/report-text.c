@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 
 #include "decode.h"
+#include "profile.h"
 #include "render.h"
 #include "report.h"
 #include "util.h"
@@ -51,7 +52,8 @@ static void put_stack(FILE *out, const struct report_stack *st)
 			 st->truncated);
 }
 
-static void put_seg_title(FILE *out, const struct segment *s)
+static void put_seg_title(FILE *out, const struct report *r,
+			  const struct segment *s)
 {
 	fprintf(out, "[%u] ", s->index + 1);
 	words_put_identity(out, s);
@@ -59,7 +61,10 @@ static void put_seg_title(FILE *out, const struct segment *s)
 		fprintf(out, ", %" PRIu64 " bytes", s->size);
 	else
 		fputs(", size unknown", out);
-	fprintf(out, ": %s\n", words_state(s));
+	fprintf(out, ": %s", words_state(s));
+	if (r->segs[s->index].suppressed)
+		fprintf(out, " (suppressed: %s)", r->segs[s->index].suppressed);
+	fputc('\n', out);
 }
 
 static void put_lifetime(FILE *out, const struct report *r,
@@ -159,7 +164,7 @@ static void put_notes(FILE *out, const struct segment *s)
 static void put_segment(FILE *out, const struct report *r,
 			const struct segment *s)
 {
-	put_seg_title(out, s);
+	put_seg_title(out, r, s);
 	put_lifetime(out, r, s, &r->segs[s->index]);
 	put_attachments(out, r, s);
 	put_notes(out, s);
@@ -300,20 +305,22 @@ static void put_processes(FILE *out, const struct model *m)
 
 /* --- the audit: profile -------------------------------------------------- */
 
-static void put_calls(FILE *out, const struct model_profile *pr)
+/* The calls as dump -c counts them (profile.h), with dump's names. */
+static void put_calls(FILE *out, const struct call_profile *p)
 {
-	fprintf(out, "  %-14s %8s %8s %12s\n", "call", "calls", "failed",
-		"time");
-	for (unsigned c = 1; c < SHMT_CALL_COUNT; c++) {
-		const struct model_call_stats *st = &pr->by_call[c];
-		const char *name = decode_call_name(c);
+	fprintf(out, "  %-14s %8s %8s %12s %12s %12s %7s\n", "call", "calls",
+		"errors", "total", "avg", "max", "share");
+	for (size_t i = 0; i < p->n; i++) {
+		const struct profile_row *r = &p->rows[i];
 
-		if (!st->calls || !name)
-			continue;
-		fprintf(out, "  %-14s %8" PRIu64 " %8" PRIu64 "   ", name,
-			st->calls, st->failed);
-		put_duration(out, st->total_ns);
-		fputc('\n', out);
+		fprintf(out, "  %-14s %8" PRIu64 " %8" PRIu64 "   ", r->name,
+			r->calls, r->errors);
+		put_duration(out, r->total_ns);
+		fputs("   ", out);
+		put_duration(out, profile_avg_ns(r));
+		fputs("   ", out);
+		put_duration(out, r->max_ns);
+		fprintf(out, " %6.2f%%\n", profile_share(p, r));
 	}
 }
 
@@ -336,12 +343,12 @@ static void put_errnos(FILE *out, const struct model_profile *pr)
 	fputs(any ? "\n" : "  no call failed\n", out);
 }
 
-static void put_profile(FILE *out, const struct model *m)
+static void put_profile(FILE *out, const struct report *r)
 {
-	const struct model_profile *pr = &m->prof;
+	const struct model_profile *pr = &r->model->prof;
 
 	fputs("profile:\n", out);
-	put_calls(out, pr);
+	put_calls(out, &r->calls);
 	put_errnos(out, pr);
 	fprintf(out, "  peak attached: %" PRIu64 " bytes", pr->peak_bytes);
 	if (pr->peak_bytes) {
@@ -436,6 +443,9 @@ static void put_totals(FILE *out, const struct report *r)
 		" leaked, %" PRIu64 " live, %" PRIu64 " pending", t->segments,
 		words_plural(t->segments), t->by_state[SEG_REMOVED], t->leaked,
 		t->by_state[SEG_LIVE], t->by_state[SEG_PENDING]);
+	if (r->suppressed)
+		fprintf(out, " (%" PRIu64 " leak%s suppressed)", r->suppressed,
+			words_plural(r->suppressed));
 	if (left)    /* still there, as they were before the trace */
 		fprintf(out, ", %" PRIu64 " left in place", left);
 	fputc('\n', out);
@@ -458,7 +468,7 @@ void report_text(FILE *out, const struct report *r)
 	for (size_t i = 0; i < m->nsegments; i++)
 		put_segment(out, r, m->segments[i]);
 	put_processes(out, m);
-	put_profile(out, m);
+	put_profile(out, r);
 	fputc('\n', out);
 	put_totals(out, r);
 }
@@ -509,12 +519,21 @@ void report_summary(FILE *out, const struct report *r)
 {
 	const struct report_totals *t = &r->totals;
 	const struct model *m = r->model;
+	const struct process *p = model_process(m, r->main_pid);
 
+	if (!p || !p->traced) {	/* a static program, a shim not loaded */
+		fputs("shmtrace: no event came from the program: it ran "
+		      "untraced, so nothing is known of its segments\n", out);
+		return;
+	}
 	fprintf(out, "==%" PRId32 "== shmtrace: %" PRIu64 " segment%s "
-		"created, %" PRIu64 " removed, %" PRIu64 " leaked\n",
+		"created, %" PRIu64 " removed, %" PRIu64 " leaked",
 		r->main_pid, t->created, words_plural(t->created),
 		t->created_removed, t->leaked);
+	if (r->suppressed)
+		fprintf(out, " (%" PRIu64 " suppressed)", r->suppressed);
+	fputc('\n', out);
 	for (size_t i = 0; i < m->nsegments; i++)
-		if (model_is_leak(m->segments[i]))
+		if (model_is_leak(m->segments[i]) && !r->segs[i].suppressed)
 			put_summary_leak(out, r, m->segments[i]);
 }

@@ -85,13 +85,13 @@ def t_audit():
               "no flag", brief(s))
         check(s and s["creator"]["pid"] == par["pid"] and s["creator"]["alive"]
               and s["creator"]["comm"] and s["last"]["pid"] == kid["pid"]
-              and s["attach_time"] and s["perms"] == "0600"
+              and s["attach_epoch_ns"] and s["perms"] == "0600"
               and s["owner"]["uid"] == os.geteuid() and s["complete"],
               "audit: its creator (alive, with its command) and last attacher",
               brief(s))
-        comms = {m["comm"] for m in (s or {}).get("mappers", [])}
+        comms = {m["comm"] for m in (s or {}).get("attachments", [])}
         check(comms and all(c and c.startswith("python") for c in comms),
-              "audit: mappers carry their command", brief(sorted(comms)))
+              "audit: attachments carry their command", brief(sorted(comms)))
 
         # SysV marked for removal while attached: pending, held by both
         b = par["sysv"][1]
@@ -106,7 +106,7 @@ def t_audit():
         l = lk["sysv"][0]
         s = sysv_of(rep, l["shmid"])
         check(s and "orphaned" in s["flags"] and "stale" not in s["flags"]
-              and s["nattch"] == 0 and s["mappers"] == [] and not s["creator"]["alive"]
+              and s["nattch"] == 0 and s["attachments"] == [] and not s["creator"]["alive"]
               and s["creator"]["pid"] == lk["pid"] and s["creator"]["comm"] is None
               and s["waste"] == 32768,
               "audit: a SysV segment never removed, creator gone: orphaned", brief(s))
@@ -117,7 +117,7 @@ def t_audit():
         want = {(par["pid"], h["addr"], 12288, False), (kid["pid"], h["addr"], 12288, False)}
         check(p and p["inode"] == h["inode"] and p["size"] == 12288 and p["flags"] == []
               and mapper_set(p) == want and not p["semaphore"] and not p["unlinked"]
-              and p["perms"] == "0600" and p["mtime"],
+              and p["perms"] == "0600" and p["mtime_epoch_ns"],
               "audit: a mapped POSIX object, mapped by parent and child", brief(p))
         g = par["posix"][1]
         p = posix_of(rep, g["name"])
@@ -129,12 +129,12 @@ def t_audit():
         o = par["posix"][2]
         p = posix_of(rep, o["name"])
         fds = {(x["pid"], x["fd"] >= 0) for x in (p or {}).get("holders", [])}
-        check(p and p["flags"] == [] and p["mappers"] == [] and (par["pid"], True) in fds,
+        check(p and p["flags"] == [] and p["attachments"] == [] and (par["pid"], True) in fds,
               "audit: a POSIX object only held open is not orphaned; its holders "
               "are listed", brief(p))
         lp = lk["posix"][0]
         p = posix_of(rep, lp["name"])
-        check(p and p["flags"] == ["orphaned"] and p["size"] == 20480 and p["mappers"] == []
+        check(p and p["flags"] == ["orphaned"] and p["size"] == 20480 and p["attachments"] == []
               and p["holders"] == [] and p["waste"] == 20480,
               "audit: a /dev/shm object never unlinked, nobody holding it: orphaned",
               brief(p))
@@ -175,7 +175,7 @@ def t_audit():
                 break
             time.sleep(0.1)
         check(s and "stale" in s["flags"] and p and "stale" in p["flags"]
-              and sa and "stale" not in sa["flags"] and rep0["stale_seconds"] == 0,
+              and sa and "stale" not in sa["flags"] and rep0["stale_ns"] == 0,
               "audit --stale 0: the unused ones are stale, an attached one is not",
               brief([s, p]))
         res = run([VIEWER, "audit", "--stale", "soon"])
@@ -224,7 +224,7 @@ def t_audit_user():
               "audit as %s: root's processes are listed as not inspected, its own are not"
               % NOBODY, brief(rep["unreadable"][:5]))
         s = sysv_of(rep, rp["sysv"][0]["shmid"])
-        check(s and s["nattch"] == 1 and s["mappers"] == [] and s["unseen"] == 1
+        check(s and s["nattch"] == 1 and s["attachments"] == [] and s["unseen"] == 1
               and "unseen" in s["flags"] and not s["complete"]
               and "orphaned" not in s["flags"],
               "audit as %s: root's attached SysV segment: 1 attach unseen, not orphaned"
@@ -451,7 +451,7 @@ def t_map_pid():
     res = run([VIEWER, "map", "--pid", str(gone)])
     check(res.rc == 1 and len(res.err.splitlines()) == 1 and not res.out,
           "map --pid of a process that is gone: one line, exit 1", res.why())
-    for args in (["--pid", "x"], ["--pid", "1", "some.trace"], ["--children", "t.trace"],
+    for args in (["--pid", "x"], ["--pid", "1,2"], ["--children", "t.trace"],
                  ["--pid", "1", "--at", "1s"]):
         res = run([VIEWER, "map"] + args)
         check(res.rc == 2 and len(res.err.splitlines()) == 1,

@@ -236,7 +236,7 @@ def audit(*opts, user=None):
 
 def mapper_set(obj):
     return {(m["pid"], int(m["addr"], 16), m["length"], m["readonly"])
-            for m in obj.get("mappers", [])}
+            for m in obj.get("attachments", [])}
 
 
 def sysv_of(rep, shmid):

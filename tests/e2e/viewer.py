@@ -161,7 +161,7 @@ def t_map():
     unmap = [e["time_ns"] for e in evs if e.get("call") == "munmap" and e["pid"] == master]
     if len(worker_exits) == 3 and unmap and max(worker_exits) < unmap[0]:
         at = (max(worker_exits) + unmap[0]) // 2
-        mid = map_json(path, "--at", str(at))
+        mid = map_json(path, "--at", "%dns" % at)
         seg = [s for s in mid["segments"] if s["kind"] == "anon"]
         check(seg and [a["pid"] for a in seg[0]["attachments"]] == [master],
               "map: --at after the workers exited shows only the master attached",

@@ -37,8 +37,8 @@ static FILE *sink(void)
 static void render_events(const struct trace *t)
 {
 	struct dump_options opts = { 0 };
-	struct dump_ctx text = { sink(), t, &opts, { 0 } };
-	struct dump_ctx json = { sink(), t, &opts, { 0 } };
+	struct dump_ctx text = { .out = sink(), .trace = t, .opts = &opts };
+	struct dump_ctx json = { .out = sink(), .trace = t, .opts = &opts };
 	struct trace_iter it;
 	const struct trace_event *ev;
 	json_init(&json.json, sink());

@@ -37,6 +37,8 @@ static void by_hand(struct json_writer *w, FILE *out)
 {
 	json_init(w, out);
 	json_begin_object(w);
+	json_key(w, "schema");
+	json_int(w, JSON_SCHEMA);
 	json_key(w, "i");
 	json_int(w, -42);
 	json_key(w, "u");
@@ -80,7 +82,7 @@ int main(void)
 {
 	char *got = written(members), *want = written(by_hand);
 
-	CHECK_STR(got, "{\"i\":-42,\"u\":18446744073709551615,\"h\":\"0x1f\","
+	CHECK_STR(got, "{\"schema\":2,\"i\":-42,\"u\":18446744073709551615,\"h\":\"0x1f\","
 		  "\"t\":true,\"f\":false,\"s\":\"x\\\"y\",\"n\":null}\n",
 		  "json: the member helpers write key and value, one document");
 	CHECK_STR(got, want, "json: the helpers write what the calls they "
@@ -88,11 +90,13 @@ int main(void)
 	free(got);
 	free(want);
 	got = written(two_lines);
-	CHECK_STR(got, "{\"seq\":0,\"a\":[1,2]}\n{\"seq\":1,\"a\":[1,2]}\n",
+	CHECK_STR(got, "{\"schema\":2,\"seq\":0,\"a\":[1,2]}\n"
+		  "{\"schema\":2,\"seq\":1,\"a\":[1,2]}\n",
 		  "json: each document starts afresh: no comma between lines");
 	free(got);
 	got = written(empty);
-	CHECK_STR(got, "{}\n", "json: an empty document is {} and a newline");
+	CHECK_STR(got, "{\"schema\":2}\n",
+		  "json: an empty document holds the schema alone, and a newline");
 	free(got);
 	return check_exit();
 }

@@ -495,6 +495,30 @@ const char *decode_call_name(unsigned call)
 	return call < SHMT_CALL_COUNT ? calls[call].name : NULL;
 }
 
+int decode_call_by_name(const char *name, bool *family)
+{
+	static const struct { const char *name; unsigned call; } others[] = {
+		{ "_exit", SHMT_CALL_EXIT },
+		{ "posix_spawnp", SHMT_CALL_POSIX_SPAWN },
+	};
+
+	*family = true;
+	for (unsigned c = 1; c < SHMT_CALL_COUNT; c++)
+		if (calls[c].name && strcmp(calls[c].name, name) == 0)
+			return (int)c;
+	*family = false;
+	for (unsigned i = 0; i < SHMT_EXEC_COUNT; i++)
+		if (exec_names[i] && strcmp(exec_names[i], name) == 0)
+			return SHMT_CALL_EXEC;
+	for (unsigned i = 0; i < SHMT_WAIT_COUNT; i++)
+		if (wait_names[i] && strcmp(wait_names[i], name) == 0)
+			return SHMT_CALL_WAIT;
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (strcmp(others[i].name, name) == 0)
+			return (int)others[i].call;
+	return -1;
+}
+
 /* Does the variant search PATH (execvp, execvpe, execlp, posix_spawnp)? */
 static bool searches_path(const struct trace_event *ev)
 {
@@ -536,6 +560,11 @@ static const char *display_name(const struct trace_event *ev)
 	default:
 		return calls[ev->call].name;
 	}
+}
+
+const char *decode_display_name(const struct trace_event *ev)
+{
+	return display_name(ev);
 }
 
 static void decide_failure(const struct trace_event *ev,

@@ -131,6 +131,17 @@ const char *decode_obj_name(uint32_t obj);
 const char *decode_call_name(unsigned call);
 
 /*
+ * The call id a name stands for: a family ("shmget", "exec", "wait",
+ * "exit": *family set) or a name dump prints for one variant ("execvp",
+ * "waitpid", "_exit", "posix_spawnp", "reap": *family cleared).  -1 when
+ * no call has that name.
+ */
+int decode_call_by_name(const char *name, bool *family);
+
+/* The name dump prints for event `ev` (decode_event()'s v.name). */
+const char *decode_display_name(const struct trace_event *ev);
+
+/*
  * A piece of the event's string: the whole string, the exec path, or one
  * argv element.  `last` is true when no piece follows it, which is where
  * a truncated string (SHMT_EVF_STR_TRUNC) was cut.

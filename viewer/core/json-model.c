@@ -1,5 +1,6 @@
 /* json-model.c - the model's things as JSON members (see json-model.h). */
 #include "json-model.h"
+#include "profile.h"
 
 void json_model_identity(struct json_writer *w, const struct segment *s)
 {
@@ -70,4 +71,42 @@ void json_model_stack(struct json_writer *w, const struct report_stack *st)
 	for (unsigned i = 0; i < st->nframes; i++)
 		json_model_frame(w, st->frames[i].ip, &st->frames[i]);
 	json_end_array(w);
+}
+
+static void profile_row(struct json_writer *w, const struct call_profile *p,
+			const struct profile_row *r)
+{
+	json_begin_object(w);
+	json_member_string(w, "call", r->name);
+	json_member_uint(w, "calls", r->calls);
+	json_member_uint(w, "errors", r->errors);
+	json_member_uint(w, "total_ns", r->total_ns);
+	json_member_uint(w, "avg_ns", profile_avg_ns(r));
+	json_member_uint(w, "max_ns", r->max_ns);
+	json_key(w, "share");
+	json_fixed3(w, profile_share(p, r));
+	json_end_object(w);
+}
+
+void json_model_profile(struct json_writer *w, const struct call_profile *p)
+{
+	struct profile_row total = p->total;
+
+	json_key(w, "calls");
+	json_begin_array(w);
+	for (size_t i = 0; i < p->n; i++)
+		profile_row(w, p, &p->rows[i]);
+	json_end_array(w);
+	total.name = "total";
+	json_key(w, "total");
+	profile_row(w, p, &total);
+}
+
+void json_model_trace_start(struct json_writer *w, const struct trace *t)
+{
+	json_key(w, "start_epoch_ns");
+	if (t && t->start_realtime_ns)
+		json_uint(w, t->start_realtime_ns);
+	else
+		json_null(w);
 }

@@ -42,4 +42,16 @@ void json_model_frame(struct json_writer *w, uint64_t ip,
  * them. */
 void json_model_stack(struct json_writer *w, const struct report_stack *st);
 
+/* The member "start_epoch_ns": when trace t started, in nanoseconds since
+ * the Unix epoch (the one absolute time of a trace's documents; every
+ * other time is "*_ns" since then), null without a trace. */
+void json_model_trace_start(struct json_writer *w, const struct trace *t);
+
+struct call_profile;
+
+/* A call profile (profile.h) as the members "calls": [{call, calls,
+ * errors, total_ns, avg_ns, max_ns, share (percent of the total time)}]
+ * and "total": {the same, call "total"}: dump -c --json and report. */
+void json_model_profile(struct json_writer *w, const struct call_profile *p);
+
 #endif /* SHMVIEW_JSON_MODEL_H */

@@ -226,6 +226,7 @@ void json_begin_document(struct json_writer *w, FILE *out)
 {
 	json_init(w, out);
 	json_begin_object(w);
+	json_member_int(w, "schema", JSON_SCHEMA);
 }
 
 void json_end_document(struct json_writer *w)

@@ -59,9 +59,12 @@ void json_member_bool(struct json_writer *w, const char *key, bool v);
 /*
  * A JSON output is one top-level object ended by a newline (a document,
  * or a line of JSON Lines).  json_begin_document() starts writing to
- * `out` (not owned) and opens that object; json_end_document() closes it
- * and ends the line.
+ * `out` (not owned) and opens that object with its first member,
+ * "schema": JSON_SCHEMA, the version of the vocabulary docs/json.md
+ * describes (raised when a member changes meaning or goes away, not when
+ * one is added); json_end_document() closes it and ends the line.
  */
+#define JSON_SCHEMA 2
 void json_begin_document(struct json_writer *w, FILE *out);
 void json_end_document(struct json_writer *w);
 

@@ -889,7 +889,6 @@ static void replay(struct model *m, const struct trace_event *ev)
 	}
 	decode_event(ev, &v);
 	profile(m, ev, &v);
-	m->events++;
 	struct process *p = proc_get(m, ev->pid, t);
 	p->traced = true;
 	if (v.failed) {
@@ -968,8 +967,12 @@ static struct order *collect(struct model *m, uint64_t until_ns, size_t *n)
 	trace_iter_init(&it, m->trace);
 	while ((ev = trace_iter_next(&it))) {
 		int64_t rel = trace_event_reltime(m->trace, ev);
-		if (ev->call == SHMT_CALL_MODULE || rel < 0 ||
-		    (uint64_t)rel > until_ns)
+		if (rel > 0 && (uint64_t)rel > until_ns)
+			continue;
+		/* every event the trace holds up to then, as the launcher
+		 * and dump --modules count them */
+		m->events++;
+		if (ev->call == SHMT_CALL_MODULE || rel < 0)
 			continue;
 		GROW(o, *n, cap);
 		o[*n].when = ev->time_ns +
@@ -1158,7 +1161,7 @@ void model_build_now(struct model *m, const struct trace *t)
 
 void model_free(struct model *m)
 {
-	for (size_t i = 0; i < m->nsegments; i++) {
+	for (size_t i = 0; i < m->nsegments + m->hidden_segments; i++) {
 		struct segment *s = m->segments[i];
 		for (size_t j = 0; j < s->natt; j++)
 			free(s->att[j]);
@@ -1167,7 +1170,7 @@ void model_free(struct model *m)
 		free(s->name);
 		free(s);
 	}
-	for (size_t i = 0; i < m->nprocesses; i++) {
+	for (size_t i = 0; i < m->nprocesses + m->hidden_processes; i++) {
 		struct process *p = m->processes[i];
 		free(p->exe);
 		free_argv(p->argv);

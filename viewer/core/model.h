@@ -163,13 +163,18 @@ struct model {
 	size_t nsegments, seg_cap;
 	struct process **processes;   /* in order of appearance */
 	size_t nprocesses, proc_cap;
+	/* filter_model() (filter.h) keeps what it hides past nsegments and
+	 * nprocesses, for model_free() */
+	size_t hidden_segments, hidden_processes;
 	struct model_index *idx;      /* lookups, private to model.c */
 
 	uint64_t until_ns;            /* replayed up to here (since start);
 	                                 for a running trace reconciled with
 	                                 the kernel, the present */
 	bool to_end;                  /* replayed to the trace's end */
-	uint64_t events;              /* events replayed */
+	uint64_t events;              /* events replayed: every committed,
+	                                 valid one up to until_ns, module
+	                                 and reap events included */
 	bool final;                   /* the trace file is complete */
 	bool running;                 /* set by model_reconcile() */
 	bool from_proc;               /* built from /proc by procmap.c: no

@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "model.h"
+#include "profile.h"
 #include "symbolize.h"
 #include "trace.h"
 
@@ -31,6 +32,8 @@ struct report_stack {
 struct report_seg {
 	struct report_stack created;   /* seg->creator's event */
 	struct report_stack removed;   /* seg->remover's event */
+	const char *suppressed;        /* a leak: the suppression (suppress.h)
+	                                  that matched it, or NULL */
 };
 
 /* Counts over the reconciled segments. */
@@ -49,6 +52,9 @@ struct report {
 	struct report_totals totals;
 	struct trace_counters counters;
 	int32_t main_pid;              /* the traced program, 0 if unknown */
+	uint64_t suppressed;           /* leaks a suppression matched */
+	struct call_profile calls;     /* the events the filter shows, by
+	                                  call name, sorted */
 };
 
 /* Fill *tot with the counts over the segments of reconciled model m. */

@@ -77,12 +77,15 @@ int parse_time_ns(const char *s, uint64_t *out)
 		const char *suffix;
 		double ns;
 	} units[] = { { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 },
-		      { "", 1 } };
+		      { "m", 60e9 }, { "h", 3600e9 }, { "d", 86400e9 },
+		      { "", 1e9 } };	/* a bare number: seconds */
 	char *end;
-	if (!s || !*s || *s == '-')
+	size_t digits = s ? strspn(s, "0123456789.") : 0;
+	/* strtod alone would take "inf", "0x10", " 5" and "-1" too */
+	if (!digits || strchr(s, '.') != strrchr(s, '.'))
 		return -1;
 	double v = strtod(s, &end);
-	if (end == s)
+	if (end != s + digits)
 		return -1;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].suffix) != 0)
@@ -90,7 +93,7 @@ int parse_time_ns(const char *s, uint64_t *out)
 		double ns = v * units[i].ns;
 		if (!(ns >= 0 && ns < 1.8e19))
 			return -1;
-		*out = (uint64_t)ns;
+		*out = (uint64_t)(ns + 0.5);
 		return 0;
 	}
 	return -1;

@@ -58,10 +58,15 @@ char *xstrndup(const char *s, size_t n);
 	} while (0)
 
 /*
- * Parse a time since the trace's start: nanoseconds ("1500000"), or a
- * number with a unit suffix: "1.5s", "200ms", "30us", "10ns".  Returns 0
- * with *out set, or -1 when `s` is not such a time.
+ * The one time syntax of every option that takes a time or a span (--at,
+ * --since, --until, --stale): a number of seconds ("1.5"), or a number
+ * with a unit: "10ns", "30us", "200ms", "1.5s", "30m", "12h", "2d".  Not
+ * "inf", "nan", hex or a sign.  Returns 0 with *out set in nanoseconds,
+ * or -1 when `s` is not such a time.
  */
 int parse_time_ns(const char *s, uint64_t *out);
+
+/* What an option's "want" says of that syntax, for parse-options. */
+#define TIME_SYNTAX "seconds, or a number with ns, us, ms, s, m, h or d"
 
 #endif /* SHMVIEW_UTIL_H */
