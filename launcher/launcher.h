@@ -11,6 +11,7 @@
  *   run.c       the region, the environment, starting and waiting for the
  *               program and every descendant
  *   summary.c   the valgrind-like leak summary (through shmview)
+ *   capacity.c  how full the tmpfs mounts and the memory cgroup got
  */
 #ifndef SHMTRACE_LAUNCHER_H
 #define SHMTRACE_LAUNCHER_H
@@ -21,6 +22,7 @@
 #include <sys/types.h>
 
 #include "region.h"
+#include "tmpfs.h"
 
 #define SHMTRACE_VERSION "0.1.0"
 #define EXIT_USAGE 2
@@ -43,6 +45,16 @@ struct options {
 	char **argv;		/* the program and its arguments */
 };
 
+/* The tmpfs mounts and the memory cgroup, as sampled during the run. */
+struct capacity_sampler {
+	struct tmpfs_list fs;          /* the mounts, as last sampled */
+	uint64_t start[TMPFS_MAX];     /* used before the program started */
+	uint64_t peak[TMPFS_MAX];      /* the most any sample saw */
+	struct cgroup_mem cg;
+	uint64_t cg_peak, cg_shmem_peak;
+	uint64_t samples;
+};
+
 /* What the launcher keeps of the live region while it copies it out. */
 struct live {
 	int file_fd, mem_fd;
@@ -53,6 +65,7 @@ struct live {
 	uint64_t stuck_since;	/* when `done` last stopped moving */
 	uint64_t populated;	/* bytes of the region pre-faulted */
 	int tsc;		/* events are stamped in TSC ticks */
+	struct capacity_sampler cap;	/* tmpfs and cgroup use (capacity.c) */
 };
 
 /* Prints "shmtrace: <message>" on stderr and returns -1, so a caller can
@@ -145,6 +158,20 @@ int wait_all(struct live *L, pid_t main_pid, const sigset_t *set);
 /* The launcher's exit status for the program's wait status: its exit
  * code, or 128+N when signal N killed it. */
 int exit_code(int status);
+
+/* --- capacity.c --- */
+
+/* Lists the tmpfs mounts and finds the memory cgroup, and takes the first
+ * sample (before the program starts: the use it found). */
+void capacity_start(struct capacity_sampler *s);
+
+/* One more sample of every mount and of the cgroup: keeps the peaks. */
+void capacity_sample(struct capacity_sampler *s);
+
+/* Samples now and records every mount and the cgroup into the region
+ * (SHMT_CALL_TMPFS, SHMT_CALL_CGROUP_MEM) with `pid`: the process just
+ * reaped that a signal killed, or 0 at the end of the run. */
+void capacity_record(struct live *L, struct capacity_sampler *s, pid_t pid);
 
 /* --- summary.c --- */
 

@@ -70,6 +70,7 @@ static int shmtrace(int argc, char **argv)
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaddset(&set, sigs[i]);
 	sigprocmask(SIG_BLOCK, &set, &old);
+	capacity_start(&L.cap);
 	pid_t pid = start_program(prog, o.argv, &old);
 	if (pid < 0) {
 		error("cannot fork: %s", strerror(errno));
@@ -77,6 +78,7 @@ static int shmtrace(int argc, char **argv)
 		return EXIT_SETUP;
 	}
 	int status = wait_all(&L, pid, &set);
+	capacity_record(&L, &L.cap, 0);
 	if (write_final(&L, status))
 		return EXIT_SETUP;
 	int leaked = 0;
