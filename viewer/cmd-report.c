@@ -174,10 +174,12 @@ static int report(const char *path, const struct report_options *o)
 	trace_counters(&t, &r.counters);
 	r.main_pid = main_pid(&m, &t);
 	report_count_totals(&m, &r.totals);
+	run_capacity_build(&r.capacity, &t, &m);
 	st = sym_learn_trace(&t);
 	resolve_stacks(&r, st, o->format == FORMAT_SUMMARY);
 	render(&r, o->format);
 	free_stacks(&r);
+	run_capacity_free(&r.capacity);
 	sym_free(st);
 	if (rc == 0 && m.leaks && o->leak_exit)
 		rc = o->leak_exit;

@@ -231,6 +231,8 @@ static void place_segments(struct run_capacity *rc, const struct model *m)
 		if (!strcmp(rc->fs[i].mount, SHM_MOUNT))
 			shm = (int)i;
 	rc->seg_fs = xcalloc(m->nsegments + 1, sizeof(*rc->seg_fs));
+	rc->seg_path = xcalloc(m->nsegments + 1, sizeof(*rc->seg_path));
+	rc->nsegments = m->nsegments;
 	for (size_t i = 0; i < m->nsegments; i++) {
 		const struct segment *s = m->segments[i];
 
@@ -247,8 +249,10 @@ static void place_segments(struct run_capacity *rc, const struct model *m)
 			     capacity_is_full(fs->size, fs->peak, 0, 0)) &&
 			    capacity_find_inode(fs->mount, fs->dev, s->inode,
 						INODE_SEARCH_LIMIT, path,
-						sizeof(path)) == 0)
+						sizeof(path)) == 0) {
 				rc->seg_fs[i] = (int)f;
+				rc->seg_path[i] = xstrdup(path);
+			}
 		}
 		if (rc->seg_fs[i] >= 0)
 			rc->fs[rc->seg_fs[i]].shown = true;
@@ -296,6 +300,7 @@ static void death_maps(struct run_capacity *rc, const struct model *m,
 			sm->addr = at->addr;
 			sm->length = at->length;
 			sm->fs = rc->seg_fs[i];
+			sm->path = rc->seg_path[i];
 			sm->internal = internal_kind(s->kind);
 		}
 	}
@@ -364,6 +369,9 @@ void run_capacity_free(struct run_capacity *rc)
 	free(rc->fs);
 	free(rc->deaths);
 	free(rc->cgroup_path);
+	for (size_t i = 0; i < rc->nsegments; i++)
+		free(rc->seg_path[i]);
+	free(rc->seg_path);
 	free(rc->seg_fs);
 	for (size_t i = 0; i < rc->nsigbus; i++)
 		free(rc->sigbus[i].maps);

@@ -107,6 +107,7 @@ struct sigbus_map {
 	const struct segment *seg;
 	uint64_t addr, length;
 	int fs;                      /* the tmpfs it lives on, -1 none/unknown */
+	const char *path;            /* a file: where it was found, or NULL */
 	bool internal;               /* on the kernel's internal tmpfs (memfd,
 	                                SysV, anon): no size limit */
 };
@@ -135,6 +136,9 @@ struct run_capacity {
 	bool memfd;                  /* the run made memfds (shown with the
 	                                cgroup's limit) */
 	int *seg_fs;                 /* per model segment: its tmpfs, -1 */
+	char **seg_path;             /* per model segment: the file found by
+	                                its inode, or NULL (owned) */
+	size_t nsegments;            /* of seg_fs and seg_path */
 	struct sigbus_death *sigbus;
 	size_t nsigbus;
 };

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "capacity.h"
 #include "model.h"
 #include "symbolize.h"
 #include "trace.h"
@@ -49,6 +50,7 @@ struct report {
 	struct report_totals totals;
 	struct trace_counters counters;
 	int32_t main_pid;              /* the traced program, 0 if unknown */
+	struct run_capacity capacity;  /* tmpfs peaks, SIGBUS deaths */
 };
 
 /* Fill *tot with the counts over the segments of reconciled model m. */
