@@ -204,6 +204,23 @@ static void keep_visible(size_t *sel, size_t *top, size_t n, size_t rows)
 
 /* --- the header and the status line ---------------------------------------------- */
 
+/* " /dev/shm 8.0K/23.5G 0% ", red once it is full (capacity_is_full). */
+static void draw_shm(int x, const struct tmpfs_fs *fs)
+{
+	char used[16], size[16];
+	bool full = capacity_is_full(fs->size, fs->used, fs->inodes,
+				     fs->inodes_used);
+
+	human_size(fs->used, used, sizeof(used));
+	human_size(fs->size, size, sizeof(size));
+	if (fs->size)
+		putf(0, x, COLS, full ? pair(PAIR_ERROR) | A_BOLD :
+		     pair(PAIR_HEADER), " /dev/shm %s/%s %u%%%s ", used, size,
+		     capacity_percent(fs->used, fs->size), full ? " FULL" : "");
+	else
+		putf(0, x, COLS, pair(PAIR_HEADER), " /dev/shm %s ", used);
+}
+
 static void draw_header(const struct live_view *v)
 {
 	const char *name = strrchr(v->path, '/');
@@ -226,8 +243,10 @@ static void draw_header(const struct live_view *v)
 		  v->by_state[SEG_LIVE], v->by_state[SEG_PENDING],
 		  v->by_state[SEG_LEAKED], v->by_state[SEG_REMOVED], v->alive,
 		  v->model->nprocesses, v->model->events);
-	putf(0, x, COLS, v->counters.dropped ? pair(PAIR_ERROR) | A_BOLD :
-	     pair(PAIR_HEADER), "%" PRIu64 " ", v->counters.dropped);
+	x += putf(0, x, COLS, v->counters.dropped ? pair(PAIR_ERROR) | A_BOLD :
+		  pair(PAIR_HEADER), "%" PRIu64 " ", v->counters.dropped);
+	if (v->shm_known)
+		draw_shm(x, &v->shm);
 }
 
 static const char *sort_name(enum live_sort s)

@@ -103,6 +103,13 @@ void capacity_read_now(struct capacity_now *c, const struct kernel_view *k,
 	cgroup_mem_find(&c->cgroup);
 }
 
+int capacity_shm_now(struct tmpfs_fs *fs)
+{
+	memset(fs, 0, sizeof(*fs));
+	snprintf(fs->mount, sizeof(fs->mount), "%s", SHM_MOUNT);
+	return tmpfs_stat(fs);
+}
+
 /* --- during a traced run ------------------------------------------------- */
 
 static char *event_string(const struct trace_event *ev)

@@ -77,6 +77,10 @@ struct capacity_now {
 void capacity_read_now(struct capacity_now *c, const struct kernel_view *k,
 		       const struct kernel_scan *scan);
 
+/* /dev/shm alone, now (statvfs): for a view refreshed often.  Returns 0
+ * with *fs filled, or -1 when it cannot be read. */
+int capacity_shm_now(struct tmpfs_fs *fs);
+
 /* Parse "N\n" as /proc/sys/kernel/shm* write it.  Returns 0 or -1. */
 int capacity_parse_u64(const char *text, uint64_t *out);
 
