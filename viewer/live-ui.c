@@ -204,21 +204,42 @@ static void keep_visible(size_t *sel, size_t *top, size_t n, size_t rows)
 
 /* --- the header and the status line ---------------------------------------------- */
 
-/* " /dev/shm 8.0K/23.5G 0% ", red once it is full (capacity_is_full). */
-static void draw_shm(int x, const struct tmpfs_fs *fs)
+/* "/dev/shm 8.0K/23.5G 0%", " FULL" once it is full (capacity_is_full);
+ * "" when it could not be read.  Returns whether it is full. */
+static bool shm_text(const struct live_view *v, char *buf, size_t size)
 {
-	char used[16], size[16];
+	const struct tmpfs_fs *fs = &v->shm;
+	char used[16], total[16];
 	bool full = capacity_is_full(fs->size, fs->used, fs->inodes,
 				     fs->inodes_used);
 
+	buf[0] = '\0';
+	if (!v->shm_known)
+		return false;
 	human_size(fs->used, used, sizeof(used));
-	human_size(fs->size, size, sizeof(size));
+	human_size(fs->size, total, sizeof(total));
 	if (fs->size)
-		putf(0, x, COLS, full ? pair(PAIR_ERROR) | A_BOLD :
-		     pair(PAIR_HEADER), " /dev/shm %s/%s %u%%%s ", used, size,
-		     capacity_percent(fs->used, fs->size), full ? " FULL" : "");
+		snprintf(buf, size, " /dev/shm %s/%s %u%%%s ", used, total,
+			 capacity_percent(fs->used, fs->size), full ? " FULL" : "");
 	else
-		putf(0, x, COLS, pair(PAIR_HEADER), " /dev/shm %s ", used);
+		snprintf(buf, size, " /dev/shm %s ", used);
+	return full;
+}
+
+/* Where /dev/shm's use went: the header's right end when it fits after
+ * the counters, else the status line (the counters come first). */
+static bool shm_in_header;
+
+static void draw_shm(const struct live_view *v, int x)
+{
+	char buf[64];
+	bool full = shm_text(v, buf, sizeof(buf));
+	int len = (int)strlen(buf);
+
+	shm_in_header = len && x + len <= COLS;
+	if (shm_in_header)
+		put(0, COLS - len, len, buf, full ? pair(PAIR_ERROR) | A_BOLD :
+		    pair(PAIR_HEADER));
 }
 
 static void draw_header(const struct live_view *v)
@@ -235,6 +256,7 @@ static void draw_header(const struct live_view *v)
 		  " %s %.1fs ", run, (double)v->elapsed_ns / 1e9);
 	if (!v->model) {
 		put(0, x, COLS, "  reading...", pair(PAIR_HEADER));
+		shm_in_header = false;
 		return;
 	}
 	x += putf(0, x, COLS, pair(PAIR_HEADER), "  segments %zu live, %zu "
@@ -245,8 +267,7 @@ static void draw_header(const struct live_view *v)
 		  v->model->nprocesses, v->model->events);
 	x += putf(0, x, COLS, v->counters.dropped ? pair(PAIR_ERROR) | A_BOLD :
 		  pair(PAIR_HEADER), "%" PRIu64 " ", v->counters.dropped);
-	if (v->shm_known)
-		draw_shm(x, &v->shm);
+	draw_shm(v, x);
 }
 
 static const char *sort_name(enum live_sort s)
@@ -292,6 +313,11 @@ static void draw_status(const struct live_view *v)
 
 	fill(y, 0, COLS, A_REVERSE);
 	position(v, pos, sizeof(pos));
+	if (!shm_in_header && v->shm_known) {	/* the header had no room */
+		size_t n = strlen(pos);
+
+		shm_text(v, pos + n, sizeof(pos) - n);
+	}
 	right = COLS - (int)strlen(pos) - 1;
 	if (prompt.kind != PROMPT_NONE) {
 		putf(y, 0, COLS, A_REVERSE | A_BOLD, "%s: %s_",
