@@ -90,7 +90,13 @@ struct shmt_header {
 	                                      because the hook was re-entered */
 	uint64_t passthrough;          /* 408 private mappings passed through */
 	uint64_t stack_errors;         /* 416 backtraces that failed */
-	char reserved1[SHMT_HEADER_SIZE - 424];
+	char reserved1[680 - 424];
+	uint64_t capacity_lost;        /* 680 the launcher's capacity records
+	                                      (SHMT_CALL_TMPFS, _CGROUP_MEM)
+	                                      lost to a full region; never in
+	                                      `dropped`, which counts the
+	                                      program's events */
+	char reserved2[SHMT_HEADER_SIZE - 688];
 };
 
 /* Event flags (shmt_event.flags). */

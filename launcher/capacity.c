@@ -63,12 +63,30 @@ static void put_str(struct live *L, struct shmt_event *e, const char *s)
 	e->str_len = (uint32_t)len;
 }
 
+/* The next slot, taken only while one is free (a compare-and-swap, never
+ * past the capacity as region_reserve's fetch-add may go): a record the
+ * region has no room for is counted in capacity_lost, not in the
+ * program's `dropped`. */
+static int reserve_record(struct live *L, uint64_t *index)
+{
+	uint64_t head = __atomic_load_n(&L->h->head, __ATOMIC_RELAXED);
+
+	while (head < L->layout.slot_capacity)
+		if (__atomic_compare_exchange_n(&L->h->head, &head, head + 1, 0,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+			*index = head;
+			return 1;
+		}
+	__atomic_fetch_add(&L->h->capacity_lost, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
 /* A launcher record: a reserved slot, zeroed, stamped.  NULL when the
- * region is full (the drop is counted). */
+ * region is full (counted in capacity_lost). */
 static struct shmt_event *new_record(struct live *L, uint16_t call,
 				     uint64_t *index)
 {
-	if (!region_reserve(L->h, &L->layout, index))
+	if (!reserve_record(L, index))
 		return NULL;
 	struct shmt_event *e = region_slot(L->h, &L->layout, *index);
 	memset((char *)e + sizeof(e->commit), 0,

@@ -138,6 +138,10 @@ static void warn_losses(const struct report *r)
 	if (m->corrupt)
 		warning("%" PRIu64 " corrupt slot%s skipped", m->corrupt,
 			words_plural(m->corrupt));
+	if (c->capacity_lost)
+		warning("%" PRIu64 " capacity record%s of the launcher lost "
+			"(the region was full): no tmpfs figures", c->capacity_lost,
+			words_plural(c->capacity_lost));
 }
 
 static void render(const struct report *r, enum report_format f)

@@ -314,9 +314,16 @@ static void draw_status(const struct live_view *v)
 	fill(y, 0, COLS, A_REVERSE);
 	position(v, pos, sizeof(pos));
 	if (!shm_in_header && v->shm_known) {	/* the header had no room */
-		size_t n = strlen(pos);
+		char shm[64];
+		size_t n = strlen(pos), k;
 
-		shm_text(v, pos + n, sizeof(pos) - n);
+		shm_text(v, shm, sizeof(shm));
+		k = strlen(shm);
+		if (k && shm[k - 1] == ' ')	/* the position ends the line */
+			shm[--k] = '\0';
+		/* only with half of the line left for the hints */
+		if ((int)(n + k) < COLS / 2 && n + k < sizeof(pos))
+			memcpy(pos + n, shm, k + 1);
 	}
 	right = COLS - (int)strlen(pos) - 1;
 	if (prompt.kind != PROMPT_NONE) {

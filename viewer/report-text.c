@@ -424,6 +424,10 @@ static void put_losses(FILE *out, const struct report *r)
 	if (c->strings_dropped)
 		fprintf(out, "warning: %" PRIu64 " string%s cut or lost\n",
 			c->strings_dropped, words_plural(c->strings_dropped));
+	if (c->capacity_lost)
+		fprintf(out, "warning: %" PRIu64 " capacity record%s of the "
+			"launcher lost (the region was full)\n", c->capacity_lost,
+			words_plural(c->capacity_lost));
 }
 
 static void put_totals(FILE *out, const struct report *r)

@@ -247,6 +247,32 @@ def t_per_object():
         unlink_shm(name.lstrip("/"))
 
 
+@test("metrics-units")
+def t_units():
+    """The shipped systemd service and cron line run `shmview metrics -o
+    FILE` into the same textfile directory; that command, pointed at a
+    directory of ours, writes a file promtool accepts."""
+    cmds = []
+    with open(os.path.join(harness.SOURCES, "shmview-metrics.service")) as f:
+        cmds += [l.split("=", 1)[1].split() for l in f if l.startswith("ExecStart=")]
+    with open(os.path.join(harness.SOURCES, "shmview-metrics.cron")) as f:
+        cmds += [l.split()[6:] for l in f if l.strip() and not l.startswith("#")]
+    check(len(cmds) == 2 and all(c[0].endswith("/shmview") and c[1:3] == ["metrics", "-o"]
+                                 and c[3].endswith(".prom") for c in cmds) and
+          cmds[0][3] == cmds[1][3],
+          "metrics-units: the service and the cron line run shmview metrics -o "
+          "FILE.prom, the same file", str(cmds))
+    with open(os.path.join(harness.SOURCES, "shmview-metrics.timer")) as f:
+        timer = f.read()
+    check("OnUnitActiveSec=" in timer and "WantedBy=timers.target" in timer,
+          "metrics-units: the timer repeats and can be enabled")
+    out = os.path.join(TMP, os.path.basename(cmds[0][3]))
+    res = run([VIEWER] + cmds[0][1:3] + [out] + cmds[0][4:])
+    good, why = promtool_ok(out) if res.rc == 0 else (False, res.why())
+    check(good, "metrics-units: the unit's command writes a file promtool "
+          "accepts", why[-400:])
+
+
 @test("metrics-errors")
 def t_errors():
     res = run([VIEWER, "metrics", "-o", os.path.join(TMP, "no-such-dir", "x.prom")])

@@ -47,6 +47,7 @@ int main(void)
 	PIN(shmt_header, nested, 400, 8);
 	PIN(shmt_header, passthrough, 408, 8);
 	PIN(shmt_header, stack_errors, 416, 8);
+	PIN(shmt_header, capacity_lost, 680, 8);
 	CHECK(sizeof(struct shmt_header) == 4096, "header is 4096 bytes");
 
 	PIN(shmt_event, commit, 0, 8);
