@@ -512,6 +512,7 @@ static void put_sigbus(FILE *out, const struct report *r,
 		       const char *pre)
 {
 	const struct run_capacity *c = &r->capacity;
+	char a[32], b[32];
 
 	fputs(head, out);
 	put_pid(out, r->model, d->proc->pid);
@@ -522,9 +523,10 @@ static void put_sigbus(FILE *out, const struct report *r,
 	if (d->full_fs >= 0) {
 		fprintf(out, "%s  tmpfs ", pre);
 		words_put_safe(out, c->fs[d->full_fs].mount);
-		fprintf(out, " was full %s: ", d->sampled ?
-			"when it died" : "at the run's peak");
-		words_put_fill(out, d->full_used, d->full_size, 0, 0);
+		fprintf(out, " was full %s (%s of %s used)", d->sampled ?
+			"when it died" : "at the run's peak",
+			words_bytes(d->full_used, a, sizeof(a)),
+			words_bytes(d->full_size, b, sizeof(b)));
 		fprintf(out, "\n%s  the likely cause: a write to a page a full "
 			"tmpfs cannot provide raises SIGBUS\n", pre);
 	} else if (d->nmaps) {

@@ -65,5 +65,5 @@ void prom_sample(FILE *out, const char *name, const char *const *labels,
 		 double value)
 {
 	put_name_labels(out, name, labels);
-	fprintf(out, " %.17g\n", value);
+	fprintf(out, " %.9g\n", value);
 }

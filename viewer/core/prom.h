@@ -20,7 +20,7 @@ void prom_family(FILE *out, const char *name, const char *help);
 /*
  * One sample: name{label="value",...} value.  `labels` is NULL or an
  * array of name, value pairs ended by a NULL name.  prom_sample_u64
- * writes the integer exactly; prom_sample a double (%.17g).
+ * writes the integer exactly; prom_sample a double (%.9g: nine digits).
  */
 void prom_sample_u64(FILE *out, const char *name, const char *const *labels,
 		     uint64_t value);
