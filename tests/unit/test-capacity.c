@@ -191,6 +191,39 @@ static void test_sigbus_not_full(void)
 	tb_free(&b);
 }
 
+/* Two files found by inode in one walk; one inode that is not there. */
+static void test_find_inodes(void)
+{
+	char dir[300], a[320], b[320];
+	struct stat sa, sb, sd;
+	uint64_t inodes[3];
+	char *paths[3] = { NULL, NULL, NULL };
+
+	snprintf(dir, sizeof(dir), "%s/walk", modelgen_dir);
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/sub/b", dir);
+	mkdir(dir, 0700);
+	snprintf(b, sizeof(b), "%s/sub", dir);
+	mkdir(b, 0700);
+	snprintf(b, sizeof(b), "%s/sub/b", dir);
+	fclose(fopen(a, "w"));
+	fclose(fopen(b, "w"));
+	stat(a, &sa);
+	stat(b, &sb);
+	stat(dir, &sd);
+	inodes[0] = sa.st_ino < sb.st_ino ? sa.st_ino : sb.st_ino;
+	inodes[1] = sa.st_ino < sb.st_ino ? sb.st_ino : sa.st_ino;
+	inodes[2] = inodes[1] + 1000000;	/* sorted, and nowhere */
+	capacity_find_inodes(dir, sd.st_dev, inodes, 3, 1000, paths);
+	CHECK(paths[0] && paths[1] && !paths[2] &&
+	      !strcmp(paths[sa.st_ino < sb.st_ino ? 0 : 1], a) &&
+	      !strcmp(paths[sa.st_ino < sb.st_ino ? 1 : 0], b),
+	      "one walk finds each file by inode, in subdirectories too; an "
+	      "inode that is not there stays NULL");
+	for (int i = 0; i < 3; i++)
+		free(paths[i]);
+}
+
 /* --- verdicts and metrics ---------------------------------------------------- */
 
 static void test_verdicts(void)
@@ -289,6 +322,7 @@ int main(void)
 	test_full_rule();
 	test_sigbus_run();
 	test_sigbus_not_full();
+	test_find_inodes();
 	test_verdicts();
 	test_metrics();
 	test_prom();

@@ -192,46 +192,121 @@ static void read_records(struct run_capacity *rc, const struct trace *t)
 	}
 }
 
+/* nftw has no argument for its callback: the walk's state. */
 static struct {
-	uint64_t dev, inode;
+	uint64_t dev;
+	const uint64_t *inodes;         /* sorted */
+	size_t n, found;
 	unsigned left;
-	char *buf;
-	size_t size;
-	bool found;
-} search;
+	char **paths;
+} walk;
 
-static int search_entry(const char *path, const struct stat *st, int type,
-			struct FTW *ftw)
+static int inode_cmp(const void *a, const void *b)
 {
-	if (!search.left--)
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int walk_entry(const char *path, const struct stat *st, int type,
+		      struct FTW *ftw)
+{
+	uint64_t ino = (uint64_t)st->st_ino;
+	const uint64_t *hit;
+
+	if (!walk.left--)
 		return 1;
-	if (type == FTW_F && (uint64_t)st->st_dev == search.dev &&
-	    (uint64_t)st->st_ino == search.inode) {
-		snprintf(search.buf, search.size, "%s", path);
-		search.found = true;
-		return 1;
+	if (type != FTW_F || (uint64_t)st->st_dev != walk.dev)
+		return 0;
+	hit = bsearch(&ino, walk.inodes, walk.n, sizeof(ino), inode_cmp);
+	if (hit && !walk.paths[hit - walk.inodes]) {
+		walk.paths[hit - walk.inodes] = xstrdup(path);
+		walk.found++;
 	}
-	return 0;
+	return walk.found == walk.n;	/* all found: stop */
 }
 
-int capacity_find_inode(const char *mount, uint64_t dev, uint64_t inode,
-			unsigned limit, char *buf, size_t size)
+void capacity_find_inodes(const char *mount, uint64_t dev,
+			  const uint64_t *inodes, size_t n, unsigned limit,
+			  char **paths)
 {
-	search.dev = dev;
-	search.inode = inode;
-	search.left = limit;
-	search.buf = buf;
-	search.size = size;
-	search.found = false;
-	nftw(mount, search_entry, 16, FTW_PHYS | FTW_MOUNT);
-	return search.found ? 0 : -1;
+	walk.dev = dev;
+	walk.inodes = inodes;
+	walk.n = n;
+	walk.left = limit;
+	walk.paths = paths;
+	walk.found = 0;
+	for (size_t i = 0; i < n; i++)
+		walk.found += paths[i] != NULL;
+	if (n && walk.found < n)
+		nftw(mount, walk_entry, 16, FTW_PHYS | FTW_MOUNT);
 }
 
-/* The tmpfs each segment lives on: POSIX objects on /dev/shm; a file by
- * its inode on a mount that grew during the run (or was full). */
+/* The inodes of the model's file segments, sorted, without repeats. */
+static uint64_t *file_inodes(const struct model *m, size_t *n)
+{
+	uint64_t *out = xcalloc(m->nsegments + 1, sizeof(*out));
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->nsegments; i++)
+		if (m->segments[i]->kind == SEG_FILE && m->segments[i]->inode)
+			out[k++] = m->segments[i]->inode;
+	qsort(out, k, sizeof(*out), inode_cmp);
+	*n = 0;
+	for (size_t i = 0; i < k; i++)
+		if (!*n || out[*n - 1] != out[i])
+			out[(*n)++] = out[i];
+	return out;
+}
+
+/* A file segment's tmpfs: one walk of each mount that grew during the run
+ * (or was full) looks for every file inode at once; the first mount to
+ * hold an inode wins (the trace has no device to tell two apart). */
+static void place_files(struct run_capacity *rc, const struct model *m)
+{
+	size_t n;
+	uint64_t *inodes = file_inodes(m, &n);
+	char **paths = xcalloc(n + 1, sizeof(*paths));
+	int *where = xcalloc(n + 1, sizeof(*where));
+
+	for (size_t f = 0; f < rc->nfs && n; f++) {
+		const struct run_tmpfs *fs = &rc->fs[f];
+		size_t before = 0;
+
+		if (fs->peak <= fs->start &&
+		    !capacity_is_full(fs->size, fs->peak, 0, 0))
+			continue;
+		for (size_t i = 0; i < n; i++)
+			before += paths[i] != NULL;
+		if (before == n)
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (!paths[i])
+				where[i] = (int)f;
+		capacity_find_inodes(fs->mount, fs->dev, inodes, n,
+				     INODE_SEARCH_LIMIT, paths);
+	}
+	for (size_t i = 0; i < m->nsegments; i++) {
+		const struct segment *s = m->segments[i];
+		const uint64_t *hit = s->kind == SEG_FILE && s->inode ?
+			bsearch(&s->inode, inodes, n, sizeof(*inodes), inode_cmp) : NULL;
+
+		if (!hit || !paths[hit - inodes])
+			continue;
+		rc->seg_fs[i] = where[hit - inodes];
+		rc->seg_path[i] = xstrdup(paths[hit - inodes]);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(where);
+	free(inodes);
+}
+
+/* The tmpfs each segment lives on: POSIX objects on /dev/shm, files where
+ * their inode is found; shown, with every mount that was full. */
 static void place_segments(struct run_capacity *rc, const struct model *m)
 {
-	char path[4096];
 	int shm = -1;
 
 	for (size_t i = 0; i < rc->nfs; i++)
@@ -241,29 +316,13 @@ static void place_segments(struct run_capacity *rc, const struct model *m)
 	rc->seg_path = xcalloc(m->nsegments + 1, sizeof(*rc->seg_path));
 	rc->nsegments = m->nsegments;
 	for (size_t i = 0; i < m->nsegments; i++) {
-		const struct segment *s = m->segments[i];
-
-		rc->seg_fs[i] = -1;
-		if (s->kind == SEG_MEMFD)
-			rc->memfd = true;
-		if (s->kind == SEG_POSIX)
-			rc->seg_fs[i] = shm;
-		for (size_t f = 0; s->kind == SEG_FILE && s->inode &&
-		     rc->seg_fs[i] < 0 && f < rc->nfs; f++) {
-			const struct run_tmpfs *fs = &rc->fs[f];
-
-			if ((fs->peak > fs->start ||
-			     capacity_is_full(fs->size, fs->peak, 0, 0)) &&
-			    capacity_find_inode(fs->mount, fs->dev, s->inode,
-						INODE_SEARCH_LIMIT, path,
-						sizeof(path)) == 0) {
-				rc->seg_fs[i] = (int)f;
-				rc->seg_path[i] = xstrdup(path);
-			}
-		}
+		rc->seg_fs[i] = m->segments[i]->kind == SEG_POSIX ? shm : -1;
+		rc->memfd |= m->segments[i]->kind == SEG_MEMFD;
+	}
+	place_files(rc, m);
+	for (size_t i = 0; i < m->nsegments; i++)
 		if (rc->seg_fs[i] >= 0)
 			rc->fs[rc->seg_fs[i]].shown = true;
-	}
 	for (size_t f = 0; f < rc->nfs; f++)
 		if (capacity_is_full(rc->fs[f].size, rc->fs[f].peak, 0, 0))
 			rc->fs[f].shown = true;

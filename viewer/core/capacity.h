@@ -159,11 +159,14 @@ void run_capacity_build(struct run_capacity *rc, const struct trace *t,
 void run_capacity_free(struct run_capacity *rc);
 
 /*
- * Find a file with this inode on the tmpfs mounted at `mount` (device
- * `dev`), without leaving it, looking at most at `limit` entries.
- * Returns 0 with its path in buf, or -1 when not found.
+ * Find the files with these inodes (sorted, n of them) on the tmpfs
+ * mounted at `mount` (device `dev`), in one walk that does not leave it
+ * and looks at most at `limit` entries: paths[i] gets a new string (the
+ * caller frees it) for each inodes[i] found; entries already set are
+ * kept.
  */
-int capacity_find_inode(const char *mount, uint64_t dev, uint64_t inode,
-			unsigned limit, char *buf, size_t size);
+void capacity_find_inodes(const char *mount, uint64_t dev,
+			  const uint64_t *inodes, size_t n, unsigned limit,
+			  char **paths);
 
 #endif /* SHMVIEW_CAPACITY_H */
