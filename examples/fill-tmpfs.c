@@ -1,15 +1,18 @@
 /*
  * fill-tmpfs.c - write into a shared mapping until its tmpfs is full.
  *
- *   fill-tmpfs FILE BYTES      a file (on a tmpfs), mapped MAP_SHARED
- *   fill-tmpfs /NAME BYTES     a POSIX object (shm_open: on /dev/shm)
+ *   fill-tmpfs [--child] FILE BYTES    a file (on a tmpfs), mapped MAP_SHARED
+ *   fill-tmpfs [--child] /NAME BYTES   a POSIX object (shm_open: on /dev/shm)
  *
  * Sizes the object to BYTES with ftruncate (which succeeds past what the
  * tmpfs holds: the file is sparse), maps it and writes one byte a page.
  * When the tmpfs has no page left, the write that needs one raises
  * SIGBUS and the program dies of it - what a PyTorch DataLoader or a
  * Chrome renderer does on a full /dev/shm.  If BYTES fit, it says so and
- * exits 0, leaving the object in place.
+ * exits 0, leaving the object in place.  With --child a forked child does
+ * the writing and the program reaps it, as a DataLoader's main process
+ * reaps its workers: it says how the child ended and exits 1 when a
+ * signal killed it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,17 +21,45 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+static int fill(char **argv);
+
 int main(int argc, char **argv)
+{
+	int child = argc == 4 && !strcmp(argv[1], "--child"), status;
+
+	if (argc != 3 + child) {
+		fprintf(stderr, "usage: fill-tmpfs [--child] FILE|/NAME BYTES\n");
+		return 2;
+	}
+	if (!child)
+		return fill(argv);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("fill-tmpfs: fork");
+		return 1;
+	}
+	if (pid == 0)
+		_exit(fill(argv + 1));
+	if (waitpid(pid, &status, 0) != pid) {
+		perror("fill-tmpfs: waitpid");
+		return 1;
+	}
+	if (WIFSIGNALED(status)) {
+		printf("fill-tmpfs: child %d killed by signal %d\n", (int)pid,
+		       WTERMSIG(status));
+		return 1;
+	}
+	return WEXITSTATUS(status);
+}
+
+static int fill(char **argv)
 {
 	char *end;
 	int fd;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: fill-tmpfs FILE|/NAME BYTES\n");
-		return 2;
-	}
 	size_t size = strtoull(argv[2], &end, 0);
 	if (*end || !size) {
 		fprintf(stderr, "fill-tmpfs: bad size '%s'\n", argv[2]);

@@ -10,13 +10,16 @@
  *
  * The figures go into the trace as SHMT_CALL_TMPFS / SHMT_CALL_CGROUP_MEM
  * records (shmtrace-format.h): one per mount at the end, and one per mount
- * taken the moment the launcher reaps a process a signal killed, so a
- * SIGBUS can be set against how full each tmpfs was when it struck.
+ * taken the moment the launcher reaps a process a signal killed (or, for
+ * a child its traced parent reaped, at the copy-out pass that sees the
+ * parent's wait: within a tick), so a SIGBUS can be set against how full
+ * each tmpfs was when it struck.
  */
 #include "launcher.h"
 #include "clock.h"
 
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 void capacity_start(struct capacity_sampler *s)
@@ -146,4 +149,31 @@ void capacity_record(struct live *L, struct capacity_sampler *s, pid_t pid)
 		if (s->fs.fs[i].ok)
 			record_tmpfs(L, s, i, pid);
 	record_cgroup(L, s, pid);
+}
+
+void capacity_saw(struct capacity_sampler *s, const struct shmt_event *ev)
+{
+	int status = (int)(uint32_t)ev->args[SHMT_ARG_WAIT_STATUS];
+	int32_t pid = (int32_t)ev->args[SHMT_ARG_WAIT_PID];
+
+	if (ev->call != SHMT_CALL_WAIT || ev->ret <= 0 ||
+	    ev->args[SHMT_ARG_WAIT_VARIANT] == SHMT_WAIT_REAPER ||
+	    !WIFSIGNALED(status) || s->npending == CAPACITY_PENDING)
+		return;
+	for (unsigned i = 0; i < s->nseen && i < CAPACITY_SEEN; i++)
+		if (s->seen[i] == pid)
+			return;		/* a slot the pass saw again */
+	for (unsigned i = 0; i < s->npending; i++)
+		if (s->pending[i] == pid)
+			return;
+	s->pending[s->npending++] = pid;
+}
+
+void capacity_record_pending(struct live *L, struct capacity_sampler *s)
+{
+	for (unsigned i = 0; i < s->npending; i++) {
+		capacity_record(L, s, s->pending[i]);
+		s->seen[s->nseen++ % CAPACITY_SEEN] = s->pending[i];
+	}
+	s->npending = 0;
 }

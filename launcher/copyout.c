@@ -137,6 +137,7 @@ void sync_live(struct live *L)
 			continue;
 		}
 		copy_string(L, ev);
+		capacity_saw(&L->cap, ev);
 	}
 	if (head > L->done)
 		pwrite_all(L->file_fd, slot_at(L, L->done),
@@ -144,6 +145,7 @@ void sync_live(struct live *L)
 			   l->slot_offset + L->done * l->slot_size);
 	calibrate(L);
 	pwrite_all(L->file_fd, L->h, SHMT_HEADER_SIZE, 0);
+	capacity_record_pending(L, &L->cap);	/* copied out next pass */
 	uint64_t now = clock_now_ns();
 	if (first_open != L->done) {
 		L->done = first_open;

@@ -45,6 +45,9 @@ struct options {
 	char **argv;		/* the program and its arguments */
 };
 
+#define CAPACITY_PENDING 16
+#define CAPACITY_SEEN 64
+
 /* The tmpfs mounts and the memory cgroup, as sampled during the run. */
 struct capacity_sampler {
 	struct tmpfs_list fs;          /* the mounts, as last sampled */
@@ -53,6 +56,10 @@ struct capacity_sampler {
 	struct cgroup_mem cg;
 	uint64_t cg_peak, cg_shmem_peak;
 	uint64_t samples;
+	/* deaths by a signal a traced parent reaped, seen in the trace: to
+	 * sample (pending), and already sampled (seen, the last ones) */
+	int32_t pending[CAPACITY_PENDING], seen[CAPACITY_SEEN];
+	unsigned npending, nseen;
 };
 
 /* What the launcher keeps of the live region while it copies it out. */
@@ -172,6 +179,14 @@ void capacity_sample(struct capacity_sampler *s);
  * (SHMT_CALL_TMPFS, SHMT_CALL_CGROUP_MEM) with `pid`: the process just
  * reaped that a signal killed, or 0 at the end of the run. */
 void capacity_record(struct live *L, struct capacity_sampler *s, pid_t pid);
+
+/* A committed event the copy-out pass sees: a traced parent's wait that
+ * reaped a child a signal killed is noted, so the next
+ * capacity_record_pending() samples the tmpfs mounts for it (within a
+ * tick of the death, where the launcher's own reaps are sampled at
+ * once). */
+void capacity_saw(struct capacity_sampler *s, const struct shmt_event *ev);
+void capacity_record_pending(struct live *L, struct capacity_sampler *s);
 
 /* --- summary.c --- */
 

@@ -78,6 +78,7 @@ static int shmtrace(int argc, char **argv)
 		return EXIT_SETUP;
 	}
 	int status = wait_all(&L, pid, &set);
+	sync_live(&L);	/* a death its parent reaped last: sampled too */
 	capacity_record(&L, &L.cap, 0);
 	if (write_final(&L, status))
 		return EXIT_SETUP;

@@ -15,7 +15,7 @@
  *   leaks        segments the trace created that outlived it
  *   capacity     {samples, tmpfs [{mount, size, start, peak, end, full,
  *                  shown}], cgroup {path, version, limit | null, peak,
- *                  shmem_peak} | null, sigbus [{pid, sampled, mappings
+ *                  shmem_peak} | null, sigbus [{pid, sampled, by_launcher, mappings
  *                  [{identity..., addr, length, path | null, mount |
  *                  null, internal}], full_mount | null, used, size}]}, or
  *                  null for a trace the launcher did not sample
@@ -189,6 +189,7 @@ static void put_sigbus(struct json_writer *w, const struct run_capacity *c,
 	json_begin_object(w);
 	json_member_int(w, "pid", d->proc->pid);
 	json_member_bool(w, "sampled", d->sampled);
+	json_member_bool(w, "by_launcher", d->by_launcher);
 	json_key(w, "mappings");
 	json_begin_array(w);
 	for (size_t i = 0; i < d->nmaps; i++) {

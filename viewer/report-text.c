@@ -523,8 +523,9 @@ static void put_sigbus(FILE *out, const struct report *r,
 	if (d->full_fs >= 0) {
 		fprintf(out, "%s  tmpfs ", pre);
 		words_put_safe(out, c->fs[d->full_fs].mount);
-		fprintf(out, " was full %s (%s of %s used)", d->sampled ?
-			"when it died" : "at the run's peak",
+		fprintf(out, " was full %s (%s of %s used)", !d->sampled ?
+			"at the run's peak" : d->by_launcher ? "when it died" :
+			"when its parent reaped it",
 			words_bytes(d->full_used, a, sizeof(a)),
 			words_bytes(d->full_size, b, sizeof(b)));
 		fprintf(out, "\n%s  the likely cause: a write to a page a full "
@@ -532,8 +533,8 @@ static void put_sigbus(FILE *out, const struct report *r,
 	} else if (d->nmaps) {
 		fprintf(out, "%s  no tmpfs it mapped was full %s: the SIGBUS "
 			"more likely came from an access past the end of a "
-			"mapped file\n", pre, d->sampled ? "when it died" :
-			"at any sample");
+			"mapped file\n", pre, !d->sampled ? "at any sample" :
+			d->by_launcher ? "when it died" : "when its parent reaped it");
 	} else {
 		fprintf(out, "%s  it had no traced shared mapping: the SIGBUS "
 			"does not come from shared memory the trace saw\n", pre);

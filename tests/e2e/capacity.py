@@ -106,6 +106,37 @@ def t_sigbus():
           "capacity-sigbus: the tmpfs is unmounted and its directory gone")
 
 
+@test("capacity-child")
+def t_child():
+    """A child fills the tmpfs and dies; its traced parent reaps it (as a
+    DataLoader's main process reaps a worker): the launcher samples when
+    it sees the parent's wait in the trace."""
+    point = mount_small("child")
+    target = os.path.join(point, "fill")
+    try:
+        t = traced("fill-tmpfs", "--child", target, FILL, label="fill-child")
+        out = t.out.decode(errors="replace")
+        err = t.err.decode(errors="replace")
+        m = re.search(r"child (\d+) killed by signal %d" % SIGBUS, out)
+        check(t.rc == 1 and m, "capacity-child: the parent reaps a child SIGBUS "
+              "killed", out + err[-300:])
+        child = int(m.group(1)) if m else -1
+        check(re.search(r"pid %d \(fill-tmpfs\) was killed by SIGBUS with 1 shared "
+                        r"mapping:\n.*\n.*tmpfs %s was full when its parent reaped "
+                        r"it \(256\.0 KiB of 256\.0 KiB used\)" % (child, re.escape(point)),
+                        err),
+              "capacity-child: the summary says the tmpfs was full when the "
+              "parent reaped it", err[-1500:])
+        deaths = (report_json(t.path).get("capacity") or {}).get("sigbus", [])
+        check(len(deaths) == 1 and deaths[0]["pid"] == child and
+              deaths[0]["sampled"] and not deaths[0]["by_launcher"] and
+              deaths[0]["full_mount"] == point,
+              "capacity-child: report --json: sampled for this death, not "
+              "reaped by the launcher", harness.brief(deaths))
+    finally:
+        unmount_all()
+
+
 @test("capacity-room")
 def t_room():
     """The same program with room to spare: no SIGBUS, no blame."""

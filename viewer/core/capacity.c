@@ -160,7 +160,7 @@ static void read_records(struct run_capacity *rc, const struct trace *t)
 {
 	struct trace_iter it;
 	const struct trace_event *ev;
-	size_t cap = 0, dcap = 0;
+	size_t cap = 0, dcap = 0, rcap = 0;
 
 	trace_iter_init(&it, t);
 	while ((ev = trace_iter_next(&it))) {
@@ -179,6 +179,11 @@ static void read_records(struct run_capacity *rc, const struct trace *t)
 	while ((ev = trace_iter_next(&it))) {
 		struct run_at_death *d;
 
+		if (ev->call == SHMT_CALL_WAIT &&
+		    ev->args[SHMT_ARG_WAIT_VARIANT] == SHMT_WAIT_REAPER) {
+			XGROW(rc->reaped, rc->nreaped, rcap, 16);
+			rc->reaped[rc->nreaped++] = (int32_t)ev->args[SHMT_ARG_WAIT_PID];
+		}
 		if (ev->call != SHMT_CALL_TMPFS || !ev->args[SHMT_ARG_TMPFS_PID])
 			continue;
 		XGROW(rc->deaths, rc->ndeaths, dcap, 8);
@@ -398,6 +403,8 @@ static void judge_death(const struct run_capacity *rc, struct sigbus_death *d)
 	}
 	for (size_t i = 0; i < rc->ndeaths && !d->sampled; i++)
 		d->sampled = rc->deaths[i].pid == d->proc->pid;
+	for (size_t i = 0; i < rc->nreaped && !d->by_launcher; i++)
+		d->by_launcher = rc->reaped[i] == d->proc->pid;
 }
 
 static void find_sigbus(struct run_capacity *rc, const struct model *m)
@@ -434,6 +441,7 @@ void run_capacity_free(struct run_capacity *rc)
 		free(rc->fs[i].mount);
 	free(rc->fs);
 	free(rc->deaths);
+	free(rc->reaped);
 	free(rc->cgroup_path);
 	for (size_t i = 0; i < rc->nsegments; i++)
 		free(rc->seg_path[i]);

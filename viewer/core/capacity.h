@@ -14,9 +14,10 @@
  * the run, when the file is still there.
  *
  * A death by SIGBUS.  The launcher sees it in the wait status of the
- * process it reaps (or the trace has it from the parent's wait) and
- * samples every tmpfs at that moment (the records of shmtrace-format.h's
- * SHMT_CALL_TMPFS with that pid).  What cannot be known without a handler
+ * process it reaps and samples every tmpfs at that moment (the records of
+ * shmtrace-format.h's SHMT_CALL_TMPFS with that pid); for a child its
+ * traced parent reaps, it samples when its copy-out pass sees the parent's
+ * wait in the trace (within a tick).  What cannot be known without a handler
  * in the program, which the shim never installs: the faulting address
  * (si_addr reaches only a handler), so every tmpfs-backed mapping the
  * process had is a candidate; and whether the fault was a full tmpfs
@@ -120,7 +121,10 @@ struct sigbus_death {
 	const struct process *proc;
 	struct sigbus_map *maps;     /* owned */
 	size_t nmaps;
-	bool sampled;                /* the launcher sampled at the reap */
+	bool sampled;                /* the launcher sampled for this death */
+	bool by_launcher;            /* it reaped it (sampled at that moment);
+	                                else its parent did, and the sample
+	                                came within a copy-out tick */
 	int full_fs;                 /* a mount it mapped that was full then
 	                                (or at its peak when not sampled), -1 */
 	uint64_t full_used, full_size;
@@ -133,6 +137,8 @@ struct run_capacity {
 	size_t nfs;
 	struct run_at_death *deaths;
 	size_t ndeaths;
+	int32_t *reaped;             /* pids the launcher reaped (owned) */
+	size_t nreaped;
 	bool cgroup;                 /* a memory cgroup was sampled */
 	int cgroup_version;
 	char *cgroup_path;           /* owned */
