@@ -273,6 +273,25 @@ def t_units():
           "accepts", why[-400:])
 
 
+@test("metrics-nobody")
+def t_nobody():
+    """As an ordinary user: it still collects, says how many processes it
+    could not inspect, and the output still passes promtool."""
+    import harness_audit
+    if not harness_audit.can_be_nobody():
+        raise Fatal("needs root, runuser and the user nobody")
+    text = harness.viewer_text(["metrics"], user=harness_audit.NOBODY)
+    path = os.path.join(TMP, "nobody.prom")
+    with open(path, "w") as f:
+        f.write(text)
+    good, out = promtool_ok(path)
+    smp = samples(text)
+    check(good and value(smp, "shmtrace_processes_unreadable") > 0 and
+          value(smp, "shmtrace_collect_success", source="processes") == 1,
+          "metrics-nobody: as nobody, the processes it could not inspect are "
+          "counted, and promtool passes", out[-400:])
+
+
 @test("metrics-errors")
 def t_errors():
     res = run([VIEWER, "metrics", "-o", os.path.join(TMP, "no-such-dir", "x.prom")])
