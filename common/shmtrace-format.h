@@ -93,7 +93,13 @@ struct shmt_header {
 	                                      because the hook was re-entered */
 	uint64_t passthrough;          /* 408 private mappings passed through */
 	uint64_t stack_errors;         /* 416 backtraces that failed */
-	char reserved1[SHMT_HEADER_SIZE - 424];
+	char reserved1[680 - 424];
+	uint64_t capacity_lost;        /* 680 the launcher's capacity records
+	                                      (SHMT_CALL_TMPFS, _CGROUP_MEM)
+	                                      lost to a full region; never in
+	                                      `dropped`, which counts the
+	                                      program's events */
+	char reserved2[SHMT_HEADER_SIZE - 688];
 };
 
 /* Event flags (shmt_event.flags). */
@@ -139,6 +145,12 @@ enum shmt_call {
 	SHMT_CALL_WAIT = 21,    /* a child reaped; ret as the call returned.
 	                           The launcher records what it reaps as
 	                           SHMT_WAIT_REAPER. */
+	/* 40..44: the launcher's capacity samples (not calls; pid is the
+	 * launcher's).  Recorded at the end of the run, one per mount, and
+	 * when the launcher reaps a process that a signal killed, one per
+	 * mount again with that pid (SHMT_ARG_*_PID). */
+	SHMT_CALL_TMPFS = 40,   /* str mount point; ret samples taken */
+	SHMT_CALL_CGROUP_MEM = 41, /* str cgroup path; ret samples taken */
 	SHMT_CALL_COUNT
 };
 
@@ -246,6 +258,27 @@ enum shmt_arg {
 	SHMT_ARG_WAIT_PID = 0,          /* the child reaped */
 	SHMT_ARG_WAIT_STATUS = 1,       /* wait status, as waitpid gives it */
 	SHMT_ARG_WAIT_VARIANT = 2,      /* enum shmt_wait_variant */
+
+	/* tmpfs: one mount as statvfs saw it (bytes; size 0: unlimited) */
+	SHMT_ARG_TMPFS_DEV = 0,         /* st_dev of its files */
+	SHMT_ARG_TMPFS_SIZE = 1,
+	SHMT_ARG_TMPFS_USED = 2,        /* at this sample */
+	SHMT_ARG_TMPFS_PEAK = 3,        /* the most of every sample so far */
+	SHMT_ARG_TMPFS_START = 4,       /* before the program started */
+	SHMT_ARG_TMPFS_PID = 5,         /* sampled when reaping this pid; 0:
+	                                   at the end of the run */
+	SHMT_ARG_TMPFS_INODES = 6,      /* 0: unlimited */
+	SHMT_ARG_TMPFS_INODES_USED = 7,
+
+	/* cgroup_mem: the launcher's memory cgroup (bytes) */
+	SHMT_ARG_CGROUP_LIMIT = 0,      /* UINT64_MAX: no limit */
+	SHMT_ARG_CGROUP_USAGE = 1,      /* at this sample */
+	SHMT_ARG_CGROUP_PEAK = 2,       /* the most of every sample */
+	SHMT_ARG_CGROUP_SHMEM = 3,      /* of the usage, shmem (tmpfs, memfd,
+	                                   SysV), at this sample */
+	SHMT_ARG_CGROUP_SHMEM_PEAK = 4,
+	SHMT_ARG_CGROUP_PID = 5,        /* as SHMT_ARG_TMPFS_PID */
+	SHMT_ARG_CGROUP_VERSION = 6,    /* 1 or 2 */
 };
 
 /* Object behind a mapping's descriptor (shmt_event.obj). */

@@ -163,9 +163,10 @@ static int take_slot(struct live *L, uint64_t i, uint64_t arena_used,
 	if (__atomic_load_n(&((const struct shmt_event *)slot)->commit,
 			    __ATOMIC_ACQUIRE) != i + 1 || e.commit != i + 1)
 		return 0;
-	if (slot_valid(L, &e, arena_used))
+	if (slot_valid(L, &e, arena_used)) {
 		append_slot(L, &L->w, &e, slot);
-	else
+		capacity_saw(&L->cap, &e);
+	} else
 		(*corrupt)++;
 	return 1;
 }
@@ -247,6 +248,7 @@ void sync_live(struct live *L)
 		if (!take_slot(L, i, arena_used, &corrupt))
 			keep_hole(L, i);
 	L->done = head;
+	capacity_record_pending(L, &L->cap);	/* taken out next pass */
 	note_losses(L, corrupt, rel_ns(L, L->tsc ? clock_ticks() : clock_now_ns()));
 	if (records_writer_flush(&L->w) == 0)
 		write_header(L, 0);

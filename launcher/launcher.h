@@ -13,6 +13,7 @@
  *   summary.c   the valgrind-like leak summary (through shmview)
  *   inject.c    calling functions inside a running process by ptrace
  *               (inject.h): loading the shim for `shmtrace -p PID`
+ *   capacity.c  how full the tmpfs mounts and the memory cgroup got
  */
 #ifndef SHMTRACE_LAUNCHER_H
 #define SHMTRACE_LAUNCHER_H
@@ -24,6 +25,7 @@
 
 #include "records-writer.h"
 #include "region.h"
+#include "tmpfs.h"
 
 #define SHMTRACE_VERSION "0.1.0"
 #define EXIT_USAGE 2
@@ -51,6 +53,23 @@ struct options {
 	const char *self;	/* our argv[0], for the viewer hint */
 };
 
+#define CAPACITY_PENDING 16
+#define CAPACITY_SEEN 64
+
+/* The tmpfs mounts and the memory cgroup, as sampled during the run. */
+struct capacity_sampler {
+	struct tmpfs_list fs;          /* the mounts, as last sampled */
+	uint64_t start[TMPFS_MAX];     /* used before the program started */
+	uint64_t peak[TMPFS_MAX];      /* the most any sample saw */
+	struct cgroup_mem cg;
+	uint64_t cg_peak, cg_shmem_peak;
+	uint64_t samples;
+	/* deaths by a signal a traced parent reaped, seen in the trace: to
+	 * sample (pending), and already sampled (seen, the last ones) */
+	int32_t pending[CAPACITY_PENDING], seen[CAPACITY_SEEN];
+	unsigned npending, nseen;
+};
+
 /* What the launcher keeps of the live region while it copies it out. */
 struct live {
 	int file_fd, mem_fd;
@@ -66,6 +85,7 @@ struct live {
 	uint64_t last_pass_ns;	/* since the start, for loss time ranges */
 	uint64_t populated;	/* bytes of the region pre-faulted */
 	int tsc;		/* events are stamped in TSC ticks */
+	struct capacity_sampler cap;	/* tmpfs and cgroup use (capacity.c) */
 };
 
 /* Prints "shmtrace: <message>" on stderr and returns -1, so a caller can
@@ -172,6 +192,28 @@ int wait_all(struct live *L, pid_t main_pid, const sigset_t *set);
 /* The launcher's exit status for the program's wait status: its exit
  * code, or 128+N when signal N killed it. */
 int exit_code(int status);
+
+/* --- capacity.c --- */
+
+/* Lists the tmpfs mounts and finds the memory cgroup, and takes the first
+ * sample (before the program starts: the use it found). */
+void capacity_start(struct capacity_sampler *s);
+
+/* One more sample of every mount and of the cgroup: keeps the peaks. */
+void capacity_sample(struct capacity_sampler *s);
+
+/* Samples now and records every mount and the cgroup into the region
+ * (SHMT_CALL_TMPFS, SHMT_CALL_CGROUP_MEM) with `pid`: the process just
+ * reaped that a signal killed, or 0 at the end of the run. */
+void capacity_record(struct live *L, struct capacity_sampler *s, pid_t pid);
+
+/* A committed event the copy-out pass sees: a traced parent's wait that
+ * reaped a child a signal killed is noted, so the next
+ * capacity_record_pending() samples the tmpfs mounts for it (within a
+ * tick of the death, where the launcher's own reaps are sampled at
+ * once). */
+void capacity_saw(struct capacity_sampler *s, const struct shmt_event *ev);
+void capacity_record_pending(struct live *L, struct capacity_sampler *s);
 
 /* --- summary.c --- */
 

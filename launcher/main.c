@@ -115,6 +115,7 @@ static int shmtrace(int argc, char **argv)
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaddset(&set, sigs[i]);
 	sigprocmask(SIG_BLOCK, &set, &old);
+	capacity_start(&L.cap);
 	pid_t pid = start_program(prog, o.argv, &old);
 	if (pid < 0) {
 		error("cannot fork: %s", strerror(errno));
@@ -127,6 +128,8 @@ static int shmtrace(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 	int log = o.log_file && !o.quiet ? open_log(o.log_file, pid) : 2;
 	int status = wait_all(&L, pid, &set);
+	sync_live(&L);	/* a death its parent reaped last: sampled too */
+	capacity_record(&L, &L.cap, 0);
 	if (write_final(&L, status))
 		return EXIT_SETUP;
 	int leaked = 0;

@@ -90,6 +90,12 @@ int wait_all(struct live *L, pid_t main_pid, const sigset_t *set)
 		pid_t p;
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 			record_reaped(L, p, st);
+			/* the moment of a death by signal (SIGBUS from a
+			 * full tmpfs): how full each one is now */
+			if (WIFSIGNALED(st))
+				capacity_record(L, &L->cap, p);
+			else
+				capacity_sample(&L->cap);
 			if (p == main_pid) {
 				main_status = st;
 				main_done = 1;
@@ -105,6 +111,7 @@ int wait_all(struct live *L, pid_t main_pid, const sigset_t *set)
 		 * starve the copy */
 		populate_ahead(L, used_slots(L), POPULATE_AHEAD);
 		if (clock_now_ns() - last_sync >= SYNC_PERIOD_NS) {
+			capacity_sample(&L->cap);
 			sync_live(L);
 			last_sync = clock_now_ns();
 		}

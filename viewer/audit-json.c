@@ -19,6 +19,10 @@
  *   unreadable     [{pid, comm, uid}]: processes not inspected
  *   totals         {sysv, posix, semaphores, bytes, leaks, waste,
  *                   orphaned, stale, pending, unseen, unreadable}
+ *   capacity       {tmpfs [{mount, size, used, inodes, inodes_used, full,
+ *                   posix}], sysv {shmmax, shmall, shmmni, segments,
+ *                   pages} or null, cgroup {path, version, limit (null:
+ *                   none), usage, shmem} or null}: the limits now
  *
  * complete is false when the mappers may miss some: a SysV segment the
  * kernel counts more attaches of, a POSIX object while some processes
@@ -239,6 +243,62 @@ static void put_totals(struct json_writer *w, const struct audit *a)
 	json_end_object(w);
 }
 
+static void put_capacity(struct json_writer *w, const struct capacity_now *c)
+{
+	const struct sysv_limits *l = &c->sysv;
+
+	json_key(w, "capacity");
+	json_begin_object(w);
+	json_key(w, "tmpfs");
+	json_begin_array(w);
+	for (unsigned i = 0; i < c->tmpfs.n; i++) {
+		const struct tmpfs_fs *fs = &c->tmpfs.fs[i];
+
+		if (!c->holds[i])
+			continue;
+		json_begin_object(w);
+		json_member_string(w, "mount", fs->mount);
+		json_member_uint(w, "size", fs->size);
+		json_member_uint(w, "used", fs->used);
+		json_member_uint(w, "inodes", fs->inodes);
+		json_member_uint(w, "inodes_used", fs->inodes_used);
+		json_member_bool(w, "full", capacity_is_full(fs->size, fs->used,
+				 fs->inodes, fs->inodes_used));
+		json_member_bool(w, "posix", (int)i == c->shm);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_key(w, "sysv");
+	if (l->ok) {
+		json_begin_object(w);
+		json_member_uint(w, "shmmax", l->shmmax);
+		json_member_uint(w, "shmall", l->shmall);
+		json_member_uint(w, "shmmni", l->shmmni);
+		json_member_uint(w, "segments", l->segments);
+		json_member_uint(w, "pages", l->pages);
+		json_end_object(w);
+	} else {
+		json_null(w);
+	}
+	json_key(w, "cgroup");
+	if (c->cgroup.found && c->cgroup.ok) {
+		json_begin_object(w);
+		json_member_string(w, "path", c->cgroup.path);
+		json_member_int(w, "version", c->cgroup.version);
+		json_key(w, "limit");
+		if (c->cgroup.limit == TMPFS_NO_LIMIT)
+			json_null(w);
+		else
+			json_uint(w, c->cgroup.limit);
+		json_member_uint(w, "usage", c->cgroup.usage);
+		json_member_uint(w, "shmem", c->cgroup.shmem);
+		json_end_object(w);
+	} else {
+		json_null(w);
+	}
+	json_end_object(w);
+}
+
 void audit_json(FILE *out, const struct audit *a)
 {
 	struct json_writer w;
@@ -265,5 +325,7 @@ void audit_json(FILE *out, const struct audit *a)
 	json_end_array(&w);
 	put_unreadable(&w, a);
 	put_totals(&w, a);
+	if (a->capacity)
+		put_capacity(&w, a->capacity);
 	json_end_document(&w);
 }

@@ -285,17 +285,11 @@ static void put_unreadable(FILE *out, const struct audit *a)
 
 static void put_bytes(FILE *out, uint64_t n)
 {
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int u = -1;
+	char human[32];
 
 	fprintf(out, "%" PRIu64 " bytes", n);
-	while (v >= 1024 && u < 3) {
-		v /= 1024;
-		u++;
-	}
-	if (u >= 0)
-		fprintf(out, " (%.1f %s)", v, units[u]);
+	if (n >= 1024)
+		fprintf(out, " (%s)", words_bytes(n, human, sizeof(human)));
 }
 
 static void put_totals(FILE *out, const struct audit *a)
@@ -347,12 +341,57 @@ static void put_heading(FILE *out, const struct audit *a)
 	fputc('\n', out);
 }
 
+/* How full each tmpfs holding shared memory is, the SysV limits, the
+ * memory cgroup: what the next allocation runs into. */
+static void put_capacity(FILE *out, const struct capacity_now *c)
+{
+	const struct sysv_limits *l = &c->sysv;
+	char a[32], b[32];
+
+	fputs("capacity now:\n", out);
+	for (unsigned i = 0; i < c->tmpfs.n; i++) {
+		const struct tmpfs_fs *fs = &c->tmpfs.fs[i];
+
+		if (!c->holds[i])
+			continue;
+		fputs("  tmpfs ", out);
+		words_put_safe(out, fs->mount);
+		fputs((int)i == c->shm ? " (POSIX objects): " :
+		      " (shared file mappings): ", out);
+		words_put_fill(out, fs->used, fs->size, fs->inodes, fs->inodes_used);
+		fputc('\n', out);
+	}
+	if (c->shm < 0)
+		fputs("  /dev/shm: not a tmpfs mount here\n", out);
+	if (l->ok)
+		fprintf(out, "  SysV: %" PRIu64 " of %" PRIu64 " segments (shmmni), "
+			"%" PRIu64 " of %" PRIu64 " pages (shmall), at most %s "
+			"a segment (shmmax)\n", l->segments, l->shmmni, l->pages,
+			l->shmall, words_bytes(l->shmmax, a, sizeof(a)));
+	if (c->cgroup.found && c->cgroup.ok) {
+		fputs("  memory cgroup ", out);
+		words_put_safe(out, c->cgroup.path);
+		fprintf(out, ": %s used, %s of it shmem (tmpfs, memfd, SysV); ",
+			words_bytes(c->cgroup.usage, a, sizeof(a)),
+			words_bytes(c->cgroup.shmem, b, sizeof(b)));
+		if (c->cgroup.limit == TMPFS_NO_LIMIT)
+			fputs("no limit\n", out);
+		else
+			fprintf(out, "limit %s (%u%%)\n",
+				words_bytes(c->cgroup.limit, a, sizeof(a)),
+				capacity_percent(c->cgroup.usage, c->cgroup.limit));
+	}
+	fputc('\n', out);
+}
+
 void audit_text(FILE *out, const struct audit *a)
 {
 	const struct audit_totals *t = &a->totals;
 	size_t i = 0;
 
 	put_heading(out, a);
+	if (a->capacity)
+		put_capacity(out, a->capacity);
 	fprintf(out, "likely leaks (%" PRIu64 "):\n", t->leaks);
 	if (!t->leaks)
 		fputs("  none\n", out);

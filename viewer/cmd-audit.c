@@ -16,10 +16,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "audit.h"
+#include "capacity.h"
 #include "cmd.h"
 #include "kernel.h"
 #include "model.h"
@@ -37,8 +36,10 @@ static const struct parse_command audit_cmdline = {
 		"Audit the shared memory of this machine now, from the kernel's records\n"
 		"(no trace needed): every SysV segment and POSIX object, which processes\n"
 		"have each mapped, and the likely leaks (orphaned, stale, pending),\n"
-		"biggest waste first, with totals.  As an ordinary user it says which\n"
-		"processes it could not inspect.",
+		"biggest waste first, with totals; first, how full /dev/shm (and any\n"
+		"tmpfs holding shared file mappings), the SysV limits and the memory\n"
+		"cgroup are.  As an ordinary user it says which processes it could not\n"
+		"inspect.",
 	.min_args = 0, .max_args = 0,
 };
 
@@ -49,8 +50,9 @@ struct audit_options {
 	int error_exitcode;     /* with likely leaks, 0: none */
 };
 
-/* A span in the one time syntax (util.h), into whole seconds. */
-static int parse_stale(const char *s, void *target)
+/* --stale: a span in the one time syntax (util.h), into whole seconds
+ * (audit and metrics). */
+int cmd_parse_stale(const char *s, void *target)
 {
 	uint64_t ns;
 
@@ -65,7 +67,7 @@ static int parse_options(int argc, char **argv, struct audit_options *o)
 {
 	const struct parse_opt opts[] = {
 		OPT_BOOL(0, "json", &o->json, "one JSON object instead of text"),
-		OPT_CALLBACK(0, "stale", &o->stale, "SECONDS", parse_stale,
+		OPT_CALLBACK(0, "stale", &o->stale, "SECONDS", cmd_parse_stale,
 			     TIME_SYNTAX,
 			     "unused for longer than this is stale (default 3600;\n"
 			     "or with a unit: 90s, 30m, 12h, 2d)"),
@@ -91,6 +93,7 @@ static int audit(const struct audit_options *o)
 	struct trace t = { 0 };
 	struct sym_table *st = NULL;
 	int rc;
+	struct capacity_now cap;
 
 	/* a bad trace is an error before any work */
 	if (o->trace) {
@@ -100,21 +103,18 @@ static int audit(const struct audit_options *o)
 		}
 		model_build(&m, &t, UINT64_MAX);
 	}
-	kernel_read(&k);
-	if (o->trace)	/* the model decides which object is the trace's */
-		model_reconcile(&m, &k);
-	if (kernel_scan(&scan)) {
+	if (audit_read(&a, &k, &scan, o->stale)) {
 		kernel_free(&k);
 		model_free(&m);
 		trace_close(&t);
 		return 1;
 	}
-	a.now = (int64_t)time(NULL);
-	a.stale_after = o->stale;
-	a.uid = (uint32_t)getuid();
-	audit_build(&a, &k, &scan);
-	if (o->trace)
+	if (o->trace) {	/* the model decides which object is the trace's */
+		model_reconcile(&m, &k);
 		st = audit_annotate(&a, &m, &t, o->trace);
+	}
+	capacity_read_now(&cap, &k, &scan);
+	a.capacity = &cap;
 	if (o->json)
 		audit_json(stdout, &a);
 	else

@@ -91,7 +91,7 @@ static void render_events(const struct trace *t, struct sym_table *st,
 
 	trace_iter_init(it, t);
 	while ((ev = trace_iter_next(it))) {
-		if (ev->call == SHMT_CALL_MODULE && !ctx->opts->modules)
+		if (decode_is_record(ev->call) && !ctx->opts->modules)
 			continue;
 		if (!filter_event(f, t, ev))
 			continue;

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capacity.h"
 #include "cmd.h"
 #include "kernel.h"
 #include "live.h"
@@ -391,6 +392,7 @@ static void count(struct live *L)
 	for (size_t i = 0; i < m->nprocesses; i++)
 		L->v.alive += !m->processes[i]->ended;
 	L->v.running = !L->v.final && m->running;
+	L->v.shm_known = capacity_shm_now(&L->v.shm) == 0;
 }
 
 static void relist(struct live *L)

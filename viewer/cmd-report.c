@@ -168,6 +168,10 @@ static void warn_losses(const struct report *r)
 	if (m->corrupt)
 		warning("%" PRIu64 " corrupt slot%s skipped", m->corrupt,
 			words_plural(m->corrupt));
+	if (c->capacity_lost)
+		warning("%" PRIu64 " capacity record%s of the launcher lost "
+			"(the region was full): no tmpfs figures", c->capacity_lost,
+			words_plural(c->capacity_lost));
 }
 
 /* --gen-suppressions: a block per leak no suppression matched yet. */
@@ -269,12 +273,14 @@ static int report(const char *path, struct report_options *o)
 	report_count_totals(&m, &r.totals);
 	if (o->format != FORMAT_SUMMARY)
 		count_calls(&r, &o->filter);
+	run_capacity_build(&r.capacity, &t, &m);
 	st = sym_learn_trace(&t);
 	resolve_stacks(&r, st, o->format == FORMAT_SUMMARY ||
 			   o->format == FORMAT_SUPP);
 	apply_suppressions(&r, &supp);
 	render(&r, o->format);
 	free_stacks(&r);
+	run_capacity_free(&r.capacity);
 	sym_free(st);
 	if (rc == 0 && m.leaks > r.suppressed && o->error_exitcode)
 		rc = o->error_exitcode;

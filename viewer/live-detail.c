@@ -447,7 +447,7 @@ static void pick_process_events(const struct model *m, int32_t pid,
 
 	trace_iter_init(&it, m->trace);
 	while ((ev = trace_iter_next(&it))) {
-		if (ev->call == SHMT_CALL_MODULE)
+		if (decode_is_record(ev->call))
 			continue;
 		if (ev->pid == pid ||
 		    (ev->call == SHMT_CALL_WAIT &&

@@ -233,6 +233,44 @@ static bool put_field(int y, int *x, int limit, chtype a, const char *text)
 	return true;
 }
 
+/* "/dev/shm 8.0K/23.5G 0%", " FULL" once it is full (capacity_is_full);
+ * "" when it could not be read.  Returns whether it is full. */
+static bool shm_text(const struct live_view *v, char *buf, size_t size)
+{
+	const struct tmpfs_fs *fs = &v->shm;
+	char used[16], total[16];
+	bool full = capacity_is_full(fs->size, fs->used, fs->inodes,
+				     fs->inodes_used);
+
+	buf[0] = '\0';
+	if (!v->shm_known)
+		return false;
+	human_size(fs->used, used, sizeof(used));
+	human_size(fs->size, total, sizeof(total));
+	if (fs->size)
+		snprintf(buf, size, " /dev/shm %s/%s %u%%%s ", used, total,
+			 capacity_percent(fs->used, fs->size), full ? " FULL" : "");
+	else
+		snprintf(buf, size, " /dev/shm %s ", used);
+	return full;
+}
+
+/* Where /dev/shm's use went: the header's right end when it fits after
+ * the counters, else the status line (the counters come first). */
+static bool shm_in_header;
+
+static void draw_shm(const struct live_view *v, int x)
+{
+	char buf[64];
+	bool full = shm_text(v, buf, sizeof(buf));
+	int len = (int)strlen(buf);
+
+	shm_in_header = len && x + len <= COLS;
+	if (shm_in_header)
+		put(0, COLS - len, len, buf, full ? pair(PAIR_ERROR) | A_BOLD :
+		    pair(PAIR_HEADER));
+}
+
 static void draw_header(const struct live_view *v)
 {
 	const char *name = strrchr(v->path, '/');
@@ -255,6 +293,7 @@ static void draw_header(const struct live_view *v)
 		  A_BOLD, f);
 	if (!m) {
 		put_field(0, &x, COLS, h, "  reading...");
+		shm_in_header = false;
 		return;
 	}
 	snprintf(f, sizeof(f), "  segments %zu live, %zu pending, %zu leaked, "
@@ -272,6 +311,7 @@ static void draw_header(const struct live_view *v)
 	put_field(0, &x, COLS, h, f);
 	snprintf(f, sizeof(f), "  dropped %" PRIu64 " ", v->counters.dropped);
 	put_field(0, &x, COLS, v->counters.dropped ? pair(PAIR_ERROR) | A_BOLD : h, f);
+	draw_shm(v, x);
 }
 
 static const char *sort_name(enum live_sort s)
@@ -317,6 +357,16 @@ static void draw_status(const struct live_view *v)
 
 	fill(y, 0, COLS, A_REVERSE);
 	position(v, pos, sizeof(pos));
+	if (!shm_in_header && v->shm_known) {	/* the header had no room */
+		char shm[64], both[sizeof(pos)];
+
+		shm_text(v, shm, sizeof(shm));
+		/* before the position, which ends the line; only with half of
+		 * the line left for the hints */
+		if (shm[0] && snprintf(both, sizeof(both), "%s %s", shm, pos) <
+		    (int)sizeof(both) && (int)strlen(both) < COLS / 2)
+			memcpy(pos, both, strlen(both) + 1);
+	}
 	right = COLS - (int)strlen(pos) - 1;
 	if (prompt.kind != PROMPT_NONE) {
 		putf(y, 0, COLS, A_REVERSE | A_BOLD, "%s: %s_",

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "capacity.h"
 #include "model.h"
 #include "trace.h"
 
@@ -116,6 +117,8 @@ struct live_view {
 	uint64_t elapsed_ns;        /* of the run, up to now or its end */
 	size_t by_state[SEG_STATE_COUNT];
 	size_t alive;               /* processes not ended */
+	struct tmpfs_fs shm;        /* /dev/shm now, when shm_known */
+	bool shm_known;
 
 	const struct segment **rows;    /* the map's rows: filtered, sorted */
 	size_t nrows, rows_cap;

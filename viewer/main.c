@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "export", cmd_export, "a timeline for Perfetto / chrome://tracing" },
 	{ "live", cmd_live, "the attach map in the terminal, while the run goes on" },
 	{ "audit", cmd_audit, "every segment on this machine now, and the likely leaks" },
+	{ "metrics", cmd_metrics, "the same as Prometheus metrics, for node_exporter" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -1,8 +1,8 @@
 /*
  * render.h - the renderers of shmview, one file per command and format
  * (dump-text.c, dump-json.c, report-text.c, report-json.c, map-text.c,
- * map-json.c, audit-text.c, audit-json.c, export-chrome.c; live's are in
- * live.h).
+ * map-json.c, audit-text.c, audit-json.c, metrics-prom.c, export-chrome.c;
+ * live's are in live.h).
  *
  * A renderer only renders: the command (cmd-*.c) reads, filters, builds
  * the model with the core (core/), then hands the result to the renderer
@@ -22,6 +22,7 @@
 
 #include "audit.h"
 #include "json.h"
+#include "metrics.h"
 #include "model.h"
 #include "report.h"
 #include "symbolize.h"
@@ -104,6 +105,12 @@ void map_json(FILE *out, const struct model *m);
 /* The renderers: the whole audit to `out`. */
 void audit_text(FILE *out, const struct audit *a);
 void audit_json(FILE *out, const struct audit *a);
+
+/* --- metrics (metrics-prom.c) --- */
+
+/* The metrics as the Prometheus text format (0.0.4): every family a
+ * gauge with HELP and TYPE, for node_exporter's textfile collector. */
+void metrics_prom(FILE *out, const struct metrics *mt);
 
 /* --- export (export-chrome.c) --- */
 

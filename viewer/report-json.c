@@ -13,6 +13,12 @@
  *   processes    [{pid, ppid, exe, argv, start_ns, end_ns | null,
  *                  exit_status | null, signal ("SIGKILL") | null}]
  *   leaks        segments the trace created that outlived it
+ *   capacity     {samples, tmpfs [{mount, size, start, peak, end, full,
+ *                  shown}], cgroup {path, version, limit | null, peak,
+ *                  shmem_peak} | null, sigbus [{pid, sampled, by_launcher, mappings
+ *                  [{identity..., addr, length, path | null, mount |
+ *                  null, internal}], full_mount | null, used, size}]}, or
+ *                  null for a trace the launcher did not sample
  *
  * Same conventions as dump's JSON: addresses and keys are "0x.." strings,
  * times nanoseconds since the trace's start, stack frames written by the
@@ -149,6 +155,91 @@ static void put_process(struct json_writer *w, const struct process *p)
 	json_end_object(w);
 }
 
+static void put_run_tmpfs(struct json_writer *w, const struct run_tmpfs *fs)
+{
+	json_begin_object(w);
+	json_member_string(w, "mount", fs->mount);
+	json_member_uint(w, "size", fs->size);
+	json_member_uint(w, "start", fs->start);
+	json_member_uint(w, "peak", fs->peak);
+	json_member_uint(w, "end", fs->end);
+	json_member_bool(w, "full", capacity_is_full(fs->size, fs->peak, 0, 0));
+	json_member_bool(w, "shown", fs->shown);
+	json_end_object(w);
+}
+
+static void put_cgroup(struct json_writer *w, const struct run_capacity *c)
+{
+	json_key(w, "cgroup");
+	if (!c->cgroup) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_member_string(w, "path", c->cgroup_path);
+	json_member_int(w, "version", c->cgroup_version);
+	json_key(w, "limit");
+	if (c->cgroup_limit == TMPFS_NO_LIMIT)
+		json_null(w);
+	else
+		json_uint(w, c->cgroup_limit);
+	json_member_uint(w, "peak", c->cgroup_peak);
+	json_member_uint(w, "shmem_peak", c->cgroup_shmem_peak);
+	json_end_object(w);
+}
+
+static void put_sigbus(struct json_writer *w, const struct run_capacity *c,
+		       const struct sigbus_death *d)
+{
+	json_begin_object(w);
+	json_member_int(w, "pid", d->proc->pid);
+	json_member_bool(w, "sampled", d->sampled);
+	json_member_bool(w, "by_launcher", d->by_launcher);
+	json_key(w, "mappings");
+	json_begin_array(w);
+	for (size_t i = 0; i < d->nmaps; i++) {
+		const struct sigbus_map *sm = &d->maps[i];
+
+		json_begin_object(w);
+		json_model_identity(w, sm->seg);
+		json_member_hex(w, "addr", sm->addr);
+		json_member_uint(w, "length", sm->length);
+		json_member_string(w, "path", sm->path);
+		json_member_string(w, "mount", sm->fs >= 0 ? c->fs[sm->fs].mount : NULL);
+		json_member_bool(w, "internal", sm->internal);
+		json_end_object(w);
+	}
+	json_end_array(w);
+	json_member_string(w, "full_mount",
+			   d->full_fs >= 0 ? c->fs[d->full_fs].mount : NULL);
+	json_member_uint(w, "used", d->full_used);
+	json_member_uint(w, "size", d->full_size);
+	json_end_object(w);
+}
+
+static void put_capacity(struct json_writer *w, const struct run_capacity *c)
+{
+	json_key(w, "capacity");
+	if (!c->recorded) {
+		json_null(w);
+		return;
+	}
+	json_begin_object(w);
+	json_member_uint(w, "samples", c->samples);
+	json_key(w, "tmpfs");
+	json_begin_array(w);
+	for (size_t i = 0; i < c->nfs; i++)
+		put_run_tmpfs(w, &c->fs[i]);
+	json_end_array(w);
+	put_cgroup(w, c);
+	json_key(w, "sigbus");
+	json_begin_array(w);
+	for (size_t i = 0; i < c->nsigbus; i++)
+		put_sigbus(w, c, &c->sigbus[i]);
+	json_end_array(w);
+	json_end_object(w);
+}
+
 void report_json(FILE *out, const struct report *r)
 {
 	const struct model *m = r->model;
@@ -175,5 +266,6 @@ void report_json(FILE *out, const struct report *r)
 	json_begin_object(&w);
 	json_model_profile(&w, &r->calls);
 	json_end_object(&w);
+	put_capacity(&w, &r->capacity);
 	json_end_document(&w);
 }

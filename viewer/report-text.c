@@ -431,6 +431,10 @@ static void put_losses(FILE *out, const struct report *r)
 	if (c->strings_dropped)
 		fprintf(out, "warning: %" PRIu64 " string%s cut or lost\n",
 			c->strings_dropped, words_plural(c->strings_dropped));
+	if (c->capacity_lost)
+		fprintf(out, "warning: %" PRIu64 " capacity record%s of the "
+			"launcher lost (the region was full)\n", c->capacity_lost,
+			words_plural(c->capacity_lost));
 }
 
 static void put_totals(FILE *out, const struct report *r)
@@ -451,6 +455,131 @@ static void put_totals(FILE *out, const struct report *r)
 	fputc('\n', out);
 }
 
+/* --- capacity: the run's tmpfs peaks, a death by SIGBUS ---------------- */
+
+/* Each line of the capacity part starts with `pre` ("==PID==    " in the
+ * summary, "  " in the report). */
+static void put_tmpfs_peaks(FILE *out, const struct report *r, const char *pre)
+{
+	const struct run_capacity *c = &r->capacity;
+	char a[32], b[32];
+
+	for (size_t i = 0; i < c->nfs; i++) {
+		const struct run_tmpfs *fs = &c->fs[i];
+
+		if (!fs->shown)
+			continue;
+		fprintf(out, "%stmpfs ", pre);
+		words_put_safe(out, fs->mount);
+		fputs(": peak ", out);
+		words_put_fill(out, fs->peak, fs->size, 0, 0);
+		fprintf(out, "; %s before the run\n",
+			words_bytes(fs->start, a, sizeof(a)));
+	}
+	if (!c->cgroup || (!c->memfd && c->cgroup_limit == TMPFS_NO_LIMIT))
+		return;
+	fprintf(out, "%s%smemory cgroup ", pre, c->memfd ?
+		"memfds (no tmpfs limit, bounded by memory): " : "");
+	words_put_safe(out, c->cgroup_path);
+	fprintf(out, ": peak %s used, %s shmem; ",
+		words_bytes(c->cgroup_peak, a, sizeof(a)),
+		words_bytes(c->cgroup_shmem_peak, b, sizeof(b)));
+	if (c->cgroup_limit == TMPFS_NO_LIMIT)
+		fputs("no limit\n", out);
+	else
+		fprintf(out, "limit %s (%u%%)\n",
+			words_bytes(c->cgroup_limit, a, sizeof(a)),
+			capacity_percent(c->cgroup_peak, c->cgroup_limit));
+}
+
+static void put_sigbus_map(FILE *out, const struct run_capacity *c,
+			   const struct sigbus_map *sm, const char *pre)
+{
+	char a[32];
+
+	fprintf(out, "%s  ", pre);
+	words_put_identity(out, sm->seg);
+	fprintf(out, " at 0x%" PRIx64 "-0x%" PRIx64 " (%s)", sm->addr,
+		sm->addr + sm->length, words_bytes(sm->length, a, sizeof(a)));
+	if (sm->path) {
+		fputs(", ", out);
+		words_put_safe(out, sm->path);
+	}
+	if (sm->fs >= 0) {
+		fputs(" on tmpfs ", out);
+		words_put_safe(out, c->fs[sm->fs].mount);
+	} else if (sm->internal) {
+		fputs(" (kernel's internal tmpfs: no size limit)", out);
+	} else if (sm->seg->kind == SEG_FILE || sm->seg->kind == SEG_POSIX) {
+		fputs(" (its file system is not known)", out);
+	}
+	fputc('\n', out);
+}
+
+/* The first line starts with `head`, the others with `pre`. */
+static void put_sigbus(FILE *out, const struct report *r,
+		       const struct sigbus_death *d, const char *head,
+		       const char *pre)
+{
+	const struct run_capacity *c = &r->capacity;
+	char a[32], b[32];
+
+	fputs(head, out);
+	put_pid(out, r->model, d->proc->pid);
+	fprintf(out, " was killed by SIGBUS with %zu shared mapping%s:\n",
+		d->nmaps, words_plural(d->nmaps));
+	for (size_t i = 0; i < d->nmaps; i++)
+		put_sigbus_map(out, c, &d->maps[i], pre);
+	if (d->full_fs >= 0) {
+		fprintf(out, "%s  tmpfs ", pre);
+		words_put_safe(out, c->fs[d->full_fs].mount);
+		fprintf(out, " was full %s (%s of %s used)", !d->sampled ?
+			"at the run's peak" : d->by_launcher ? "when it died" :
+			"when its parent reaped it",
+			words_bytes(d->full_used, a, sizeof(a)),
+			words_bytes(d->full_size, b, sizeof(b)));
+		fprintf(out, "\n%s  the likely cause: a write to a page a full "
+			"tmpfs cannot provide raises SIGBUS\n", pre);
+	} else if (d->nmaps) {
+		fprintf(out, "%s  no tmpfs it mapped was full %s: the SIGBUS "
+			"more likely came from an access past the end of a "
+			"mapped file\n", pre, !d->sampled ? "at any sample" :
+			d->by_launcher ? "when it died" : "when its parent reaped it");
+	} else {
+		fprintf(out, "%s  it had no traced shared mapping: the SIGBUS "
+			"does not come from shared memory the trace saw\n", pre);
+	}
+	fprintf(out, "%s  (the faulting address reaches only a signal handler, "
+		"which the tracer does not install)\n", pre);
+}
+
+static bool capacity_shown(const struct run_capacity *c)
+{
+	for (size_t i = 0; i < c->nfs; i++)
+		if (c->fs[i].shown)
+			return true;
+	return c->cgroup && (c->memfd || c->cgroup_limit != TMPFS_NO_LIMIT);
+}
+
+static void put_capacity(FILE *out, const struct report *r)
+{
+	const struct run_capacity *c = &r->capacity;
+
+	if (!c->recorded && !c->nsigbus)
+		return;
+	fputs("\ncapacity", out);
+	if (c->recorded)
+		fprintf(out, " (%" PRIu64 " samples by the launcher):\n",
+			c->samples);
+	else
+		fputs(" (not sampled: traced without the launcher):\n", out);
+	if (!capacity_shown(c) && !c->nsigbus)
+		fputs("  no tmpfs holds the run's objects\n", out);
+	put_tmpfs_peaks(out, r, "  ");
+	for (size_t i = 0; i < c->nsigbus; i++)
+		put_sigbus(out, r, &c->sigbus[i], "  ", "  ");
+}
+
 void report_text(FILE *out, const struct report *r)
 {
 	const struct model *m = r->model;
@@ -468,6 +597,7 @@ void report_text(FILE *out, const struct report *r)
 	for (size_t i = 0; i < m->nsegments; i++)
 		put_segment(out, r, m->segments[i]);
 	put_processes(out, m);
+	put_capacity(out, r);
 	put_profile(out, r);
 	fputc('\n', out);
 	put_totals(out, r);
@@ -515,6 +645,27 @@ static void put_summary_leak(FILE *out, const struct report *r,
 	fputc('\n', out);
 }
 
+/* The run's tmpfs peaks when its objects live on one, and every death
+ * by SIGBUS. */
+static void put_summary_capacity(FILE *out, const struct report *r)
+{
+	const struct run_capacity *c = &r->capacity;
+	char pre[40], head[40];
+
+	snprintf(pre, sizeof(pre), "==%" PRId32 "==    ", r->main_pid);
+	snprintf(head, sizeof(head), "==%" PRId32 "== ", r->main_pid);
+	if (capacity_shown(c)) {
+		fprintf(out, "==%" PRId32 "== \n==%" PRId32 "== capacity "
+			"during the run (%" PRIu64 " samples):\n", r->main_pid,
+			r->main_pid, c->samples);
+		put_tmpfs_peaks(out, r, pre);
+	}
+	for (size_t i = 0; i < c->nsigbus; i++) {
+		fprintf(out, "==%" PRId32 "== \n", r->main_pid);
+		put_sigbus(out, r, &c->sigbus[i], head, pre);
+	}
+}
+
 void report_summary(FILE *out, const struct report *r)
 {
 	const struct report_totals *t = &r->totals;
@@ -536,4 +687,5 @@ void report_summary(FILE *out, const struct report *r)
 	for (size_t i = 0; i < m->nsegments; i++)
 		if (model_is_leak(m->segments[i]) && !r->segs[i].suppressed)
 			put_summary_leak(out, r, m->segments[i]);
+	put_summary_capacity(out, r);
 }

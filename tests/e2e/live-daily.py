@@ -72,8 +72,9 @@ def t_small():
         bottom = lines_of(s)[23]
         m = re.match(r"^(.*?)\s+(row \d+/\d+ col \d+/\d+)\s*$", bottom)
         items = [i.strip() for i in re.split(r"\s{2,}", m.group(1).strip())] if m else None
-        check(m and all(i in HINTS or re.fullmatch(r"(s sort|f filter)(:\S*)?", i) for i in items),
-              "live at 80x24: the status line holds whole hints, then the position",
+        check(m and all(i in HINTS or re.fullmatch(r"(s sort|f filter)(:\S*)?", i)
+                        or re.fullmatch(r"/dev/shm \S+( \d+%)?( FULL)?", i) for i in items),
+              "live at 80x24: the status line holds whole hints (and /dev/shm), then the position",
               repr(bottom))
         pane.quit("live at 80x24: q quits")
     finally:

@@ -73,7 +73,7 @@ static struct kernel_holder fds[] = {
 static void view(struct kernel_view *k, struct kernel_scan *scan)
 {
 	*k = (struct kernel_view){ sysv, 5, true, posix, 2, true };
-	*scan = (struct kernel_scan){ procs, 3, maps, 5, fds, 1, 1, 0 };
+	*scan = (struct kernel_scan){ procs, 3, maps, 5, fds, 1, 1, 0, { 0 }, 0 };
 }
 
 static const struct audit_obj *find_sysv(const struct audit *a, int32_t shmid)

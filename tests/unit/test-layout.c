@@ -48,6 +48,7 @@ int main(void)
 	PIN(shmt_header, nested, 400, 8);
 	PIN(shmt_header, passthrough, 408, 8);
 	PIN(shmt_header, stack_errors, 416, 8);
+	PIN(shmt_header, capacity_lost, 680, 8);
 	CHECK(sizeof(struct shmt_header) == 4096, "header is 4096 bytes");
 
 	PIN(shmt_event, commit, 0, 8);
@@ -80,7 +81,9 @@ int main(void)
 	/* call numbers are part of the format */
 	CHECK(SHMT_CALL_SHMGET == 1 && SHMT_CALL_MMAP == 5 &&
 	      SHMT_CALL_EXEC == 16 && SHMT_CALL_MODULE == 20 &&
-	      SHMT_CALL_WAIT == 21 && SHMT_CALL_COUNT == 22, "call numbers unchanged");
+	      SHMT_CALL_WAIT == 21 && SHMT_CALL_COUNT == 42, "call numbers unchanged");
+	CHECK(SHMT_CALL_TMPFS == 40 && SHMT_CALL_CGROUP_MEM == 41,
+	      "the launcher's capacity samples are calls 40 and 41");
 	CHECK(SHMT_OBJ_ANON == 1 && SHMT_OBJ_BADFD == 7, "object kinds unchanged");
 	CHECK(SHMT_VERSION == 1 && SHMT_VERSION_RECORDS == 2 && SHMT_HF_RECORDS == 0x10,
 	      "region version 1, compact file version 2 with flag 0x10");
@@ -157,6 +160,21 @@ int main(void)
 		SLOT(SHMT_ARG_WAIT_PID, 0),
 		SLOT(SHMT_ARG_WAIT_STATUS, 1),
 		SLOT(SHMT_ARG_WAIT_VARIANT, 2),
+		SLOT(SHMT_ARG_TMPFS_DEV, 0),
+		SLOT(SHMT_ARG_TMPFS_SIZE, 1),
+		SLOT(SHMT_ARG_TMPFS_USED, 2),
+		SLOT(SHMT_ARG_TMPFS_PEAK, 3),
+		SLOT(SHMT_ARG_TMPFS_START, 4),
+		SLOT(SHMT_ARG_TMPFS_PID, 5),
+		SLOT(SHMT_ARG_TMPFS_INODES, 6),
+		SLOT(SHMT_ARG_TMPFS_INODES_USED, 7),
+		SLOT(SHMT_ARG_CGROUP_LIMIT, 0),
+		SLOT(SHMT_ARG_CGROUP_USAGE, 1),
+		SLOT(SHMT_ARG_CGROUP_PEAK, 2),
+		SLOT(SHMT_ARG_CGROUP_SHMEM, 3),
+		SLOT(SHMT_ARG_CGROUP_SHMEM_PEAK, 4),
+		SLOT(SHMT_ARG_CGROUP_PID, 5),
+		SLOT(SHMT_ARG_CGROUP_VERSION, 6),
 #undef SLOT
 	};
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)

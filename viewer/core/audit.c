@@ -5,6 +5,8 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "util.h"
@@ -251,6 +253,65 @@ void audit_build(struct audit *a, const struct kernel_view *k,
 	a->unlinked = find_unlinked(scan, k, &a->nunlinked);
 	collect(a, k, a->unlinked, a->nunlinked);
 	list_unreadable(a);
+}
+
+int audit_read(struct audit *a, struct kernel_view *k,
+	       struct kernel_scan *scan, int64_t stale_after)
+{
+	kernel_read(k);
+	if (kernel_scan(scan))
+		return -1;
+	a->now = (int64_t)time(NULL);
+	a->stale_after = stale_after;
+	a->uid = (uint32_t)getuid();
+	audit_build(a, k, scan);
+	return 0;
+}
+
+/* --- one verdict, one kind ------------------------------------------------------ */
+
+enum audit_verdict audit_verdict(const struct audit_obj *o)
+{
+	if (o->flags & AUDIT_PENDING)
+		return AUDIT_VERDICT_PENDING;
+	if (o->flags & AUDIT_ORPHANED)
+		return AUDIT_VERDICT_ORPHANED;
+	if (o->flags & AUDIT_STALE)
+		return AUDIT_VERDICT_STALE;
+	return AUDIT_VERDICT_OK;
+}
+
+const char *audit_verdict_name(enum audit_verdict v)
+{
+	static const char *const names[AUDIT_VERDICT_COUNT] = {
+		"ok", "orphaned", "stale", "pending" };
+
+	return v < AUDIT_VERDICT_COUNT ? names[v] : "?";
+}
+
+enum audit_kind audit_kind_of(const struct audit_obj *o)
+{
+	if (o->family == AUDIT_SYSV)
+		return AUDIT_KIND_SYSV;
+	return o->posix->semaphore ? AUDIT_KIND_SEM : AUDIT_KIND_POSIX;
+}
+
+const char *audit_kind_name(enum audit_kind k)
+{
+	static const char *const names[AUDIT_KIND_COUNT] = {
+		"sysv", "posix", "sem" };
+
+	return k < AUDIT_KIND_COUNT ? names[k] : "?";
+}
+
+bool audit_owner(const struct audit_obj *o, uint32_t *uid)
+{
+	if (o->family == AUDIT_SYSV) {
+		*uid = o->sysv->uid;
+		return true;
+	}
+	*uid = o->posix->uid;
+	return !o->unlinked;
 }
 
 /* --- --trace: which of these the trace made ------------------------------------ */

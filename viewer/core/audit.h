@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "capacity.h"
 #include "kernel.h"
 #include "model.h"
 #include "report.h"
@@ -123,6 +124,7 @@ struct audit {
 	struct kernel_posix *unlinked;     /* POSIX objects in no listing,
 	                                      only in the maps (owned) */
 	size_t nunlinked;
+	const struct capacity_now *capacity; /* the limits now, or NULL */
 };
 
 /*
@@ -149,6 +151,42 @@ void audit_build(struct audit *a, const struct kernel_view *k,
  */
 struct sym_table *audit_annotate(struct audit *a, const struct model *m,
 				 const struct trace *t, const char *path);
+
+/*
+ * Read the kernel's view into *k and scan every process into *scan (the
+ * caller frees both, after the audit), then audit_build() *a with
+ * stale_after and the time and user now.  Returns 0, or -1 after saying
+ * why when /proc cannot be listed (k is read, scan and a are empty).
+ */
+int audit_read(struct audit *a, struct kernel_view *k,
+	       struct kernel_scan *scan, int64_t stale_after);
+
+/*
+ * One verdict per object, for counts that add up (metrics): pending
+ * (marked for removal, still held) before orphaned (nothing attached,
+ * creator gone) before stale (nothing attached for over --stale, its
+ * creator may live), else ok.  The flags above decide; this only ranks
+ * them.
+ */
+enum audit_verdict {
+	AUDIT_VERDICT_OK, AUDIT_VERDICT_ORPHANED, AUDIT_VERDICT_STALE,
+	AUDIT_VERDICT_PENDING, AUDIT_VERDICT_COUNT
+};
+enum audit_verdict audit_verdict(const struct audit_obj *o);
+/* "ok", "orphaned", "stale", "pending" */
+const char *audit_verdict_name(enum audit_verdict v);
+
+/* What an object is, for counts: a SysV segment, a POSIX object, or a
+ * POSIX semaphore (sem.NAME in /dev/shm). */
+enum audit_kind { AUDIT_KIND_SYSV, AUDIT_KIND_POSIX, AUDIT_KIND_SEM,
+		  AUDIT_KIND_COUNT };
+enum audit_kind audit_kind_of(const struct audit_obj *o);
+/* "sysv", "posix", "sem" */
+const char *audit_kind_name(enum audit_kind k);
+
+/* The owner's uid of an object; false when unknown (a POSIX object
+ * unlinked but still mapped). */
+bool audit_owner(const struct audit_obj *o, uint32_t *uid);
 
 /* Free what the audit owns (not the view, the scan or the model). */
 void audit_free(struct audit *a);

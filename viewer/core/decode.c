@@ -473,6 +473,23 @@ static const struct call_desc calls[SHMT_CALL_COUNT] = {
 	[SHMT_CALL_WAIT] = { "wait", DECODE_RET_INT, {
 		A("pid", INT, SHMT_ARG_WAIT_PID),
 		FL("status", WSTATUS, SHMT_ARG_WAIT_STATUS) } },
+	/* the launcher's capacity samples: shown by dump --modules */
+	[SHMT_CALL_TMPFS] = { "tmpfs", DECODE_RET_HIDDEN, {
+		A("mount", STRING, 0), A("size", SIZE, SHMT_ARG_TMPFS_SIZE),
+		A("used", SIZE, SHMT_ARG_TMPFS_USED),
+		A("peak", SIZE, SHMT_ARG_TMPFS_PEAK),
+		A("start", SIZE, SHMT_ARG_TMPFS_START),
+		A("pid", INT, SHMT_ARG_TMPFS_PID),
+		A("inodes", SIZE, SHMT_ARG_TMPFS_INODES),
+		A("inodes_used", SIZE, SHMT_ARG_TMPFS_INODES_USED) } },
+	[SHMT_CALL_CGROUP_MEM] = { "cgroup_mem", DECODE_RET_HIDDEN, {
+		A("path", STRING, 0), A("limit", SIZE, SHMT_ARG_CGROUP_LIMIT),
+		A("usage", SIZE, SHMT_ARG_CGROUP_USAGE),
+		A("peak", SIZE, SHMT_ARG_CGROUP_PEAK),
+		A("shmem", SIZE, SHMT_ARG_CGROUP_SHMEM),
+		A("shmem_peak", SIZE, SHMT_ARG_CGROUP_SHMEM_PEAK),
+		A("pid", INT, SHMT_ARG_CGROUP_PID),
+		A("version", INT, SHMT_ARG_CGROUP_VERSION) } },
 };
 
 static const char *const wait_names[SHMT_WAIT_COUNT] = {
@@ -517,6 +534,12 @@ int decode_call_by_name(const char *name, bool *family)
 		if (strcmp(others[i].name, name) == 0)
 			return (int)others[i].call;
 	return -1;
+}
+
+bool decode_is_record(unsigned call)
+{
+	return call == SHMT_CALL_MODULE || call == SHMT_CALL_TMPFS ||
+	       call == SHMT_CALL_CGROUP_MEM;
 }
 
 /* Does the variant search PATH (execvp, execvpe, execlp, posix_spawnp)? */

@@ -130,6 +130,11 @@ const char *decode_obj_name(uint32_t obj);
  * ("shmget", "exec" for SHMT_CALL_EXEC), or NULL when out of range. */
 const char *decode_call_name(unsigned call);
 
+/* Whether events of this call are records beside the program's calls
+ * (a loaded module, the launcher's tmpfs and cgroup samples), which dump
+ * shows only with --modules and the model does not replay. */
+bool decode_is_record(unsigned call);
+
 /*
  * The call id a name stands for: a family ("shmget", "exec", "wait",
  * "exit": *family set) or a name dump prints for one variant ("execvp",

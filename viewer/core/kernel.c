@@ -683,6 +683,17 @@ struct scan_ctx {
 	int32_t pid;
 };
 
+/* A device holding a file some process maps MAP_SHARED (a tmpfs there
+ * is shown beside /dev/shm by the capacity figures). */
+static void note_shared_dev(struct kernel_scan *s, uint64_t dev)
+{
+	for (size_t i = 0; i < s->nshared_devs; i++)
+		if (s->shared_devs[i] == dev)
+			return;
+	if (s->nshared_devs < KERNEL_SHARED_DEVS)
+		s->shared_devs[s->nshared_devs++] = dev;
+}
+
 static int scan_map(const struct kernel_map *m, void *arg)
 {
 	struct scan_ctx *c = arg;
@@ -692,6 +703,8 @@ static int scan_map(const struct kernel_map *m, void *arg)
 	bool posix = m->kind == KMAP_POSIX ||
 		     (m->shared && s->shm_dev && dev == s->shm_dev);
 
+	if (m->kind == KMAP_FILE)
+		note_shared_dev(s, dev);
 	if (m->kind != KMAP_SYSV && !posix)
 		return 0;
 	/* /dev/shm/NAME is only a POSIX object when it is on /dev/shm's

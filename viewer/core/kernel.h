@@ -192,6 +192,8 @@ struct kernel_holder {
 	uint64_t dev, inode;
 };
 
+#define KERNEL_SHARED_DEVS 16
+
 struct kernel_scan {
 	struct kernel_proc *procs;       /* every process, by pid */
 	size_t nprocs;
@@ -202,6 +204,10 @@ struct kernel_scan {
 	size_t nunreadable;              /* procs whose maps could not be read
 	                                    (maps_read false, maps_errno set) */
 	uint64_t shm_dev;                /* st_dev of /dev/shm, 0 if unknown */
+	uint64_t shared_devs[KERNEL_SHARED_DEVS]; /* devices of the files
+	                                    mapped MAP_SHARED (the first
+	                                    KERNEL_SHARED_DEVS ones) */
+	size_t nshared_devs;
 };
 
 /*

@@ -881,7 +881,7 @@ static void replay(struct model *m, const struct trace_event *ev)
 {
 	uint64_t t = (uint64_t)trace_event_reltime(m->trace, ev);
 	struct decode_view v;
-	if (ev->call == SHMT_CALL_MODULE)
+	if (decode_is_record(ev->call))	/* not the program's calls */
 		return;
 	if (is_reaper(ev)) {	/* the launcher's, not the program's */
 		do_wait(m, ev, t);

@@ -33,7 +33,7 @@ void profile_add(struct call_profile *p, const struct trace_event *ev)
 	struct decode_view v;
 	struct profile_row *r;
 
-	if (ev->call == SHMT_CALL_MODULE)
+	if (decode_is_record(ev->call))	/* not a call: the tracer's own note */
 		return;
 	decode_event(ev, &v);
 	r = row_of(p, v.name);

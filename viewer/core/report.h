@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "capacity.h"
 #include "model.h"
 #include "profile.h"
 #include "symbolize.h"
@@ -55,6 +56,7 @@ struct report {
 	uint64_t suppressed;           /* leaks a suppression matched */
 	struct call_profile calls;     /* the events the filter shows, by
 	                                  call name, sorted */
+	struct run_capacity capacity;  /* tmpfs peaks, SIGBUS deaths */
 };
 
 /* Fill *tot with the counts over the segments of reconciled model m. */

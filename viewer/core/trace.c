@@ -392,6 +392,7 @@ void trace_counters(const struct trace *t, struct trace_counters *c)
 	c->passthrough = load(&h->passthrough);
 	c->stack_errors = load(&h->stack_errors);
 	c->head = load(&h->head);
+	c->capacity_lost = load(&h->capacity_lost);
 }
 
 static uint64_t arena_used(const struct trace *t)

@@ -69,6 +69,7 @@ struct trace_counters {
 	uint64_t passthrough;      /* private mappings passed through */
 	uint64_t stack_errors;     /* backtraces that failed */
 	uint64_t head;             /* slots reserved, may exceed capacity */
+	uint64_t capacity_lost;    /* the launcher's capacity records lost */
 };
 
 /*

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capacity.h"
 #include "util.h"
 #include "words.h"
 
@@ -89,6 +90,42 @@ char *words_escape(const char *s, char *buf, size_t size)
 const char *words_plural(uint64_t n)
 {
 	return n == 1 ? "" : "s";
+}
+
+char *words_bytes(uint64_t n, char *buf, size_t size)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)n;
+	int u = -1;
+
+	if (n < 1024) {
+		snprintf(buf, size, "%" PRIu64 " byte%s", n, words_plural(n));
+		return buf;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+void words_put_fill(FILE *out, uint64_t used, uint64_t size, uint64_t inodes,
+		    uint64_t inodes_used)
+{
+	char a[32], b[32];
+
+	fputs(words_bytes(used, a, sizeof(a)), out);
+	if (!size) {
+		fputs(", no size limit", out);
+		return;
+	}
+	fprintf(out, " of %s (%u%%)", words_bytes(size, b, sizeof(b)),
+		capacity_percent(used, size));
+	if (inodes && inodes_used >= inodes)
+		fprintf(out, ", every inode (%" PRIu64 ") taken", inodes);
+	if (capacity_is_full(size, used, inodes, inodes_used))
+		fputs(", FULL", out);
 }
 
 const char *words_base_name(const char *path)

@@ -70,6 +70,16 @@ const char *words_plural(uint64_t n);
  * ends in '/'. */
 const char *words_base_name(const char *path);
 
+/* A size for people: "512 bytes", "8.0 KiB", "23.5 GiB", into buf.
+ * Returns buf. */
+char *words_bytes(uint64_t n, char *buf, size_t size);
+
+/* How full a tmpfs is: "8.0 KiB of 64.0 MiB (0%)", "1.0 MiB of 1.0 MiB
+ * (100%), FULL" (capacity_is_full's rule), or "8.0 KiB, no size limit"
+ * when size is 0. */
+void words_put_fill(FILE *out, uint64_t used, uint64_t size, uint64_t inodes,
+		    uint64_t inodes_used);
+
 /* A time since the trace's start: "+0.012345s" (microseconds, cut). */
 void words_put_time(FILE *out, uint64_t ns);
 
