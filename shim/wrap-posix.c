@@ -45,12 +45,14 @@ static int shm_open_observed(__typeof__(&shm_open) real, const char *name,
 {
 	int fd;
 	if ((oflag & (O_CREAT | O_EXCL)) == O_CREAT) {
+		int saved = errno;
 		fd = real(name, oflag | O_EXCL, mode);
 		if (fd >= 0 || errno != EEXIST) {
 			*created = fd >= 0;
 			return fd;
 		}
 		*created = 0;
+		errno = saved;	/* the probe's EEXIST is not the program's */
 		return real(name, oflag, mode);
 	}
 	fd = real(name, oflag, mode);

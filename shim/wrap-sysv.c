@@ -22,12 +22,14 @@ static int shmget_observed(__typeof__(&shmget) real, key_t key, size_t size,
 {
 	int ret;
 	if (key != IPC_PRIVATE && (shmflg & (IPC_CREAT | IPC_EXCL)) == IPC_CREAT) {
+		int saved = errno;
 		ret = real(key, size, shmflg | IPC_EXCL);
 		if (ret >= 0 || errno != EEXIST) {
 			*created = ret >= 0;
 			return ret;
 		}
 		*created = 0;
+		errno = saved;	/* the probe's EEXIST is not the program's */
 		return real(key, size, shmflg);
 	}
 	ret = real(key, size, shmflg);
