@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "region.h"
 #include "modules.h"
+#include "real.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,9 +42,15 @@ static struct {
 } R;
 
 /* Identity: cached because getpid() is a real system call (about 1 us on
- * this kind of machine).  fork_gen invalidates every thread's cached tid in
- * a fork child. */
-static pid_t cur_pid;
+ * this kind of machine).  The cache lives on a page the kernel zeroes in
+ * every child made without CLONE_VM (MADV_WIPEONFORK): fork, and also raw
+ * clone(SIGCHLD) and syscall(SYS_fork), which run no atfork handler.  So
+ * one load tells a new process, which then asks the kernel (cur_pid()).
+ * Before the page exists, or where madvise refuses, a static cell (and
+ * only the atfork handler) serves.  fork_gen invalidates every thread's
+ * cached tid in a child. */
+static pid_t pid_fallback;
+static pid_t *pid_cell = &pid_fallback;
 static unsigned fork_gen = 1;
 
 /* Initial-exec TLS: touching it never calls malloc (global-dynamic TLS in
@@ -107,6 +114,54 @@ static char *put_u64(char *p, uint64_t v)
 		*p++ = tmp[--n];
 	*p = 0;
 	return p;
+}
+
+static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
+			    uint64_t t1, int with_stack, uint16_t flags);
+
+/* Makes the wiped-on-fork pid page; the static cell stays when it fails. */
+static void make_pid_cell(pid_t pid)
+{
+	long p = syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+	pid_fallback = pid;
+	if (p == -1)
+		return;
+	if (syscall(SYS_madvise, p, 4096, MADV_WIPEONFORK) != 0) {
+		syscall(SYS_munmap, p, 4096);
+		return;
+	}
+	*(pid_t *)p = pid;
+	__atomic_store_n(&pid_cell, (pid_t *)p, __ATOMIC_RELEASE);
+}
+
+/* Sets the cache in a new process from the kernel's word. */
+static pid_t refresh_pid(void)
+{
+	pid_t pid = (pid_t)syscall(SYS_getpid);
+	*pid_cell = pid;
+	pid_fallback = pid;
+	__atomic_fetch_add(&fork_gen, 1, __ATOMIC_RELAXED);
+	tls.passthrough = 0;	/* the parent will publish its own count */
+	return pid;
+}
+
+/* This process's pid.  A zeroed cell means a child the atfork handler did
+ * not see (raw clone, syscall(SYS_fork)): it is recorded as a fork seen
+ * from the child, with its parent, at `t0`, so its events are its own and
+ * the viewer knows where it came from. */
+static pid_t cur_pid(uint64_t t0)
+{
+	pid_t pid = *pid_cell;
+	if (__builtin_expect(pid != 0, 1))
+		return pid;
+	pid = refresh_pid();
+	struct rec_event ev = {
+		.call = SHMT_CALL_FORK, .flags = SHMT_EVF_CHILD,
+		.args = { [SHMT_ARG_FORK_PPID] = (uint64_t)syscall(SYS_getppid) },
+	};
+	write_event(&ev, t0, t0, 0, 0);
+	return pid;
 }
 
 static pid_t my_tid(void)
@@ -179,7 +234,7 @@ static int create_region(void)
 	char *p = path;
 	if (!out || !*out) {
 		p = stpcpy(path, "shmtrace.");
-		p = put_u64(p, (uint64_t)cur_pid);
+		p = put_u64(p, (uint64_t)pid_fallback);
 		strcpy(p, ".trace");
 		out = path;
 	}
@@ -218,7 +273,7 @@ static int create_region(void)
  * first.  Never allocates. */
 static void rec_init(void)
 {
-	cur_pid = (pid_t)syscall(SYS_getpid);
+	make_pid_cell((pid_t)syscall(SYS_getpid));
 	const char *region = getenv("SHMTRACE_REGION");
 	int ok;
 	if (region && *region) {
@@ -311,6 +366,7 @@ static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 			    uint64_t t1, int with_stack, uint16_t flags)
 {
 	uint64_t i;
+	pid_t pid = ev->pid ? ev->pid : cur_pid(t0);
 	if (!region_reserve(R.hdr, &R.layout, &i))
 		return 0;
 	struct shmt_event *s = region_slot(R.hdr, &R.layout, i);
@@ -322,7 +378,7 @@ static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 	s->time_ns = t0;
 	s->duration_ns = t1 - t0;
 	s->ret = ev->ret;
-	s->pid = ev->pid ? ev->pid : cur_pid;
+	s->pid = pid;
 	s->tid = ev->tid ? ev->tid : my_tid();
 	s->call = ev->call;
 	s->err = (uint16_t)ev->err;
@@ -347,7 +403,7 @@ uint64_t rec_now(void)
 
 int rec_begin(struct rec_ctx *c)
 {
-	if (!ensure_init())
+	if (!shim_tls_ok() || !ensure_init())
 		return 0;
 	c->nested = tls.nest++ > 0;
 	c->t0 = rec_now();
@@ -378,7 +434,7 @@ void rec_cancel(struct rec_ctx *c)
 
 uint64_t rec_note(const struct rec_event *ev, int with_stack)
 {
-	if (!ensure_init())
+	if (!shim_tls_ok() || !ensure_init())
 		return 0;
 	int saved = errno;
 	int nested = tls.nest++ > 0;
@@ -415,17 +471,19 @@ void rec_note_modules(void)
 
 int rec_enabled(void)
 {
-	return ensure_init();
+	return shim_tls_ok() && ensure_init();
 }
 
 void rec_count_passthrough(void)
 {
-	if (++tls.passthrough >= 256)
+	if (shim_tls_ok() && ++tls.passthrough >= 256)
 		rec_flush_counters();
 }
 
 void rec_flush_counters(void)
 {
+	if (!shim_tls_ok())
+		return;
 	if (tls.passthrough && __atomic_load_n(&R.state, __ATOMIC_ACQUIRE) == ST_ON)
 		__atomic_fetch_add(&R.hdr->passthrough, tls.passthrough,
 				   __ATOMIC_RELAXED);
@@ -434,14 +492,12 @@ void rec_flush_counters(void)
 
 void rec_after_fork_child(void)
 {
-	cur_pid = (pid_t)syscall(SYS_getpid);
-	__atomic_fetch_add(&fork_gen, 1, __ATOMIC_RELAXED);
-	tls.passthrough = 0;	/* the parent will publish its own count */
+	refresh_pid();
 }
 
 pid_t rec_pid(void)
 {
-	return cur_pid;
+	return *pid_cell ? *pid_cell : pid_fallback;
 }
 
 void rec_stacks_ready(void)
@@ -458,6 +514,8 @@ void rec_stacks_ready(void)
 void rec_warm_thread(void)
 {
 	void *buf[4];
+	if (!shim_tls_ok())
+		return;
 	if (R.stacks && R.depth) {
 		tls.nest++;	/* libunwind mmaps its caches through our hook */
 		unw_backtrace(buf, 4);
