@@ -90,7 +90,18 @@ struct shmt_header {
 	                                      because the hook was re-entered */
 	uint64_t passthrough;          /* 408 private mappings passed through */
 	uint64_t stack_errors;         /* 416 backtraces that failed */
-	char reserved1[SHMT_HEADER_SIZE - 424];
+	uint64_t nest_lost;            /* 424 hooks left without returning
+	                                      (siglongjmp out of a signal
+	                                      handler), found and reset */
+	uint64_t disabled;             /* 432 processes that turned tracing
+	                                      off: the program unmapped, mapped
+	                                      over or remapped the region */
+	uint64_t stacks_no_room;       /* 440 backtraces left out: too little
+	                                      stack (a small signal stack) */
+	uint64_t untraced;             /* 448 processes that run untraced: the
+	                                      region was out of their reach */
+	char reserved_rely[56];        /* 456 kept for more loss counters */
+	char reserved1[SHMT_HEADER_SIZE - 512];
 };
 
 /* Event flags (shmt_event.flags). */

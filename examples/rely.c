@@ -10,13 +10,32 @@
  *                           sandbox helper does)
  *   rely rawfork            children made by syscall(SYS_fork) and by
  *                           clone(SIGCHLD) each map a shared page
+ *   rely altstack BYTES     a signal handler running on an alternate stack
+ *                           of BYTES bytes attaches and detaches a segment
+ *   rely protect            mprotect(PROT_READ) and madvise(MADV_DONTFORK)
+ *                           over the trace region (found in /proc/self/maps;
+ *                           a page of ours when untraced), then a fork
+ *                           child and the parent make a SysV segment each
+ *   rely bigenv             a thread with a 256 KiB stack vforks and execs
+ *                           "rely envchild" with a 50,000-entry environment
+ *                           that lacks LD_PRELOAD (which a tracer must put
+ *                           back)
+ *   rely longjmp N KEY      N times a hooked call (shm_open of a name on a
+ *                           PROT_NONE page) faults and the SIGSEGV handler
+ *                           leaves it with siglongjmp; then a segment of
+ *                           KEY is made and left behind (a leak)
+ *   rely stackuse           how many bytes of stack that handler uses, and
+ *                           the signal frame alone (on stderr: it differs
+ *                           from machine to machine)
  *
  * Each mode prints only facts that do not depend on timing or addresses,
  * and exits 0 when every call behaved as it does without a tracer.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +138,191 @@ static int mode_rawfork(void)
 	return 0;
 }
 
+static int alt_shmid = -1;
+static volatile sig_atomic_t alt_result;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	if (alt_shmid < 0)
+		return;		/* measuring the signal frame alone */
+	void *p = shmat(alt_shmid, NULL, 0);
+	alt_result = p != (void *)-1 && shmdt(p) == 0 ? 1 : -1;
+}
+
+/* Raises SIGUSR1 with its handler on `stack` (`size` bytes). */
+static void raise_on(char *stack, size_t size)
+{
+	stack_t ss = { .ss_sp = stack, .ss_size = size };
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_ONSTACK };
+	sigaltstack(&ss, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	raise(SIGUSR1);
+	ss.ss_flags = SS_DISABLE;
+	sigaltstack(&ss, NULL);
+}
+
+static int mode_altstack(size_t size)
+{
+	char *stack = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	alt_shmid = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	if (stack == MAP_FAILED || alt_shmid < 0) {
+		perror("rely altstack");
+		return 1;
+	}
+	raise_on(stack, size);
+	shmctl(alt_shmid, IPC_RMID, NULL);
+	printf("altstack %zu: shmat in the handler %s\n", size,
+	       alt_result > 0 ? "ok" : "failed");
+	return alt_result > 0 ? 0 : 1;
+}
+
+/* Bytes of a painted stack a handler touched. */
+static size_t handler_use(char *stack, size_t size)
+{
+	memset(stack, 0xa5, size);
+	raise_on(stack, size);
+	size_t low = 0;
+	while (low < size && (unsigned char)stack[low] == 0xa5)
+		low++;
+	return size - low;
+}
+
+static int mode_stackuse(void)
+{
+	static char stack[256 * 1024];
+	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	if (id < 0)
+		return 1;
+	alt_shmid = -1;
+	size_t frame = handler_use(stack, sizeof(stack));
+	alt_shmid = id;
+	handler_use(stack, sizeof(stack));	/* first calls resolve symbols */
+	size_t call = handler_use(stack, sizeof(stack));
+	shmctl(id, IPC_RMID, NULL);
+	fprintf(stderr, "signal frame %zu bytes, with shmat+shmdt %zu bytes\n",
+		frame, call);
+	return alt_result > 0 ? 0 : 1;
+}
+
+/* The trace region's range from /proc/self/maps; 0 when untraced. */
+static int find_region(unsigned long *lo, unsigned long *hi)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int found = 0;
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, "shmtrace-region") &&
+			sscanf(line, "%lx-%lx", lo, hi) == 2;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+static int sysv_round(void)
+{
+	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	if (id < 0)
+		return 1;
+	char *p = shmat(id, NULL, 0);
+	int bad = p == (void *)-1 || (p[0] = 1, shmdt(p) != 0);
+	return shmctl(id, IPC_RMID, NULL) != 0 || bad;
+}
+
+static int mode_protect(void)
+{
+	unsigned long lo, hi;
+	if (!find_region(&lo, &hi)) {
+		lo = (unsigned long)mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		hi = lo + 4096;
+	}
+	int r1 = mprotect((void *)lo, hi - lo, PROT_READ);
+	int r2 = madvise((void *)lo, hi - lo, MADV_DONTFORK);
+	printf("mprotect %d, madvise %d\n", r1, r2);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(sysv_round());
+	int st = 0;
+	waitpid(pid, &st, 0);
+	printf("child: %s, parent: %s\n",
+	       WIFEXITED(st) && !WEXITSTATUS(st) ? "ok" : "failed",
+	       sysv_round() ? "failed" : "ok");
+	return 0;
+}
+
+static sigjmp_buf jump_back;
+
+static void on_segv(int sig)
+{
+	(void)sig;
+	siglongjmp(jump_back, 1);
+}
+
+static int mode_longjmp(int n, key_t key)
+{
+	char *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct sigaction sa = { .sa_handler = on_segv, .sa_flags = SA_NODEFER };
+	sigaction(SIGSEGV, &sa, NULL);
+	volatile int jumps = 0;
+	for (volatile int i = 0; i < n; i++) {
+		if (sigsetjmp(jump_back, 1) == 0)
+			shm_open(bad, O_RDONLY, 0);
+		else
+			jumps++;
+	}
+	signal(SIGSEGV, SIG_DFL);
+	int id = shmget(key, 4096, IPC_CREAT | IPC_EXCL | 0600);
+	printf("longjmp: %d jumps, segment %s\n", jumps, id >= 0 ? "left" : "failed");
+	return id < 0;
+}
+
+#define BIGENV_N 50000
+
+static void *bigenv_thread(void *self)
+{
+	static char *env[BIGENV_N + 1];
+	static char vars[BIGENV_N][16];
+	for (int i = 0; i < BIGENV_N; i++) {
+		snprintf(vars[i], sizeof(vars[i]), "V%d=%d", i, i);
+		env[i] = vars[i];
+	}
+	char *argv[] = { self, "envchild", NULL };
+	pid_t pid = vfork();
+	if (pid == 0) {
+		execve(self, argv, env);
+		_exit(127);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	return (void *)(long)(WIFEXITED(st) ? WEXITSTATUS(st) : 128);
+}
+
+static int mode_bigenv(char *self)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	void *rc;
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 256 * 1024);
+	if (pthread_create(&t, &a, bigenv_thread, self) || pthread_join(t, &rc))
+		return 1;
+	printf("bigenv child: exit %ld\n", (long)rc);
+	return 0;
+}
+
+/* The child of bigenv: it sees the last variable, and makes one segment so
+ * a trace shows whether it ran traced. */
+static int mode_envchild(void)
+{
+	const char *v = getenv("V49999");
+	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	if (id >= 0)
+		shmctl(id, IPC_RMID, NULL);
+	return v && !strcmp(v, "49999") && id >= 0 ? 3 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -128,6 +332,18 @@ int main(int argc, char **argv)
 		return mode_settls();
 	if (!strcmp(mode, "rawfork"))
 		return mode_rawfork();
+	if (!strcmp(mode, "longjmp") && argc == 4)
+		return mode_longjmp(atoi(argv[2]), (key_t)strtoul(argv[3], NULL, 0));
+	if (!strcmp(mode, "bigenv"))
+		return mode_bigenv(argv[0]);
+	if (!strcmp(mode, "envchild"))
+		return mode_envchild();
+	if (!strcmp(mode, "protect"))
+		return mode_protect();
+	if (!strcmp(mode, "altstack") && argc == 3)
+		return mode_altstack(strtoul(argv[2], NULL, 0));
+	if (!strcmp(mode, "stackuse"))
+		return mode_stackuse();
 	fprintf(stderr, "usage: rely MODE ARGS (see the source)\n");
 	return 2;
 }

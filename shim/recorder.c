@@ -19,6 +19,8 @@
 #include <fcntl.h>
 #include <libunwind.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +62,13 @@ static __thread struct {
 	pid_t tid;
 	unsigned gen;
 	uint32_t passthrough;	/* not yet added to the header */
+	uintptr_t nest_sp;	/* the outermost hook's frame */
+	uintptr_t stk_lo, stk_hi;	/* this thread's stack, 0 if unknown */
 } tls;
+
+/* Stack a backtrace needs below the frame that takes it: unw_backtrace's
+ * own frame is 3 KiB (libunwind 1.6), and its steps more. */
+#define STACK_FOR_BACKTRACE 6144
 
 static char env_region[PATH_MAX + 32];	/* "SHMTRACE_REGION=..." */
 static char shim_path[PATH_MAX];
@@ -311,6 +319,21 @@ static int in_shim(uintptr_t ip)
 	return ip >= (uintptr_t)__ehdr_start && ip < (uintptr_t)etext;
 }
 
+/* Whether a backtrace fits below here.  On the thread's own stack it does;
+ * elsewhere (a signal handler on an alternate stack, a coroutine) the
+ * kernel says whether this is the alternate stack and where it ends, one
+ * system call on that rare path; an unknown stack is trusted. */
+static int room_for_backtrace(void)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	if (sp >= tls.stk_lo && sp < tls.stk_hi)
+		return 1;
+	stack_t ss;
+	if (syscall(SYS_sigaltstack, NULL, &ss) != 0 || !(ss.ss_flags & SS_ONSTACK))
+		return 1;
+	return sp - (uintptr_t)ss.ss_sp >= STACK_FOR_BACKTRACE;
+}
+
 /* Takes the caller's backtrace, minus the shim's own frames, into out[].
  * Returns the number of frames kept. */
 static uint16_t take_stack(uint64_t *out, uint16_t *flags)
@@ -389,8 +412,12 @@ static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 	if (ev->str && ev->str_len)
 		put_string(ev->str, ev->str_len, &s->str_off, &s->str_len, &flags);
 	s->nframes = 0;
-	if (with_stack && R.depth && R.stacks)
-		s->nframes = take_stack(s->frames, &flags);
+	if (with_stack && R.depth && R.stacks) {
+		if (room_for_backtrace())
+			s->nframes = take_stack(s->frames, &flags);
+		else
+			__atomic_fetch_add(&R.hdr->stacks_no_room, 1, __ATOMIC_RELAXED);
+	}
 	s->flags = flags;
 	region_commit(s, i);
 	return i + 1;
@@ -401,11 +428,32 @@ uint64_t rec_now(void)
 	return R.tsc ? clock_ticks() : clock_now_ns();
 }
 
+/* Enters a hook on this thread; returns 1 when another hook is active on
+ * it.  `sp` is the hook's frame (its wrapper's, so one depth for every
+ * wrapper called from one place).  A hook whose frame lies at or below
+ * ours on the same stack was left without returning (a signal handler
+ * that interrupted it jumped out with siglongjmp): its count is stale,
+ * reset and counted, or every later event of the thread would lose its
+ * stack.  A real nested call runs deeper. */
+static int nest_enter(uintptr_t sp)
+{
+	if (tls.nest > 0 && sp >= tls.nest_sp && tls.nest_sp >= tls.stk_lo &&
+	    sp < tls.stk_hi) {
+		tls.nest = 0;
+		__atomic_fetch_add(&R.hdr->nest_lost, 1, __ATOMIC_RELAXED);
+	}
+	if (tls.nest++ > 0)
+		return 1;
+	tls.nest_sp = sp;
+	return 0;
+}
+
 int rec_begin(struct rec_ctx *c)
 {
 	if (!shim_tls_ok() || !ensure_init())
 		return 0;
-	c->nested = tls.nest++ > 0;
+	/* the shim keeps frame pointers: ours holds the wrapper's */
+	c->nested = nest_enter(*(uintptr_t *)__builtin_frame_address(0));
 	c->t0 = rec_now();
 	return 1;
 }
@@ -437,7 +485,7 @@ uint64_t rec_note(const struct rec_event *ev, int with_stack)
 	if (!shim_tls_ok() || !ensure_init())
 		return 0;
 	int saved = errno;
-	int nested = tls.nest++ > 0;
+	int nested = nest_enter(*(uintptr_t *)__builtin_frame_address(0));
 	uint64_t now = rec_now();
 	uint64_t seq = write_event(ev, now, now, with_stack && !nested, 0);
 	tls.nest--;
@@ -511,11 +559,29 @@ void rec_stacks_ready(void)
 	rec_warm_thread();
 }
 
+/* Notes this thread's stack bounds, for room_for_backtrace and
+ * nest_enter.  Outside signal handlers only (it may allocate). */
+static void learn_stack(void)
+{
+	pthread_attr_t a;
+	void *lo;
+	size_t size;
+	if (pthread_getattr_np(pthread_self(), &a) != 0)
+		return;
+	if (pthread_attr_getstack(&a, &lo, &size) == 0) {
+		tls.stk_lo = (uintptr_t)lo;
+		tls.stk_hi = (uintptr_t)lo + size;
+	}
+	pthread_attr_destroy(&a);
+}
+
 void rec_warm_thread(void)
 {
 	void *buf[4];
 	if (!shim_tls_ok())
 		return;
+	if (!tls.stk_hi)
+		learn_stack();
 	if (R.stacks && R.depth) {
 		tls.nest++;	/* libunwind mmaps its caches through our hook */
 		unw_backtrace(buf, 4);
@@ -529,9 +595,35 @@ int rec_overlaps_region(uintptr_t addr, size_t len)
 	return R.hi && addr < R.hi && addr + len > R.lo;
 }
 
-void rec_disable(void)
+void rec_region_range(uintptr_t *lo, uintptr_t *hi)
 {
-	__atomic_store_n(&R.state, ST_OFF, __ATOMIC_RELEASE);
+	*lo = R.lo;
+	*hi = R.hi;
+}
+
+int rec_suspend(void)
+{
+	int on = ST_ON;
+	if (!__atomic_compare_exchange_n(&R.state, &on, ST_OFF, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return 0;
+	__atomic_fetch_add(&R.hdr->disabled, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+void rec_suspend_end(int suspended, int failed, const char *what)
+{
+	if (!suspended)
+		return;
+	if (failed) {	/* nothing changed: tracing goes on */
+		__atomic_fetch_sub(&R.hdr->disabled, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&R.state, ST_ON, __ATOMIC_RELEASE);
+		return;
+	}
+	char pid[24];
+	put_u64(pid, (uint64_t)rec_pid());
+	say("pid ", pid, ": the program ", what,
+	    " the trace region; it runs untraced from here (counted)", NULL);
 }
 
 const char *rec_env_region(void)

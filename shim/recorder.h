@@ -103,8 +103,18 @@ void rec_warm_thread(void);
  * that tears down its whole address space cannot crash in the tracer. */
 int rec_overlaps_region(uintptr_t addr, size_t len);
 
-/* Turns tracing off in this process (the region is about to vanish). */
-void rec_disable(void);
+/* The trace region's range in this process ([*lo, *hi), both 0 when none
+ * is mapped). */
+void rec_region_range(uintptr_t *lo, uintptr_t *hi);
+
+/* Turns tracing off in this process before a call that may take the
+ * region away (unmap, map or remap over it), and counts it (the header's
+ * `disabled`).  Returns 1 when it did, 0 when tracing was off already.
+ * rec_suspend_end then turns it back on when the call failed (nothing
+ * changed), or says in one line that this process runs untraced from now
+ * on, `what` naming the call ("unmapped"). */
+int rec_suspend(void);
+void rec_suspend_end(int suspended, int failed, const char *what);
 
 /* What a traced exec must carry in its environment: the entry
  * "SHMTRACE_REGION=<path>" and the shim's own path for LD_PRELOAD.

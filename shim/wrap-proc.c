@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -99,20 +100,21 @@ static int env_check(char *const *envp, struct env_fix *f)
 	return f->need_preload || f->need_region;
 }
 
-/* Bytes env_build needs for the new LD_PRELOAD string. */
+/* Bytes env_build needs: the new array and the new LD_PRELOAD string. */
 static size_t env_bytes(char *const *envp, const struct env_fix *f)
 {
-	size_t n = 11 + strlen(rec_shim_path()) + 1;
+	size_t n = (f->n + 3) * sizeof(char *) + 11 + strlen(rec_shim_path()) + 1;
 	if (f->preload_at >= 0)
 		n += strlen(envp[f->preload_at] + 11) + 1;
 	return n;
 }
 
-/* Writes the fixed environment into out (f->n + 3 entries) using buf
- * (env_bytes) for the new LD_PRELOAD: ours first, the program's after. */
-static void env_build(char *const *envp, const struct env_fix *f, char **out,
-		      char *buf)
+/* Writes the fixed environment into mem (env_bytes): the array first, then
+ * the new LD_PRELOAD string, ours first, the program's after. */
+static char **env_build(char *const *envp, const struct env_fix *f, void *mem)
 {
+	char **out = mem;
+	char *buf = (char *)(out + f->n + 3);
 	size_t k = 0;
 	char *p = stpcpy(stpcpy(buf, "LD_PRELOAD="), rec_shim_path());
 	if (f->preload_at >= 0 && envp[f->preload_at][11])
@@ -124,18 +126,47 @@ static void env_build(char *const *envp, const struct env_fix *f, char **out,
 	if (f->need_region)
 		out[k++] = (char *)rec_env_region();
 	out[k] = NULL;
+	return out;
 }
 
-/* Declares `env`: envp, or a fixed copy on this function's stack (alloca:
- * an exec may run in a vfork child, where malloc is not allowed). */
+/* A fixed environment too big for the stack lives in pages mapped with the
+ * raw system call (no malloc: an exec may run in a vfork child).  Unmapped
+ * after a failed exec or spawn; the pages a vfork child left behind when it
+ * exec'd are in its parent's memory, which unmaps them when it resumes. */
+#define ENV_ON_STACK 16384
+static struct { void *p; size_t len; } env_spill;
+
+static void *env_spill_map(size_t len)
+{
+	long p = syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+	if (p == -1)
+		return NULL;
+	env_spill.p = (void *)p;
+	env_spill.len = len;
+	return (void *)p;
+}
+
+static void env_spill_release(void)
+{
+	if (env_spill.p)
+		syscall(SYS_munmap, env_spill.p, env_spill.len);
+	env_spill.p = NULL;
+}
+
+/* Declares `env`: envp, or a fixed copy, on this function's stack when
+ * small (alloca: an exec may run in a vfork child, where malloc is not
+ * allowed), else spilled to pages of its own; a copy that cannot be made
+ * leaves envp as it is. */
 #define ENV_FIXED(env, envp)                                               \
 	char *const *env = (envp);                                         \
 	struct env_fix env_fix_;                                           \
 	if (rec_enabled() && env_check((envp), &env_fix_)) {               \
-		char **out_ = alloca((env_fix_.n + 3) * sizeof(char *));   \
-		env_build((envp), &env_fix_, out_,                         \
-			  alloca(env_bytes((envp), &env_fix_)));           \
-		env = out_;                                                \
+		size_t need_ = env_bytes((envp), &env_fix_);               \
+		void *mem_ = need_ <= ENV_ON_STACK ? alloca(need_)          \
+						    : env_spill_map(need_);   \
+		if (mem_)                                                  \
+			env = env_build((envp), &env_fix_, mem_);          \
 	}
 
 /* --- exec ---------------------------------------------------------------------- */
@@ -194,6 +225,7 @@ static int do_exec(int variant, int dirfd, const char *path,
 	uint64_t t0 = rec_now();
 	int ret = call_exec(variant, dirfd, path, argv, env, flags);
 	int err = errno;
+	env_spill_release();
 	char fdpath[32];
 	if (variant == SHMT_EXEC_FEXECVE) {
 		snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", dirfd);
@@ -295,6 +327,7 @@ static int do_spawn(int use_path, pid_t *pid, const char *path,
 		REAL_OR(posix_spawn, ENOSYS);
 		ret = real_posix_spawn(pp, path, fa, attr, argv, env);
 	}
+	env_spill_release();
 	if (!on)
 		return ret;
 	char buf[SHMT_MAX_STRING];
@@ -394,6 +427,7 @@ long shim_vfork_parent(long raw) __attribute__((visibility("hidden"), used));
 long shim_vfork_parent(long raw)
 {
 	long ret = raw;
+	env_spill_release();	/* what the child's exec left in our memory */
 	if (raw < 0 && raw > -4096) {
 		errno = (int)-raw;
 		ret = -1;

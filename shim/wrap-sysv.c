@@ -78,8 +78,12 @@ static uint64_t segment_size(int shmid)
 SHIM_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 {
 	REAL_OR(shmat, (void *)-1);
-	if ((shmflg & SHM_REMAP) && rec_overlaps_region((uintptr_t)shmaddr, 1))
-		rec_disable();
+	if ((shmflg & SHM_REMAP) && rec_overlaps_region((uintptr_t)shmaddr, 1)) {
+		int suspended = rec_suspend();
+		void *ret = real_shmat(shmid, shmaddr, shmflg);
+		rec_suspend_end(suspended, ret == (void *)-1, "attached a segment over");
+		return ret;
+	}
 	struct rec_ctx c;
 	int on = rec_begin(&c);
 	void *ret = real_shmat(shmid, shmaddr, shmflg);

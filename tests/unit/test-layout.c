@@ -47,6 +47,10 @@ int main(void)
 	PIN(shmt_header, nested, 400, 8);
 	PIN(shmt_header, passthrough, 408, 8);
 	PIN(shmt_header, stack_errors, 416, 8);
+	PIN(shmt_header, nest_lost, 424, 8);
+	PIN(shmt_header, disabled, 432, 8);
+	PIN(shmt_header, stacks_no_room, 440, 8);
+	PIN(shmt_header, untraced, 448, 8);
 	CHECK(sizeof(struct shmt_header) == 4096, "header is 4096 bytes");
 
 	PIN(shmt_event, commit, 0, 8);
