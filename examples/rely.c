@@ -24,6 +24,13 @@
  *                           PROT_NONE page) faults and the SIGSEGV handler
  *                           leaves it with siglongjmp; then a segment of
  *                           KEY is made and left behind (a leak)
+ *   rely spawnargs N NAME   N children spawned with a 4000-byte argument
+ *                           (to fill a small trace's string arena), then a
+ *                           POSIX object NAME made and left behind (a leak)
+ *   rely mapover            over the trace region (a page of ours when
+ *                           untraced): a MAP_FIXED_NOREPLACE mmap and a
+ *                           misaligned munmap, which fail, a segment, then
+ *                           a MAP_FIXED mmap, which replaces it, a segment
  *   rely stackuse           how many bytes of stack that handler uses, and
  *                           the signal frame alone (on stderr: it differs
  *                           from machine to machine)
@@ -36,6 +43,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <setjmp.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +286,25 @@ static int mode_longjmp(int n, key_t key)
 	return id < 0;
 }
 
+extern char **environ;
+
+static int mode_spawnargs(int n, const char *name)
+{
+	static char big[4001];
+	memset(big, 'x', sizeof(big) - 1);
+	char *argv[] = { "true", big, NULL };
+	for (int i = 0; i < n; i++) {
+		pid_t pid;
+		int st;
+		if (posix_spawnp(&pid, "true", NULL, NULL, argv, environ) ||
+		    waitpid(pid, &st, 0) != pid)
+			return 1;
+	}
+	int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	printf("spawnargs: %d children, object %s\n", n, fd >= 0 ? "left" : "failed");
+	return fd < 0;
+}
+
 #define BIGENV_N 50000
 
 static void *bigenv_thread(void *self)
@@ -323,6 +350,28 @@ static int mode_envchild(void)
 	return v && !strcmp(v, "49999") && id >= 0 ? 3 : 1;
 }
 
+static int mode_mapover(void)
+{
+	unsigned long lo, hi;
+	if (!find_region(&lo, &hi)) {
+		lo = (unsigned long)mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		hi = lo + 4096;
+	}
+	void *p = mmap((void *)lo, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+		       MAP_FIXED_NOREPLACE, -1, 0);
+	printf("MAP_FIXED_NOREPLACE: %s\n", p == MAP_FAILED ? strerror(errno) : "mapped");
+	printf("misaligned munmap: %s\n",
+	       munmap((char *)lo + 1, 4096) ? strerror(errno) : "done");
+	int a = sysv_round();
+	p = mmap((void *)lo, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+		 MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	printf("MAP_FIXED: %s\n", p == MAP_FAILED ? strerror(errno) : "mapped");
+	int b = sysv_round();
+	printf("segments: %s, %s\n", a ? "failed" : "ok", b ? "failed" : "ok");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -334,10 +383,14 @@ int main(int argc, char **argv)
 		return mode_rawfork();
 	if (!strcmp(mode, "longjmp") && argc == 4)
 		return mode_longjmp(atoi(argv[2]), (key_t)strtoul(argv[3], NULL, 0));
+	if (!strcmp(mode, "spawnargs") && argc == 4)
+		return mode_spawnargs(atoi(argv[2]), argv[3]);
 	if (!strcmp(mode, "bigenv"))
 		return mode_bigenv(argv[0]);
 	if (!strcmp(mode, "envchild"))
 		return mode_envchild();
+	if (!strcmp(mode, "mapover"))
+		return mode_mapover();
 	if (!strcmp(mode, "protect"))
 		return mode_protect();
 	if (!strcmp(mode, "altstack") && argc == 3)

@@ -81,6 +81,12 @@ void summarize(const struct options *o, const char *output,
 	if (h->dropped)
 		fprintf(stderr, ", %llu DROPPED (region full: use --size)",
 			(unsigned long long)h->dropped);
+	if (h->strings_dropped)
+		fprintf(stderr, ", %llu strings LOST (string arena full: use --size)",
+			(unsigned long long)h->strings_dropped);
+	if (h->disabled)
+		fprintf(stderr, ", tracing turned OFF in %llu process%s",
+			(unsigned long long)h->disabled, h->disabled == 1 ? "" : "es");
 	fprintf(stderr, "; trace in %s (read it with: shmview dump %s)\n",
 		output, output);
 }

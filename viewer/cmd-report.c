@@ -133,11 +133,16 @@ static void warn_losses(const struct report *r)
 			"full, this report may be wrong", c->dropped,
 			words_plural(c->dropped));
 	if (m->abandoned && m->final)
-		warning("%" PRIu64 " slot%s abandoned: a process died while "
-			"recording", m->abandoned, words_plural(m->abandoned));
+		warning("%" PRIu64 " slot%s abandoned: %s", m->abandoned,
+			words_plural(m->abandoned), words_abandoned_why);
 	if (m->corrupt)
 		warning("%" PRIu64 " corrupt slot%s skipped", m->corrupt,
 			words_plural(m->corrupt));
+	if (c->strings_dropped)
+		warning("%" PRIu64 " string%s cut or lost: the string arena "
+			"was full (use --size)", c->strings_dropped,
+			words_plural(c->strings_dropped));
+	report_warn_shim_losses(c);
 }
 
 static void render(const struct report *r, enum report_format f)
@@ -179,8 +184,10 @@ static int report(const char *path, const struct report_options *o)
 	render(&r, o->format);
 	free_stacks(&r);
 	sym_free(st);
-	if (rc == 0 && m.leaks && o->leak_exit)
-		rc = o->leak_exit;
+	char lost[256];
+	if (rc == 0 && o->leak_exit &&
+	    (m.leaks || report_lost(&r.counters, &m, lost, sizeof(lost))))
+		rc = o->leak_exit;	/* an unknown verdict is no pass */
 	model_free(&m);
 	trace_close(&t);
 	return rc < 0 ? 1 : rc;

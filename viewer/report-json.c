@@ -163,5 +163,10 @@ void report_json(FILE *out, const struct report *r)
 		put_process(&w, m->processes[i]);
 	json_end_array(&w);
 	json_member_uint(&w, "leaks", m->leaks);
+	char buf[256];
+	const char *lost = report_lost(&r->counters, m, buf, sizeof(buf));
+	json_member_bool(&w, "leaks_known", !lost);
+	if (lost)	/* what the trace lost, as the text report says it */
+		json_member_string(&w, "lost", lost);
 	json_end_document(&w);
 }

@@ -414,10 +414,13 @@ static void put_losses(FILE *out, const struct report *r)
 		fprintf(out, "warning: %" PRIu64 " event%s dropped (the trace "
 			"region was full): this report may be wrong\n",
 			c->dropped, words_plural(c->dropped));
-	if (m->abandoned)
-		fprintf(out, "warning: %" PRIu64 " slot%s %s\n", m->abandoned,
-			words_plural(m->abandoned), m->final ? "abandoned: a "
-			"process died while recording" : "not committed yet");
+	if (m->abandoned && m->final)
+		fprintf(out, "warning: %" PRIu64 " slot%s abandoned: %s\n",
+			m->abandoned, words_plural(m->abandoned),
+			words_abandoned_why);
+	else if (m->abandoned)
+		fprintf(out, "warning: %" PRIu64 " slot%s not committed yet\n",
+			m->abandoned, words_plural(m->abandoned));
 	if (m->corrupt)
 		fprintf(out, "warning: %" PRIu64 " corrupt slot%s skipped\n",
 			m->corrupt, words_plural(m->corrupt));
@@ -426,15 +429,33 @@ static void put_losses(FILE *out, const struct report *r)
 			c->strings_dropped, words_plural(c->strings_dropped));
 }
 
+/* "N leaked", or, when the trace lost what the verdict needs, "leaks
+ * unknown (the trace lost ...)" or "at least N leaked (the trace lost ...)". */
+static void put_leaked(FILE *out, const struct report *r)
+{
+	char buf[256];
+	const char *lost = report_lost(&r->counters, r->model, buf, sizeof(buf));
+	uint64_t n = r->totals.leaked;
+
+	if (!lost)
+		fprintf(out, "%" PRIu64 " leaked", n);
+	else if (!n)
+		fprintf(out, "leaks unknown (the trace lost %s)", lost);
+	else
+		fprintf(out, "at least %" PRIu64 " leaked (the trace lost %s)",
+			n, lost);
+}
+
 static void put_totals(FILE *out, const struct report *r)
 {
 	const struct report_totals *t = &r->totals;
 
 	uint64_t left = t->by_state[SEG_LEAKED] - t->leaked;
 
-	fprintf(out, "%" PRIu64 " segment%s: %" PRIu64 " removed, %" PRIu64
-		" leaked, %" PRIu64 " live, %" PRIu64 " pending", t->segments,
-		words_plural(t->segments), t->by_state[SEG_REMOVED], t->leaked,
+	fprintf(out, "%" PRIu64 " segment%s: %" PRIu64 " removed, ", t->segments,
+		words_plural(t->segments), t->by_state[SEG_REMOVED]);
+	put_leaked(out, r);
+	fprintf(out, ", %" PRIu64 " live, %" PRIu64 " pending",
 		t->by_state[SEG_LIVE], t->by_state[SEG_PENDING]);
 	if (left)    /* still there, as they were before the trace */
 		fprintf(out, ", %" PRIu64 " left in place", left);
@@ -511,9 +532,10 @@ void report_summary(FILE *out, const struct report *r)
 	const struct model *m = r->model;
 
 	fprintf(out, "==%" PRId32 "== shmtrace: %" PRIu64 " segment%s "
-		"created, %" PRIu64 " removed, %" PRIu64 " leaked\n",
-		r->main_pid, t->created, words_plural(t->created),
-		t->created_removed, t->leaked);
+		"created, %" PRIu64 " removed, ", r->main_pid, t->created,
+		words_plural(t->created), t->created_removed);
+	put_leaked(out, r);
+	fputc('\n', out);
 	for (size_t i = 0; i < m->nsegments; i++)
 		if (model_is_leak(m->segments[i]))
 			put_summary_leak(out, r, m->segments[i]);

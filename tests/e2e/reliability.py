@@ -8,13 +8,16 @@ launcher stopped by a signal.
 How to run it and read its output: tests/e2e/harness.py.
 """
 
+import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (argn, check, describe, free_key, posix_name, read_region, ret,
-                     traced_as_bare)  # noqa: E402
+from harness import (argn, bare, brief, check, describe, free_key, posix_name, read_region,  # noqa: E402
+                     expect_bare, expect_same,
+                     remove_key, report_json, ret, summary_lines, traced, traced_as_bare)  # noqa: E402
 
 TESTS, test = harness.registry()
 
@@ -98,6 +101,64 @@ def t_bigenv():
     check(len(gets) == 1 and gets[0].get("pid") != t.main_pid(),
           "bigenv: the exec'd child runs traced (its shmget is recorded)",
           "; ".join(describe(e) for e in gets))
+
+
+@test("arena-full")
+def t_arena_full():
+    # 64 children with a 4000-byte argument fill a 1 MiB trace's string
+    # arena: the leaked object's name is lost, so the verdict is unknown
+    name = posix_name("arena")
+    t = traced("rely", "spawnargs", 64, name, opts=["--size", "1M", "--error-exitcode", "9"],
+               leak_names=[name], label="arena-full")
+    err = t.err.decode(errors="replace")
+    check(t.rc == 9, "arena-full: --error-exitcode fails a run whose verdict is unknown", t.why())
+    summary = " ".join(summary_lines(t.err))
+    check(re.search(r"leaks unknown \(the trace lost \d+ strings?\)", summary)
+          or re.search(r"at least \d+ leaked \(the trace lost", summary),
+          "arena-full: the summary says the leaks are unknown, not 0 leaked", summary)
+    check("strings LOST" in err, "arena-full: the launcher says strings were lost", err[-400:])
+    rep = report_json(t.path)
+    check(rep.get("leaks_known") is False and "string" in rep.get("lost", ""),
+          "arena-full: report --json says leaks_known false and what was lost",
+          brief({k: rep.get(k) for k in ("leaks", "leaks_known", "lost")}))
+
+
+@test("longjmp")
+def t_longjmp():
+    key = free_key()
+    want = "longjmp: 20 jumps, segment left\n"
+    b = bare("rely", "longjmp", 20, hex(key))
+    remove_key(key)
+    expect_bare("longjmp: bare run output", b, want)
+    t = traced("rely", "longjmp", 20, hex(key), leak_keys=[key])
+    remove_key(key)
+    expect_same("longjmp: stdout and exit status unchanged under the tracer", b, t)
+    gets = t.calls("shmget")
+    check(len(gets) == 1 and gets[0].get("stack") and "nested" not in json.dumps(gets[0]),
+          "longjmp: the shmget after 20 jumps out of hooks has its stack, not <nested>",
+          "; ".join(describe(e) for e in gets))
+    summary = " ".join(summary_lines(t.err))
+    check("1 leaked" in summary and "leaked: sysv" in summary,
+          "longjmp: the launcher names the leak", summary)
+    check(read_region(t.path)["nest_lost"] >= 19,
+          "longjmp: the header counts the hooks left by siglongjmp", str(read_region(t.path)))
+
+
+@test("mapover")
+def t_mapover():
+    want = ("MAP_FIXED_NOREPLACE: File exists\nmisaligned munmap: Invalid argument\n"
+            "MAP_FIXED: mapped\nsegments: ok, ok\n")
+    t = traced_as_bare("mapover", want, "rely", "mapover")
+    gets = t.calls("shmget")
+    check(len(gets) == 1, "mapover: failed calls over the region leave tracing on "
+          "(the first segment is recorded), MAP_FIXED over it turns it off",
+          "%d shmget recorded" % len(gets))
+    check(read_region(t.path)["disabled"] == 1, "mapover: the header counts it",
+          str(read_region(t.path)))
+    err = t.err.decode(errors="replace")
+    check(re.search(r"pid \d+: the program mapped over the trace region; it runs untraced", err)
+          and "1 process turned tracing off" in err,
+          "mapover: the shim says so at the time, the viewer at the end", err[-500:])
 
 
 if __name__ == "__main__":
