@@ -143,7 +143,9 @@ enum shmt_call {
 	SHMT_CALL_EXIT = 17,
 	SHMT_CALL_THREAD_START = 18,
 	SHMT_CALL_THREAD_EXIT = 19,
-	SHMT_CALL_MODULE = 20,  /* str path */
+	SHMT_CALL_MODULE = 20,  /* str path; an empty range (LO == HI) with
+	                           no path: the module loaded at BIAS with
+	                           that LO was unloaded (dlclose) */
 	SHMT_CALL_WAIT = 21,    /* a child reaped; ret as the call returned.
 	                           The launcher records what it reaps as
 	                           SHMT_WAIT_REAPER. */

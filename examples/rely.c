@@ -31,6 +31,10 @@
  *                           untraced): a MAP_FIXED_NOREPLACE mmap and a
  *                           misaligned munmap, which fail, a segment, then
  *                           a MAP_FIXED mmap, which replaces it, a segment
+ *   rely dlswap LIBA LIBB   dlopen LIBA, call its make() (a shmget), dlclose
+ *                           it, then the same with LIBB, which the loader
+ *                           usually puts at LIBA's address; says whether
+ *                           it did on stderr
  *   rely stackuse           how many bytes of stack that handler uses, and
  *                           the signal frame alone (on stderr: it differs
  *                           from machine to machine)
@@ -38,6 +42,7 @@
  * Each mode prints only facts that do not depend on timing or addresses,
  * and exits 0 when every call behaved as it does without a tracer.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -372,6 +377,29 @@ static int mode_mapover(void)
 	return 0;
 }
 
+/* Loads lib, calls its make(), removes the segment, unloads lib.  Returns
+ * the library's base (make's address) or NULL. */
+static void *load_call_unload(const char *lib)
+{
+	void *h = dlopen(lib, RTLD_NOW);
+	int (*make)(void) = h ? (int (*)(void))dlsym(h, "make") : NULL;
+	if (!make)
+		return NULL;
+	int id = make();
+	if (id >= 0)
+		shmctl(id, IPC_RMID, NULL);
+	dlclose(h);
+	return id >= 0 ? (void *)make : NULL;
+}
+
+static int mode_dlswap(const char *a, const char *b)
+{
+	void *pa = load_call_unload(a), *pb = load_call_unload(b);
+	fprintf(stderr, "dlswap: %s address\n", pa == pb ? "same" : "other");
+	printf("dlswap: %s\n", pa && pb ? "both made a segment" : "failed");
+	return !(pa && pb);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -385,6 +413,8 @@ int main(int argc, char **argv)
 		return mode_longjmp(atoi(argv[2]), (key_t)strtoul(argv[3], NULL, 0));
 	if (!strcmp(mode, "spawnargs") && argc == 4)
 		return mode_spawnargs(atoi(argv[2]), argv[3]);
+	if (!strcmp(mode, "dlswap") && argc == 4)
+		return mode_dlswap(argv[2], argv[3]);
 	if (!strcmp(mode, "bigenv"))
 		return mode_bigenv(argv[0]);
 	if (!strcmp(mode, "envchild"))

@@ -517,6 +517,23 @@ void rec_note_modules(void)
 	modules_scan_new(write_module);
 }
 
+static void write_module_gone(const struct module_info *m)
+{
+	struct rec_event ev = {
+		.call = SHMT_CALL_MODULE,
+		.args = { [SHMT_ARG_MODULE_BIAS] = m->bias,
+			  [SHMT_ARG_MODULE_LO] = m->lo,
+			  [SHMT_ARG_MODULE_HI] = m->lo },
+	};
+	rec_note(&ev, 0);
+}
+
+void rec_forget_modules(void)
+{
+	if (rec_enabled())
+		modules_forget_gone(write_module_gone);
+}
+
 int rec_enabled(void)
 {
 	return shim_tls_ok() && ensure_init();

@@ -76,6 +76,11 @@ uint64_t rec_note(const struct rec_event *ev, int with_stack);
  * loader's lock: for the constructor and rare paths. */
 void rec_note_modules(void);
 
+/* After a dlclose: records each module no longer loaded as a
+ * SHMT_CALL_MODULE event with an empty range (LO == HI), and forgets it,
+ * so a library loaded at its address later is recorded again. */
+void rec_forget_modules(void);
+
 /* 1 when tracing is on in this process (forces initialisation). */
 int rec_enabled(void);
 

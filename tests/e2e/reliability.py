@@ -17,7 +17,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import (argn, bare, brief, check, describe, free_key, posix_name, read_region,  # noqa: E402
                      expect_bare, expect_same,
-                     remove_key, report_json, ret, summary_lines, traced, traced_as_bare)  # noqa: E402
+                     remove_key, report_json, ret, run, summary_lines, traced,
+                     traced_as_bare, Fatal, TMP)  # noqa: E402
 
 TESTS, test = harness.registry()
 
@@ -159,6 +160,37 @@ def t_mapover():
     check(re.search(r"pid \d+: the program mapped over the trace region; it runs untraced", err)
           and "1 process turned tracing off" in err,
           "mapover: the shim says so at the time, the viewer at the end", err[-500:])
+
+
+DLSWAP_LIB = """#include <sys/shm.h>
+int %s(void) { return shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600); }
+int make(void) { return %s(); }
+"""
+
+
+@test("dlswap")
+def t_dlswap():
+    libs = []
+    for name in ("a_make", "b_make"):
+        src = os.path.join(TMP, name + ".c")
+        lib = os.path.join(TMP, "lib%s.so" % name)
+        with open(src, "w") as f:
+            f.write(DLSWAP_LIB % (name, name))
+        cc = run(["cc", "-shared", "-fPIC", "-g", "-O0", "-o", lib, src])
+        if cc.rc != 0:
+            raise Fatal("cannot build %s: %s" % (lib, cc.why()))
+        libs.append(lib)
+    t = traced_as_bare("dlswap", "dlswap: both made a segment\n", "rely", "dlswap", *libs)
+    if "same address" not in t.err.decode(errors="replace"):
+        print("# skip dlswap symbols: the loader put the second library elsewhere", flush=True)
+        return
+    got = []
+    for e in t.calls("shmget"):
+        top = (e.get("stack") or [{}])[0]
+        got.append((os.path.basename(top.get("module") or "?"), top.get("symbol")))
+    check(got == [("liba_make.so", "a_make"), ("libb_make.so", "b_make")],
+          "dlswap: a library loaded where a closed one was is symbolized as itself",
+          "frames %s" % got)
 
 
 if __name__ == "__main__":
