@@ -40,6 +40,7 @@ struct options {
 	uint64_t size;
 	uint32_t depth;
 	int error_exitcode;	/* exit status when something leaked, 0: none */
+	int no_wait_daemons;	/* stop when PROG ends, not its last descendant */
 	char **argv;		/* the program and its arguments */
 };
 
@@ -139,8 +140,11 @@ pid_t start_program(const char *path, char **argv, const sigset_t *old);
 
 /* Waits for every descendant (we are their subreaper), copying the region
  * out as it goes and passing on termination signals sent to us alone.
- * Returns the main program's wait status. */
-int wait_all(struct live *L, pid_t main_pid, const sigset_t *set);
+ * Stops early when the main program has ended and either `main_only` is
+ * set or a termination signal came (a second one stops it at once), and
+ * then says which descendants still run.  Returns the main program's wait
+ * status (128+N style status of the signal when it has not ended). */
+int wait_all(struct live *L, pid_t main_pid, const sigset_t *set, int main_only);
 
 /* The launcher's exit status for the program's wait status: its exit
  * code, or 128+N when signal N killed it. */

@@ -76,7 +76,7 @@ static int shmtrace(int argc, char **argv)
 		unlink(output);
 		return EXIT_SETUP;
 	}
-	int status = wait_all(&L, pid, &set);
+	int status = wait_all(&L, pid, &set, o.no_wait_daemons);
 	if (write_final(&L, status))
 		return EXIT_SETUP;
 	int leaked = 0;

@@ -94,6 +94,9 @@ int parse_options(int argc, char **argv, struct options *o)
 		OPT_INT(0, "error-exitcode", &o->error_exitcode, "N", 1, 255,
 			"1 to 255", "exit with N when the program leaked a\n"
 			"shared memory segment (1 to 255)"),
+		OPT_FLAG(0, "no-wait-daemons", &o->no_wait_daemons,
+			 "end when PROG ends: do not wait for the\n"
+			 "processes it leaves running (daemons)"),
 		OPT_END(),
 	};
 	const char *env_depth = getenv("SHMTRACE_DEPTH");

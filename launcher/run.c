@@ -6,6 +6,7 @@
 #include "launcher.h"
 #include "clock.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -74,14 +75,71 @@ pid_t start_program(const char *path, char **argv, const sigset_t *old)
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-/* Waits for every descendant (we are their subreaper), copying the region
- * out as it goes and passing on termination signals sent to us alone.
- * Returns the main program's wait status. */
-int wait_all(struct live *L, pid_t main_pid, const sigset_t *set)
+/* The parent of `pid` from /proc/PID/stat, or 0. */
+static pid_t parent_of(pid_t pid, char *comm, size_t size)
 {
-	int main_status = 0, main_done = 0;
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	char *open = strchr(buf, '('), *close = strrchr(buf, ')');
+	int ppid = 0;
+	if (!open || !close || sscanf(close + 1, " %*c %d", &ppid) != 1)
+		return 0;
+	snprintf(comm, size, "%.*s", (int)(close - open - 1), open + 1);
+	return ppid;
+}
+
+/* Whether `pid` descends from us, following parents up (bounded). */
+static int descends_from_us(pid_t pid)
+{
+	char comm[64];
+	pid_t me = getpid();
+	for (int depth = 0; pid > 1 && depth < 64; depth++) {
+		pid = parent_of(pid, comm, sizeof(comm));
+		if (pid == me)
+			return 1;
+	}
+	return 0;
+}
+
+/* Says which descendants still run when the launcher stops waiting. */
+static void say_still_running(const char *why)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	char list[1024] = "", comm[64];
+	size_t len = 0;
+	unsigned n = 0;
+	while (d && (e = readdir(d))) {
+		pid_t pid = (pid_t)atoi(e->d_name);
+		if (pid <= 0 || !descends_from_us(pid))
+			continue;
+		parent_of(pid, comm, sizeof(comm));
+		if (len < sizeof(list) - 1)
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%d (%s)",
+						n ? ", " : "", (int)pid, comm);
+		n++;
+	}
+	if (d)
+		closedir(d);
+	if (len >= sizeof(list))
+		strcpy(list + sizeof(list) - 5, "...");
+	if (n)
+		error("%s; still running, untraced from now on: %s", why, list);
+}
+
+int wait_all(struct live *L, pid_t main_pid, const sigset_t *set, int main_only)
+{
+	int main_status = 0, main_done = 0, stop = 0;
 	struct timespec period = { 0, WAKE_PERIOD_NS };
 	uint64_t last_sync = clock_now_ns();
+	const char *why = "the program ended (--no-wait-daemons)";
+	char whybuf[80];
 	for (;;) {
 		int st;
 		pid_t p;
@@ -94,10 +152,24 @@ int wait_all(struct live *L, pid_t main_pid, const sigset_t *set)
 		}
 		if (p < 0 && errno == ECHILD)
 			break;
+		if (main_done && (main_only || stop)) {
+			say_still_running(why);
+			break;
+		}
 		siginfo_t si;
 		int sig = sigtimedwait(set, &si, &period);
-		if (sig > 0 && sig != SIGCHLD && si.si_code != SI_KERNEL && !main_done)
-			kill(main_pid, sig);	/* a tty's signal reached it already */
+		if (sig > 0 && sig != SIGCHLD) {
+			if (si.si_code != SI_KERNEL && !main_done)
+				kill(main_pid, sig);	/* a tty's reached it already */
+			snprintf(whybuf, sizeof(whybuf), "stopped waiting on SIG%s",
+				 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
+			why = whybuf;
+			if (stop++ && !main_done) {	/* the second: now */
+				say_still_running(why);
+				main_status = sig;	/* as if killed by it */
+				break;
+			}
+		}
 		if (sig >= 0)
 			continue;
 		populate_ahead(L, used_slots(L), POPULATE_AHEAD);

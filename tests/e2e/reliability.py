@@ -11,14 +11,17 @@ How to run it and read its output: tests/e2e/harness.py.
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import (argn, bare, brief, check, describe, free_key, posix_name, read_region,  # noqa: E402
                      expect_bare, expect_same,
                      remove_key, report_json, ret, run, summary_lines, traced,
-                     traced_as_bare, Fatal, TMP)  # noqa: E402
+                     traced_as_bare, Fatal, LAUNCHER, TMP)  # noqa: E402
 
 TESTS, test = harness.registry()
 
@@ -191,6 +194,57 @@ def t_dlswap():
     check(got == [("liba_make.so", "a_make"), ("libb_make.so", "b_make")],
           "dlswap: a library loaded where a closed one was is symbolized as itself",
           "frames %s" % got)
+
+
+def still_running(err):
+    """The pids the launcher says still run, from its one line."""
+    m = re.search(r"still running, untraced from now on: (.*)", err)
+    return [int(p) for p in re.findall(r"(\d+) \(", m.group(1))] if m else []
+
+
+def kill_pids(pids):
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+@test("stop")
+def t_stop():
+    # a daemon outlives the program: SIGTERM to the launcher stops the wait
+    path = os.path.join(TMP, "stop.trace")
+    p = subprocess.Popen([LAUNCHER, "-o", path, "--", "sh", "-c",
+                          "setsid sleep 60 >/dev/null 2>&1 & echo started"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, start_new_session=True)
+    p.stdout.readline()             # the daemon has been started
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGTERM)
+    try:
+        out, err = p.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        out, err = p.communicate()
+    err = err.decode(errors="replace")
+    left = still_running(err)
+    kill_pids(left)
+    check(time.monotonic() - t0 < 30 and p.returncode == 0,
+          "stop: SIGTERM ends the launcher while a daemon lives on", "rc %s, %r" % (p.returncode, err[-300:]))
+    check(len(left) == 1, "stop: it names the daemon still running", err[-300:])
+    check(report_json(path).get("trace") == path, "stop: the trace is written", path)
+
+
+@test("no-wait-daemons")
+def t_no_wait_daemons():
+    t = traced(None, argv=["sh", "-c", "sleep 60 >/dev/null 2>&1 & echo started"],
+               opts=["--no-wait-daemons"], label="no-wait")
+    err = t.err.decode(errors="replace")
+    left = still_running(err)
+    kill_pids(left)
+    check(t.rc == 0 and t.out == b"started\n" and len(left) == 1,
+          "no-wait-daemons: the launcher ends with the program and names the daemon",
+          t.why())
 
 
 if __name__ == "__main__":
