@@ -130,8 +130,9 @@ int setup_region(const struct options *o, const char *output,
 		 struct live *L);
 
 /* Puts the shim into LD_PRELOAD and names the region for the traced
- * processes (SHMTRACE_REGION: /proc/<launcher>/fd/<mem_fd>).  Returns 0 or
- * -1 with errno set. */
+ * processes (SHMTRACE_REGION: /proc/<launcher>/fd/<mem_fd>); lets ASan
+ * programs run with the shim first (ASAN_OPTIONS verify_asan_link_order=0
+ * unless set).  Returns 0 or -1 with errno set. */
 int setup_env(const char *shim, int mem_fd);
 
 /* Forks and execs `path` with `argv`, the signal mask `old` restored in

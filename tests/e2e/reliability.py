@@ -247,5 +247,38 @@ def t_no_wait_daemons():
           t.why())
 
 
+ASAN_PROG = r"""#include <stdio.h>
+#include <stdlib.h>
+#include <sys/shm.h>
+int main(void)
+{
+	int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+	char *p = shmat(id, 0, 0), *m = malloc(10);
+	p[0] = m[0] = 1;
+	shmdt(p);
+	shmctl(id, IPC_RMID, 0);
+	free(m);
+	printf("asan program ok\n");
+	return 0;
+}
+"""
+
+
+@test("asan")
+def t_asan():
+    src, prog = os.path.join(TMP, "asan.c"), os.path.join(TMP, "asan-prog")
+    with open(src, "w") as f:
+        f.write(ASAN_PROG)
+    cc = run(["cc", "-fsanitize=address", "-g", "-o", prog, src])
+    if cc.rc != 0:
+        print("# skip asan: no AddressSanitizer runtime (%s)" % cc.why(), flush=True)
+        return
+    b = run([prog])
+    expect_bare("asan: bare run output", b, "asan program ok\n")
+    t = traced(None, argv=[prog], label="asan")
+    expect_same("asan: an AddressSanitizer program runs traced", b, t)
+    check(len(t.calls("shmget")) == 1, "asan: its shmget is recorded", t.why())
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(sys.argv, TESTS, harness.tracer_checks))
