@@ -282,12 +282,16 @@ static int create_region(void)
 static void rec_init(void)
 {
 	make_pid_cell((pid_t)syscall(SYS_getpid));
-	const char *region = getenv("SHMTRACE_REGION");
+	char *region = getenv("SHMTRACE_REGION");
 	int ok;
 	if (region && *region) {
 		ok = attach_region(region) == 0;
 		if (ok && strlen(region) + 17 < sizeof(env_region))
 			strcpy(stpcpy(env_region, "SHMTRACE_REGION="), region);
+		else if (!ok)	/* in place, so envp copies see it too */
+			region[0] = 0;	/* descendants: untraced, silently */
+	} else if (region) {
+		ok = 0;		/* set but empty: untraced, no file made */
 	} else {
 		ok = create_region() == 0;
 	}

@@ -21,7 +21,7 @@ import harness  # noqa: E402  (the shared harness)
 from harness import (argn, bare, brief, check, describe, free_key, posix_name, read_region,  # noqa: E402
                      expect_bare, expect_same,
                      remove_key, report_json, ret, run, summary_lines, traced,
-                     traced_as_bare, Fatal, LAUNCHER, TMP)  # noqa: E402
+                     traced_as_bare, example, Fatal, LAUNCHER, SHIM, TMP)  # noqa: E402
 
 TESTS, test = harness.registry()
 
@@ -278,6 +278,29 @@ def t_asan():
     t = traced(None, argv=[prog], label="asan")
     expect_same("asan: an AddressSanitizer program runs traced", b, t)
     check(len(t.calls("shmget")) == 1, "asan: its shmget is recorded", t.why())
+
+
+@test("region-gone")
+def t_region_gone():
+    # the launcher was killed: its region path is gone
+    env = dict(os.environ, LD_PRELOAD=SHIM, SHMTRACE_REGION="/nonexistent-shmt-rel/fd/9")
+    r = run(["sh", "-c", "sh -c 'sh -c true; true'; true"], env=env)
+    err = r.err.decode(errors="replace")
+    check(r.rc == 0 and err.count("cannot open trace region") == 1,
+          "region-gone: one line says so, not one per exec", err)
+
+
+@test("region-empty")
+def t_region_empty():
+    d = os.path.join(TMP, "empty-region")
+    os.mkdir(d)
+    env = dict(os.environ, LD_PRELOAD=SHIM, SHMTRACE_REGION="")
+    p = subprocess.run([example("rely"), "errno", hex(free_key()), posix_name("empty")],
+                       cwd=d, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=60)
+    check(p.returncode == 0 and not os.listdir(d) and not p.stderr,
+          "region-empty: an empty SHMTRACE_REGION runs untraced, no file made",
+          "rc %s, files %s, stderr %r" % (p.returncode, os.listdir(d), p.stderr[-200:]))
 
 
 if __name__ == "__main__":
