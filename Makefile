@@ -38,6 +38,9 @@ DEPS_PKGS := gcc make libunwind-dev uthash-dev libdw-dev libelf-dev \
              libncurses-dev tmux python3 procps
 # ... the real programs the reliability tests run under the tracer
 DEPS_PKGS += nginx-light postgresql
+# ... sandboxes the traced program may enter (tests/e2e/reliability.py):
+# bubblewrap, and Chromium with its own sandbox (run as nobody)
+DEPS_PKGS += bubblewrap chromium
 # ... and the ones only `make bench` uses (tracers to compare with, the
 # profiler, /usr/bin/time for peak memory).
 DEPS_PKGS += strace ltrace linux-perf valgrind time

@@ -239,6 +239,11 @@ enum shmt_arg {
 	SHMT_ARG_EXEC_PPID = 0,
 	SHMT_ARG_EXEC_ARGC = SHMT_ARG_ARGC,
 	SHMT_ARG_EXEC_VARIANT = 2,      /* enum shmt_exec_variant */
+	SHMT_ARG_EXEC_INNER_PID = 3,    /* with SHMT_EVF_START: the pid inside
+	                                   its pid namespace (getpid()) when it
+	                                   differs from the event's pid, which
+	                                   is the launcher's view (NSpid);
+	                                   else 0 */
 
 	SHMT_ARG_EXIT_STATUS = 0,
 	SHMT_ARG_EXIT_RAW = 1,          /* 1 for _exit/_Exit */

@@ -35,6 +35,9 @@
  *                           it, then the same with LIBB, which the loader
  *                           usually puts at LIBA's address; says whether
  *                           it did on stderr
+ *   rely seccomp            a seccomp filter forbids gettid (EPERM), then a
+ *                           new thread makes a segment: the first call a
+ *                           tracer needs gettid for
  *   rely stackuse           how many bytes of stack that handler uses, and
  *                           the signal frame alone (on stderr: it differs
  *                           from machine to machine)
@@ -43,6 +46,10 @@
  * and exits 0 when every call behaved as it does without a tracer.
  */
 #include <dlfcn.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -400,6 +407,36 @@ static int mode_dlswap(const char *a, const char *b)
 	return !(pa && pb);
 }
 
+static void *seccomp_thread(void *unused)
+{
+	(void)unused;
+	return (void *)(long)sysv_round();
+}
+
+static int mode_seccomp(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_gettid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	int before = sysv_round();
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
+		perror("rely seccomp");
+		return 1;
+	}
+	pthread_t t;
+	void *rc = (void *)1L;
+	if (pthread_create(&t, NULL, seccomp_thread, NULL) == 0)
+		pthread_join(t, &rc);
+	printf("seccomp: segment before %s, in the thread after %s\n",
+	       before ? "failed" : "ok", rc ? "failed" : "ok");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -421,6 +458,8 @@ int main(int argc, char **argv)
 		return mode_envchild();
 	if (!strcmp(mode, "mapover"))
 		return mode_mapover();
+	if (!strcmp(mode, "seccomp"))
+		return mode_seccomp();
 	if (!strcmp(mode, "protect"))
 		return mode_protect();
 	if (!strcmp(mode, "altstack") && argc == 3)

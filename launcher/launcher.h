@@ -136,8 +136,12 @@ int setup_region(const struct options *o, const char *output,
 int setup_env(const char *shim, int mem_fd);
 
 /* Forks and execs `path` with `argv`, the signal mask `old` restored in
- * the child.  Returns its pid, or -1 after saying why. */
-pid_t start_program(const char *path, char **argv, const sigset_t *old);
+ * the child, which inherits `region_fd` (the memfd, at the number
+ * SHMTRACE_REGION ends with): a process that leaves the launcher's pid,
+ * mount or user namespace, or chroots, still reaches the region through
+ * it.  Returns its pid, or -1 after saying why. */
+pid_t start_program(const char *path, char **argv, const sigset_t *old,
+		    int region_fd);
 
 /* Waits for every descendant (we are their subreaper), copying the region
  * out as it goes and passing on termination signals sent to us alone.

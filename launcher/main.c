@@ -6,7 +6,8 @@
  *
  * The live region is a memfd (tmpfs: no disk page faults in the traced
  * program's hot path, and no name left behind anywhere).  Traced processes
- * map it through /proc/<launcher>/fd/<n>, named by SHMTRACE_REGION.  The
+ * inherit its descriptor n, or map it through /proc/<launcher>/fd/<n>,
+ * named by SHMTRACE_REGION.  The
  * launcher copies what is committed into the trace file every 100 ms, so
  * the file can be read while the run goes on, and writes the complete,
  * compacted trace when the last descendant has ended.  The launcher is a
@@ -70,7 +71,7 @@ static int shmtrace(int argc, char **argv)
 	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		sigaddset(&set, sigs[i]);
 	sigprocmask(SIG_BLOCK, &set, &old);
-	pid_t pid = start_program(prog, o.argv, &old);
+	pid_t pid = start_program(prog, o.argv, &old, L.mem_fd);
 	if (pid < 0) {
 		error("cannot fork: %s", strerror(errno));
 		unlink(output);

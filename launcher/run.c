@@ -15,8 +15,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Moves fd to the highest number a program may use (at most 1023, under
+ * FD_SETSIZE): the traced processes inherit it there, and programs that
+ * arrange their own descriptors (Chromium puts its sockets at 3 and 4)
+ * do so at low numbers. */
+static int high_fd(int fd)
+{
+	struct rlimit rl;
+	rlim_t top = 1024;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < top)
+		top = rl.rlim_cur;
+	int hi = top > 16 ? fcntl(fd, F_DUPFD_CLOEXEC, (int)top - 1) : -1;
+	if (hi < 0)
+		return fd;
+	close(fd);
+	return hi;
+}
 
 int setup_region(const struct options *o, const char *output,
 		 struct live *L)
@@ -38,6 +56,7 @@ int setup_region(const struct options *o, const char *output,
 	L->mem_fd = memfd_create("shmtrace-region", MFD_CLOEXEC);
 	if (L->mem_fd < 0 || ftruncate(L->mem_fd, (off_t)o->size))
 		return error("cannot make the trace region: %s", strerror(errno));
+	L->mem_fd = high_fd(L->mem_fd);
 	L->h = region_map(L->mem_fd, o->size);
 	if (!L->h)
 		return error("cannot map the trace region: %s", strerror(errno));
@@ -80,12 +99,14 @@ int setup_env(const char *shim, int mem_fd)
 	return setenv("SHMTRACE_REGION", buf, 1);
 }
 
-pid_t start_program(const char *path, char **argv, const sigset_t *old)
+pid_t start_program(const char *path, char **argv, const sigset_t *old,
+		    int region_fd)
 {
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
 	sigprocmask(SIG_SETMASK, old, NULL);
+	fcntl(region_fd, F_SETFD, 0);	/* inherited across exec */
 	execv(path, argv);
 	error("cannot run '%s': %s", argv[0], strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);

@@ -40,6 +40,9 @@ static struct {
 	uint32_t depth;
 	uintptr_t lo, hi;		/* the mapping, to protect it */
 	int stacks;			/* libunwind is set up */
+	int inherited_fd1;		/* the region's descriptor + 1, inherited
+					   from the launcher and kept open for
+					   descendants; 0 when none */
 	int tsc;			/* stamp events with clock_ticks() */
 } R;
 
@@ -126,6 +129,7 @@ static char *put_u64(char *p, uint64_t v)
 
 static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 			    uint64_t t1, int with_stack, uint16_t flags);
+static void slow_path_denied(const char *call);
 
 /* Makes the wiped-on-fork pid page; the static cell stays when it fails. */
 static void make_pid_cell(pid_t pid)
@@ -143,10 +147,76 @@ static void make_pid_cell(pid_t pid)
 	__atomic_store_n(&pid_cell, (pid_t *)p, __ATOMIC_RELEASE);
 }
 
+/*
+ * pids as the launcher sees them.  In a pid namespace getpid() gives the
+ * inner pid; /proc/self/status's NSpid lists the pid in every namespace
+ * from the one of the /proc mounted, outermost first.  A fork child still
+ * sees its parent's /proc (unshare -pf --mount-proc mounts a new one only
+ * later), so it learns its outer pid there, and hands it on to its next
+ * image in SHMTRACE_PID=<outer>:<inner> (the exec hooks put it in), which
+ * that image trusts while getpid() still says <inner>.
+ */
+static pid_t inner_pid;			/* getpid(), when it differs */
+static char env_pid[48];		/* "SHMTRACE_PID=<outer>:<inner>" */
+
+/* The outermost pid /proc/self/status knows for us, or 0. */
+static pid_t nspid_outer(void)
+{
+	char buf[2048];
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/status",
+			      O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	long n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strstr(buf, "\nNSpid:");
+	if (!p)
+		return 0;
+	p += 7;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	uint64_t v = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	return (pid_t)v;
+}
+
+/* The pid to record for the process whose getpid() is `pid`. */
+static pid_t outer_of(pid_t pid, int after_exec)
+{
+	pid_t outer = nspid_outer();
+	const char *e = getenv("SHMTRACE_PID");
+	if ((!outer || outer == pid) && after_exec && e) {	/* from our parent */
+		const char *colon = strchr(e, ':');
+		if (colon && parse_u64(colon + 1, 0) == (uint64_t)pid) {
+			char num[24];
+			size_t n = (size_t)(colon - e);
+			memcpy(num, e, n < sizeof(num) ? n : sizeof(num) - 1);
+			num[n < sizeof(num) ? n : sizeof(num) - 1] = 0;
+			outer = (pid_t)parse_u64(num, 0);
+		}
+	}
+	inner_pid = outer && outer != pid ? pid : 0;
+	env_pid[0] = 0;
+	if (inner_pid) {
+		char *p = put_u64(stpcpy(env_pid, "SHMTRACE_PID="), (uint64_t)outer);
+		put_u64(stpcpy(p, ":"), (uint64_t)pid);
+	}
+	return inner_pid ? outer : pid;
+}
+
 /* Sets the cache in a new process from the kernel's word. */
 static pid_t refresh_pid(void)
 {
-	pid_t pid = (pid_t)syscall(SYS_getpid);
+	long k = syscall(SYS_getpid);
+	if (k <= 0) {
+		slow_path_denied("getpid");
+		return 0;
+	}
+	pid_t pid = outer_of((pid_t)k, 0);
 	*pid_cell = pid;
 	pid_fallback = pid;
 	__atomic_fetch_add(&fork_gen, 1, __ATOMIC_RELAXED);
@@ -164,6 +234,8 @@ static pid_t cur_pid(uint64_t t0)
 	if (__builtin_expect(pid != 0, 1))
 		return pid;
 	pid = refresh_pid();
+	if (!pid)
+		return 0;	/* denied */
 	struct rec_event ev = {
 		.call = SHMT_CALL_FORK, .flags = SHMT_EVF_CHILD,
 		.args = { [SHMT_ARG_FORK_PPID] = (uint64_t)syscall(SYS_getppid) },
@@ -172,11 +244,31 @@ static pid_t cur_pid(uint64_t t0)
 	return pid;
 }
 
+/* A call of the slow path failed where it cannot (a seccomp filter that
+ * forbids it, as sandboxes install): this process goes on untraced, and
+ * says so once and counts it (the header's `untraced`). */
+static void slow_path_denied(const char *call)
+{
+	int on = ST_ON;
+	if (!__atomic_compare_exchange_n(&R.state, &on, ST_OFF, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_fetch_add(&R.hdr->untraced, 1, __ATOMIC_RELAXED);
+	say("a seccomp filter (or the like) forbids ", call,
+	    "; this process runs untraced from here (counted)", NULL);
+}
+
+/* This thread's id, cached; 0 when the kernel refuses to say. */
 static pid_t my_tid(void)
 {
 	unsigned gen = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
 	if (tls.gen != gen) {
-		tls.tid = (pid_t)syscall(SYS_gettid);
+		long t = syscall(SYS_gettid);
+		if (t <= 0) {
+			slow_path_denied("gettid");
+			return 0;
+		}
+		tls.tid = (pid_t)t;
 		tls.gen = gen;
 	}
 	return tls.tid;
@@ -184,14 +276,17 @@ static pid_t my_tid(void)
 
 /* --- attaching the region ------------------------------------------------- */
 
-/* Adopts a mapped region after checking it is ours to write. */
-static int adopt(struct shmt_header *h, uint64_t size, const char *path)
+/* Adopts a mapped region after checking it is ours to write: one we
+ * inherited the descriptor of is, whatever our user id says now (a user
+ * namespace maps it). */
+static int adopt(struct shmt_header *h, uint64_t size, const char *path,
+		 int inherited)
 {
 	char buf[160];
 	const char *why = NULL;
 	if (region_check_header(h, size, buf, sizeof(buf)))
 		why = buf;
-	else if (h->owner_uid != (uint64_t)geteuid())
+	else if (!inherited && h->owner_uid != (uint64_t)geteuid())
 		why = "owned by another user";
 	else if (h->flags & SHMT_HF_FINAL)
 		why = "the run it belongs to has ended";
@@ -211,9 +306,48 @@ static int adopt(struct shmt_header *h, uint64_t size, const char *path)
 	return 0;
 }
 
+/* The launcher's region as the descriptor SHMTRACE_REGION's path ends with
+ * ("/proc/<launcher>/fd/<n>"), inherited from it: reachable after a change
+ * of pid, mount or user namespace or a chroot, where the path is not.
+ * Returns 0 when descriptor n is that region (its header names the same
+ * launcher and number), else -1 with nothing changed. */
+static int attach_inherited(const char *path)
+{
+	uint64_t launcher, fd;
+	const char *p = path + 6, *f = strstr(path, "/fd/");
+	if (strncmp(path, "/proc/", 6) || !f)
+		return -1;
+	char num[24];
+	size_t n = (size_t)(f - p);
+	if (n >= sizeof(num))
+		return -1;
+	memcpy(num, p, n);
+	num[n] = 0;
+	launcher = parse_u64(num, 0);
+	fd = parse_u64(f + 4, UINT64_MAX);
+	struct stat st;
+	if (!launcher || fd > INT_MAX || syscall(SYS_fstat, (int)fd, &st) != 0 ||
+	    !S_ISREG(st.st_mode) || st.st_size < SHMT_HEADER_SIZE)
+		return -1;
+	struct shmt_header *h = region_map((int)fd, (uint64_t)st.st_size);
+	if (!h)
+		return -1;
+	if (memcmp(h->magic, SHMT_MAGIC, 8) || h->creator_pid != launcher ||
+	    h->launcher_fd != fd) {
+		syscall(SYS_munmap, h, st.st_size);
+		return -1;
+	}
+	if (adopt(h, (uint64_t)st.st_size, path, 1))
+		return -1;
+	R.inherited_fd1 = (int)fd + 1;
+	return 0;
+}
+
 /* Maps the region a launcher or an ancestor made (SHMTRACE_REGION). */
 static int attach_region(const char *path)
 {
+	if (attach_inherited(path) == 0)
+		return 0;
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		say("cannot open trace region '", path,
@@ -230,7 +364,7 @@ static int attach_region(const char *path)
 		    "'; this process runs untraced", NULL);
 		return -1;
 	}
-	return adopt(h, (uint64_t)st.st_size, path);
+	return adopt(h, (uint64_t)st.st_size, path, 0);
 }
 
 /* No launcher: the first traced process makes the region itself, as a file
@@ -274,14 +408,14 @@ static int create_region(void)
 		e = stpcpy(e + strlen(e), "/");
 	if (strlen(out) + (size_t)(e - env_region) < sizeof(env_region))
 		strcpy(e, out);
-	return adopt(h, size, out);
+	return adopt(h, size, out, 0);
 }
 
 /* One-time set-up, on the first hook or the constructor, whichever comes
  * first.  Never allocates. */
 static void rec_init(void)
 {
-	make_pid_cell((pid_t)syscall(SYS_getpid));
+	make_pid_cell(outer_of((pid_t)syscall(SYS_getpid), 1));
 	char *region = getenv("SHMTRACE_REGION");
 	int ok;
 	if (region && *region) {
@@ -394,6 +528,9 @@ static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 {
 	uint64_t i;
 	pid_t pid = ev->pid ? ev->pid : cur_pid(t0);
+	pid_t tid = ev->tid ? ev->tid : my_tid();
+	if (pid <= 0 || tid <= 0)
+		return 0;	/* denied: untraced from now on, counted */
 	if (!region_reserve(R.hdr, &R.layout, &i))
 		return 0;
 	struct shmt_event *s = region_slot(R.hdr, &R.layout, i);
@@ -406,7 +543,7 @@ static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 	s->duration_ns = t1 - t0;
 	s->ret = ev->ret;
 	s->pid = pid;
-	s->tid = ev->tid ? ev->tid : my_tid();
+	s->tid = tid;
 	s->call = ev->call;
 	s->err = (uint16_t)ev->err;
 	s->obj = ev->obj;
@@ -564,6 +701,22 @@ void rec_after_fork_child(void)
 	refresh_pid();
 }
 
+pid_t rec_kernel_pid(void)
+{
+	pid_t k = (pid_t)syscall(SYS_getpid);
+	return k == inner_pid || k == rec_pid() ? rec_pid() : k;
+}
+
+pid_t rec_inner_pid(void)
+{
+	return inner_pid;
+}
+
+const char *rec_env_pid(void)
+{
+	return env_pid[0] ? env_pid : NULL;
+}
+
 pid_t rec_pid(void)
 {
 	return *pid_cell ? *pid_cell : pid_fallback;
@@ -614,6 +767,16 @@ void rec_warm_thread(void)
 int rec_overlaps_region(uintptr_t addr, size_t len)
 {
 	return R.hi && addr < R.hi && addr + len > R.lo;
+}
+
+int rec_region_fd(void)
+{
+	return R.inherited_fd1 - 1;
+}
+
+void rec_region_fd_lost(void)
+{
+	R.inherited_fd1 = 0;
 }
 
 void rec_region_range(uintptr_t *lo, uintptr_t *hi)

@@ -95,8 +95,19 @@ void rec_flush_counters(void);
  * cached pid and tids.  Async-signal-safe. */
 void rec_after_fork_child(void);
 
-/* The cached pid of this process. */
+/* The cached pid of this process, as the launcher's pid namespace sees
+ * it (NSpid) when known; rec_inner_pid() is getpid() when that differs
+ * (a pid namespace), else 0.  rec_env_pid() is the entry an exec must
+ * carry for the new image to know it ("SHMTRACE_PID=<outer>:<inner>"), or
+ * NULL. */
 pid_t rec_pid(void);
+pid_t rec_inner_pid(void);
+
+/* The pid to record, asked of the kernel (for hooks that may run in a
+ * vfork child, whose memory, cache included, is its parent's): the cached
+ * one when the kernel's is ours, else the kernel's. */
+pid_t rec_kernel_pid(void);
+const char *rec_env_pid(void);
 
 /* Lets the constructor turn backtraces on once libunwind is set up, and
  * warms this thread's unwind cache outside of any signal handler. */
@@ -107,6 +118,13 @@ void rec_warm_thread(void);
  * the hooks refuse to let the program unmap or map over it, so a program
  * that tears down its whole address space cannot crash in the tracer. */
 int rec_overlaps_region(uintptr_t addr, size_t len);
+
+/* The region's descriptor inherited from the launcher, which the shim
+ * keeps open for descendants (close and close_range leave it alone), or
+ * -1.  rec_region_fd_lost: the program put another file at its number
+ * (dup2): descendants find the region by its path. */
+int rec_region_fd(void);
+void rec_region_fd_lost(void);
 
 /* The trace region's range in this process ([*lo, *hi), both 0 when none
  * is mapped). */

@@ -11,14 +11,16 @@ How to run it and read its output: tests/e2e/harness.py.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (argn, bare, brief, check, describe, free_key, posix_name, read_region,  # noqa: E402
+from harness import (arg, argn, bare, brief, check, describe, free_key, posix_name, read_region,  # noqa: E402
                      expect_bare, expect_same,
                      remove_key, report_json, ret, run, summary_lines, traced,
                      traced_as_bare, example, Fatal, LAUNCHER, SHIM, TMP)  # noqa: E402
@@ -301,6 +303,108 @@ def t_region_empty():
     check(p.returncode == 0 and not os.listdir(d) and not p.stderr,
           "region-empty: an empty SHMTRACE_REGION runs untraced, no file made",
           "rc %s, files %s, stderr %r" % (p.returncode, os.listdir(d), p.stderr[-200:]))
+
+
+@test("seccomp")
+def t_seccomp():
+    t = traced_as_bare("seccomp", "seccomp: segment before ok, in the thread after ok\n",
+                       "rely", "seccomp")
+    h = read_region(t.path)
+    err = t.err.decode(errors="replace")
+    check(h["untraced"] == 1 and "forbids gettid" in err,
+          "seccomp: the process goes on untraced, said and counted",
+          "untraced %d, stderr %r" % (h["untraced"], err[-300:]))
+    check(len(t.calls("shmget")) == 1 and "leaks unknown" in " ".join(summary_lines(t.err)),
+          "seccomp: what came before is recorded; the verdict is unknown",
+          " ".join(summary_lines(t.err)))
+
+
+def sandboxed_leak(name, wrapper):
+    """rely, run inside `wrapper` (a namespace or sandbox tool), leaves one
+    segment of a fresh key: the leak must be found, by a process that
+    reached the region through the descriptor it inherited."""
+    key = free_key()
+    t = traced(None, argv=wrapper + [example("rely"), "longjmp", "0", hex(key)],
+               leak_keys=[key], label=name)
+    remove_key(key)
+    summary = " ".join(summary_lines(t.err))
+    err = t.err.decode(errors="replace")
+    check(t.rc == 0 and "1 leaked" in summary and "leaked: sysv" in summary
+          and "cannot open trace region" not in err,
+          "%s: the program inside is traced, its leak found" % name, t.why())
+    return t
+
+
+@test("unshare")
+def t_unshare():
+    t = sandboxed_leak("unshare", ["unshare", "-Urpf", "--mount-proc"])
+    forks = [ret(e) for e in t.calls("fork") if ret(e) and ret(e) > 0]
+    gets = t.calls("shmget")
+    start = [e for e in t.calls("execve") if "rely" in str(arg(e, "path"))]
+    check(len(gets) == 1 and gets[0].get("pid") in forks and gets[0].get("pid") != 1,
+          "unshare: pids are the launcher's (NSpid), not the namespace's",
+          "fork results %s, shmget %s" % (forks, describe(gets[0]) if gets else "none"))
+    check(len(start) == 1 and argn(start[0], "inner_pid") == 1,
+          "unshare: the image's start keeps its inner pid", describe(start[0]) if start else "no start")
+
+
+@test("bwrap")
+def t_bwrap():
+    if not shutil.which("bwrap"):
+        print("# skip bwrap: bubblewrap is not installed (make deps)", flush=True)
+        return
+    sandboxed_leak("bwrap", ["bwrap", "--dev-bind", "/", "/", "--unshare-pid",
+                             "--unshare-user", "--proc", "/proc", "--"])
+
+
+CHROMIUM_FLAGS = ["--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--window-size=400,300"]
+
+
+@test("chromium")
+def t_chromium():
+    """Chromium headless with its own sandbox (user and pid namespaces, a
+    chroot, seccomp), as the unprivileged user nobody."""
+    if not shutil.which("chromium"):
+        print("# skip chromium: not installed (make deps)", flush=True)
+        return
+    d = tempfile.mkdtemp(prefix="shmt-rel-chromium-")
+    try:
+        os.chmod(d, 0o755)
+        shutil.chown(d, "nobody")
+        page = os.path.join(d, "page.html")
+        with open(page, "w") as f:
+            f.write("<html><body style='background:#3a6'><h1>shmtrace</h1></body></html>")
+        os.chmod(page, 0o644)
+
+        def shot(tag, tracer=()):
+            png = os.path.join(d, tag + ".png")
+            argv = ["runuser", "-u", "nobody", "--"] + list(tracer) + [
+                "chromium"] + CHROMIUM_FLAGS + ["--user-data-dir=" + os.path.join(d, tag),
+                                                "--screenshot=" + png, "file://" + page]
+            r = run(argv)
+            with open(png, "rb") as f:
+                return r, f.read()
+        b, bare_png = shot("bare")
+        trace = os.path.join(d, "chromium.trace")
+        t, traced_png = shot("traced", [LAUNCHER, "-o", trace, "--"])
+        check(b.rc == 0 and t.rc == 0 and bare_png == traced_png,
+              "chromium: exit 0 and the same screenshot traced as bare", t.why())
+        events = harness.dump_json(trace)
+        inner = [e for e in events if e.get("call") == "execve" and argn(e, "inner_pid")]
+        check(inner and all(e.get("pid") > 1 for e in inner),
+              "chromium: its sandboxed zygote is traced, under its real pid",
+              "%d starts with an inner pid" % len(inner))
+        rep = report_json(trace)
+        shared = [seg for seg in rep.get("segments", [])
+                  if len({a.get("pid") for a in seg.get("attachments", [])
+                          if a.get("how") == "mmap" and not a.get("readonly")}) >= 2]
+        check(shared,
+              "chromium: writable shared memory mapped by two of its processes",
+              "%d segments" % len(rep.get("segments", [])))
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
