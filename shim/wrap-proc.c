@@ -231,6 +231,12 @@ static void note_exec_failure(int variant, uint64_t t0, const char *path,
 static int do_exec(int variant, int dirfd, const char *path,
 		   char *const argv[], char *const envp[], int flags)
 {
+	if (!shim_tls_ok()) {	/* forward: no errno, nothing recorded */
+		if (variant == SHMT_EXEC_EXECVE || variant == SHMT_EXEC_EXECV ||
+		    variant == SHMT_EXEC_EXECL || variant == SHMT_EXEC_EXECLE)
+			return (int)syscall(SYS_execve, path, argv, envp);
+		return call_exec(variant, dirfd, path, argv, envp, flags);
+	}
 	ENV_FIXED(env, envp);
 	rec_flush_counters();
 	uint64_t t0 = rec_now();

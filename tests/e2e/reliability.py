@@ -212,6 +212,22 @@ def kill_pids(pids):
             pass
 
 
+def main_ended(path, launcher, within=60):
+    """Waits until the live trace at path holds the exit of the program the
+    launcher (pid) started."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if harness.trace_started(path):
+            evs = harness.dump_json(path)
+            main = [e.get("pid") for e in evs if e.get("call") == "execve"
+                    and argn(e, "ppid") == launcher]
+            if main and any(e.get("call") in ("exit", "_exit") and e.get("pid") == main[0]
+                            for e in evs):
+                return
+        time.sleep(0.1)
+    raise Fatal("the program under the launcher did not end within %d s" % within)
+
+
 @test("stop")
 def t_stop():
     # a daemon outlives the program: SIGTERM to the launcher stops the wait
@@ -220,14 +236,17 @@ def t_stop():
                           "setsid sleep 60 >/dev/null 2>&1 & echo started"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL, start_new_session=True)
-    p.stdout.readline()             # the daemon has been started
-    t0 = time.monotonic()
-    p.send_signal(signal.SIGTERM)
     try:
+        p.stdout.readline()         # the daemon has been started
+        main_ended(path, p.pid)     # the program has ended: only it lives on
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGTERM)
         out, err = p.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
+    except (Fatal, subprocess.TimeoutExpired):
         os.killpg(p.pid, signal.SIGKILL)
         out, err = p.communicate()
+        kill_pids(still_running(err.decode(errors="replace")))
+        raise
     err = err.decode(errors="replace")
     left = still_running(err)
     kill_pids(left)
