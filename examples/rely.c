@@ -8,6 +8,7 @@
  *                           CLONE_SETTLS) with a zeroed TLS block maps
  *                           shared memory and calls _exit (as Chromium's
  *                           sandbox helper does)
+ *   rely settls exec        the same child execs /bin/true instead
  *   rely rawfork            children made by syscall(SYS_fork) and by
  *                           clone(SIGCHLD) each map a shared page
  *   rely altstack BYTES     a signal handler running on an alternate stack
@@ -111,17 +112,19 @@ static int map_shared_page(void)
 
 static int settls_child(void *arg)
 {
-	(void)arg;
+	char *argv[] = { "true", NULL }, *envp[] = { NULL };
+	if (arg)	/* "settls exec": the helper execs instead */
+		execve("/bin/true", argv, envp);
 	_exit(map_shared_page() ? 1 : 7);
 }
 
-static int mode_settls(void)
+static int mode_settls(int exec)
 {
 	static char stack[64 * 1024] __attribute__((aligned(16)));
 	static char tls[16384] __attribute__((aligned(64)));	/* all zero */
 	pid_t pid = clone(settls_child, stack + sizeof(stack),
 			  CLONE_VM | CLONE_VFORK | CLONE_SETTLS | SIGCHLD,
-			  NULL, NULL, tls, NULL);
+			  exec ? "exec" : NULL, NULL, tls, NULL);
 	int st = 0;
 	if (pid < 0 || waitpid(pid, &st, 0) != pid) {
 		perror("rely settls");
@@ -443,7 +446,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "errno") && argc == 4)
 		return mode_errno((key_t)strtoul(argv[2], NULL, 0), argv[3]);
 	if (!strcmp(mode, "settls"))
-		return mode_settls();
+		return mode_settls(argc > 2 && !strcmp(argv[2], "exec"));
 	if (!strcmp(mode, "rawfork"))
 		return mode_rawfork();
 	if (!strcmp(mode, "longjmp") && argc == 4)

@@ -47,6 +47,7 @@ def t_settls():
     t = traced_as_bare("settls", "settls child: exit 7\n", "rely", "settls")
     check("libshmtrace" not in t.err.decode(errors="replace"),
           "settls: nothing said about the shim", t.why())
+    traced_as_bare("settls exec", "settls child: exit 0\n", "rely", "settls", "exec")
 
 
 @test("rawfork")
