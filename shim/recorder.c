@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -209,6 +210,30 @@ static pid_t outer_of(pid_t pid, int after_exec)
 	return inner_pid ? outer : pid;
 }
 
+/* The inode of our pid namespace, from /proc/self/ns/pid; 0 if unknown. */
+static uint64_t pidns_inode(void)
+{
+	char buf[64];
+	long n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/ns/pid", buf,
+			 sizeof(buf) - 1);
+	if (n <= 5 || memcmp(buf, "pid:[", 5))
+		return 0;
+	buf[n - 1] = 0;		/* the closing bracket */
+	return parse_u64(buf + 5, 0);
+}
+
+static uint64_t my_pidns;	/* pidns_inode() when it was last read */
+
+/* In a fork child: whether it is in the pid namespace of a parent that
+ * was in none of its own (then its pid is the launcher's view too, and
+ * NSpid need not be read: a readlink instead of a /proc file). */
+static int same_pidns(void)
+{
+	uint64_t parent = my_pidns;
+	my_pidns = pidns_inode();
+	return parent && my_pidns == parent && !inner_pid;
+}
+
 /* Sets the cache in a new process from the kernel's word. */
 static pid_t refresh_pid(void)
 {
@@ -217,7 +242,7 @@ static pid_t refresh_pid(void)
 		slow_path_denied("getpid");
 		return 0;
 	}
-	pid_t pid = outer_of((pid_t)k, 0);
+	pid_t pid = same_pidns() ? (pid_t)k : outer_of((pid_t)k, 0);
 	*pid_cell = pid;
 	pid_fallback = pid;
 	__atomic_fetch_add(&fork_gen, 1, __ATOMIC_RELAXED);
@@ -417,6 +442,7 @@ static int create_region(void)
 static void rec_init(void)
 {
 	make_pid_cell(outer_of((pid_t)syscall(SYS_getpid), 1));
+	my_pidns = pidns_inode();
 	char *region = getenv("SHMTRACE_REGION");
 	int ok;
 	if (region && *region) {
@@ -736,11 +762,27 @@ void rec_stacks_ready(void)
 
 /* Notes this thread's stack bounds, for room_for_backtrace and
  * nest_enter.  Outside signal handlers only (it may allocate). */
+extern void *__libc_stack_end;
+
 static void learn_stack(void)
 {
 	pthread_attr_t a;
 	void *lo;
 	size_t size;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t top = (uintptr_t)__libc_stack_end;
+	struct rlimit rl;
+	/* the main thread: below where the process started, at most its
+	 * rlimit (pthread_getattr_np would read /proc/self/maps for it) */
+	if (top > sp && syscall(SYS_prlimit64, 0, RLIMIT_STACK, NULL, &rl) == 0) {
+		uint64_t max = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1ull << 30) ?
+			       1ull << 30 : rl.rlim_cur;
+		if (top - sp < max && top > max) {
+			tls.stk_lo = top - max;
+			tls.stk_hi = top + 1;
+			return;
+		}
+	}
 	if (pthread_getattr_np(pthread_self(), &a) != 0)
 		return;
 	if (pthread_attr_getstack(&a, &lo, &size) == 0) {
