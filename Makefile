@@ -41,6 +41,9 @@ DEPS_PKGS += nginx-light postgresql
 # ... what `shmview metrics` is checked against: promtool (in prometheus)
 # lints the exposition, node_exporter's textfile collector serves it
 DEPS_PKGS += prometheus prometheus-node-exporter
+# ... sandboxes the traced program may enter (tests/e2e/reliability.py):
+# bubblewrap, and Chromium with its own sandbox (run as nobody)
+DEPS_PKGS += bubblewrap chromium
 # ... and the ones only `make bench` uses (tracers to compare with, the
 # profiler, /usr/bin/time for peak memory).
 DEPS_PKGS += strace ltrace linux-perf valgrind time

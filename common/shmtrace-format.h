@@ -93,7 +93,18 @@ struct shmt_header {
 	                                      because the hook was re-entered */
 	uint64_t passthrough;          /* 408 private mappings passed through */
 	uint64_t stack_errors;         /* 416 backtraces that failed */
-	char reserved1[680 - 424];
+	uint64_t nest_lost;            /* 424 hooks left without returning
+	                                      (siglongjmp out of a signal
+	                                      handler), found and reset */
+	uint64_t disabled;             /* 432 processes that turned tracing
+	                                      off: the program unmapped, mapped
+	                                      over or remapped the region */
+	uint64_t stacks_no_room;       /* 440 backtraces left out: too little
+	                                      stack (a small signal stack) */
+	uint64_t untraced;             /* 448 processes that run untraced: the
+	                                      region was out of their reach */
+	char reserved_rely[56];        /* 456 kept for more loss counters */
+	char reserved1[680 - 512];
 	uint64_t capacity_lost;        /* 680 the launcher's capacity records
 	                                      (SHMT_CALL_TMPFS, _CGROUP_MEM)
 	                                      lost to a full region; never in
@@ -141,7 +152,9 @@ enum shmt_call {
 	SHMT_CALL_EXIT = 17,
 	SHMT_CALL_THREAD_START = 18,
 	SHMT_CALL_THREAD_EXIT = 19,
-	SHMT_CALL_MODULE = 20,  /* str path */
+	SHMT_CALL_MODULE = 20,  /* str path; an empty range (LO == HI) with
+	                           no path: the module loaded at BIAS with
+	                           that LO was unloaded (dlclose) */
 	SHMT_CALL_WAIT = 21,    /* a child reaped; ret as the call returned.
 	                           The launcher records what it reaps as
 	                           SHMT_WAIT_REAPER. */
@@ -241,6 +254,11 @@ enum shmt_arg {
 	SHMT_ARG_EXEC_PPID = 0,
 	SHMT_ARG_EXEC_ARGC = SHMT_ARG_ARGC,
 	SHMT_ARG_EXEC_VARIANT = 2,      /* enum shmt_exec_variant */
+	SHMT_ARG_EXEC_INNER_PID = 3,    /* with SHMT_EVF_START: the pid inside
+	                                   its pid namespace (getpid()) when it
+	                                   differs from the event's pid, which
+	                                   is the launcher's view (NSpid);
+	                                   else 0 */
 
 	SHMT_ARG_EXIT_STATUS = 0,
 	SHMT_ARG_EXIT_RAW = 1,          /* 1 for _exit/_Exit */

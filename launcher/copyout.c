@@ -33,14 +33,6 @@ uint64_t used_slots(const struct live *L)
 	return head < L->layout.slot_capacity ? head : L->layout.slot_capacity;
 }
 
-uint64_t committed_slots(struct live *L)
-{
-	uint64_t used = used_slots(L), n = 0;
-	for (uint64_t i = 0; i < used; i++)
-		n += __atomic_load_n(&slot_at(L, i)->commit, __ATOMIC_ACQUIRE) == i + 1;
-	return n;
-}
-
 /* Records that the launcher reaped `pid`: for a process killed by a
  * signal, or orphaned, this is the only news of its end. */
 void record_reaped(struct live *L, pid_t pid, int status)

@@ -49,6 +49,7 @@ struct options {
 				   the program's pid */
 	const char **supp;	/* --suppressions FILE, for the viewer */
 	size_t nsupp, supp_cap;
+	int no_wait_daemons;	/* stop when PROG ends, not its last descendant */
 	char **argv;		/* the program and its arguments */
 	const char *self;	/* our argv[0], for the viewer hint */
 };
@@ -136,9 +137,6 @@ void default_output(const struct options *o, char *buf, size_t size);
 /* Slots reserved so far (committed or not), at most the capacity. */
 uint64_t used_slots(const struct live *L);
 
-/* Slots committed: the events a reader of the trace will count. */
-uint64_t committed_slots(struct live *L);
-
 /* Records that the launcher reaped `pid`: for a process killed by a
  * signal, or orphaned, this is the only news of its end. */
 void record_reaped(struct live *L, pid_t pid, int status);
@@ -176,18 +174,26 @@ int setup_region(const struct options *o, const char *output,
 		 struct live *L);
 
 /* Puts the shim into LD_PRELOAD and names the region for the traced
- * processes (SHMTRACE_REGION: /proc/<launcher>/fd/<mem_fd>).  Returns 0 or
- * -1 with errno set. */
+ * processes (SHMTRACE_REGION: /proc/<launcher>/fd/<mem_fd>); lets ASan
+ * programs run with the shim first (ASAN_OPTIONS verify_asan_link_order=0
+ * unless set).  Returns 0 or -1 with errno set. */
 int setup_env(const char *shim, int mem_fd);
 
 /* Forks and execs `path` with `argv`, the signal mask `old` restored in
- * the child.  Returns its pid, or -1 after saying why. */
-pid_t start_program(const char *path, char **argv, const sigset_t *old);
+ * the child, which inherits `region_fd` (the memfd, at the number
+ * SHMTRACE_REGION ends with): a process that leaves the launcher's pid,
+ * mount or user namespace, or chroots, still reaches the region through
+ * it.  Returns its pid, or -1 after saying why. */
+pid_t start_program(const char *path, char **argv, const sigset_t *old,
+		    int region_fd);
 
 /* Waits for every descendant (we are their subreaper), copying the region
  * out as it goes and passing on termination signals sent to us alone.
- * Returns the main program's wait status. */
-int wait_all(struct live *L, pid_t main_pid, const sigset_t *set);
+ * Stops early when the main program has ended and either `main_only` is
+ * set or a termination signal came (a second one stops it at once), and
+ * then says which descendants still run.  Returns the main program's wait
+ * status (128+N style status of the signal when it has not ended). */
+int wait_all(struct live *L, pid_t main_pid, const sigset_t *set, int main_only);
 
 /* The launcher's exit status for the program's wait status: its exit
  * code, or 128+N when signal N killed it. */

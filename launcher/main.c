@@ -7,7 +7,8 @@
  *
  * The live region is a memfd (tmpfs: no disk page faults in the traced
  * program's hot path, and no name left behind anywhere).  Traced processes
- * map it through /proc/<launcher>/fd/<n>, named by SHMTRACE_REGION.  The
+ * inherit its descriptor n, or map it through /proc/<launcher>/fd/<n>,
+ * named by SHMTRACE_REGION.  The
  * launcher copies what is committed into the trace file every 100 ms, so
  * the file can be read while the run goes on, and writes the complete,
  * compacted trace when the last descendant has ended.  The launcher is a
@@ -116,7 +117,7 @@ static int shmtrace(int argc, char **argv)
 		sigaddset(&set, sigs[i]);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	capacity_start(&L.cap);
-	pid_t pid = start_program(prog, o.argv, &old);
+	pid_t pid = start_program(prog, o.argv, &old, L.mem_fd);
 	if (pid < 0) {
 		error("cannot fork: %s", strerror(errno));
 		unlink(output);
@@ -127,7 +128,7 @@ static int shmtrace(int argc, char **argv)
 	 * disposition) */
 	signal(SIGXFSZ, SIG_IGN);
 	int log = o.log_file && !o.quiet ? open_log(o.log_file, pid) : 2;
-	int status = wait_all(&L, pid, &set);
+	int status = wait_all(&L, pid, &set, o.no_wait_daemons);
 	sync_live(&L);	/* a death its parent reaped last: sampled too */
 	capacity_record(&L, &L.cap, 0);
 	if (write_final(&L, status))

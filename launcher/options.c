@@ -124,6 +124,9 @@ int parse_options(int argc, char **argv, struct options *o)
 		OPT_CALLBACK(0, "suppressions", o, "FILE", add_supp, "a file",
 			     "leaks FILE suppresses do not count (may be given\n"
 			     "again; the format: shmview(1), SUPPRESSIONS)"),
+		OPT_FLAG(0, "no-wait-daemons", &o->no_wait_daemons,
+			 "end when PROG ends: do not wait for the\n"
+			 "processes it leaves running (daemons)"),
 		OPT_END(),
 	};
 	const char *env_depth = getenv("SHMTRACE_DEPTH");

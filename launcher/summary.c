@@ -94,12 +94,18 @@ void summarize(const struct options *o, const char *output,
 	char viewer[PATH_MAX];
 	if (o->quiet)
 		return;
-	uint64_t events = committed_slots(L);	/* what every reader counts */
+	uint64_t events = L->w.events;	/* in the file: what every reader counts */
 	dprintf(log, "shmtrace: %llu event%s recorded", (unsigned long long)events,
 		events == 1 ? "" : "s");
 	if (h->dropped)
 		dprintf(log, ", %llu DROPPED (region full: use --size)",
 			(unsigned long long)h->dropped);
+	if (h->strings_dropped)
+		dprintf(log, ", %llu strings LOST (string arena full: use --size)",
+			(unsigned long long)h->strings_dropped);
+	if (h->disabled)
+		dprintf(log, ", tracing turned OFF in %llu process%s",
+			(unsigned long long)h->disabled, h->disabled == 1 ? "" : "es");
 	viewer_hint(o->self, viewer, sizeof(viewer));
 	dprintf(log, "; trace in %s (read it with: %s dump %s)\n",
 		output, viewer, output);

@@ -14,7 +14,8 @@
  * with the modules it inherits; an exec starts afresh.  Appended under the
  * scanning flag only, read without it. */
 static struct {
-	uintptr_t lo, hi;
+	uintptr_t lo, hi, bias;
+	int present;		/* seen by the running modules_forget_gone */
 } known[MODULES_MAX];
 static unsigned nknown;
 static int scanning;
@@ -97,6 +98,7 @@ static int report_one(struct dl_phdr_info *info, size_t size, void *data)
 	(*found)(&m);
 	known[nknown].lo = lo;
 	known[nknown].hi = hi;
+	known[nknown].bias = info->dlpi_addr;
 	__atomic_store_n(&nknown, nknown + 1, __ATOMIC_RELEASE);
 	return 0;
 }
@@ -106,6 +108,43 @@ void modules_scan_new(void (*found)(const struct module_info *m))
 	if (__atomic_exchange_n(&scanning, 1, __ATOMIC_ACQUIRE))
 		return;		/* another thread, or we re-entered */
 	dl_iterate_phdr(report_one, &found);
+	__atomic_store_n(&scanning, 0, __ATOMIC_RELEASE);
+}
+
+static int mark_present(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	(void)data;
+	uintptr_t lo, hi;
+	extent(info, &lo, &hi);
+	for (unsigned i = 0; i < nknown; i++)
+		if (known[i].lo == lo && known[i].hi == hi &&
+		    known[i].bias == info->dlpi_addr)
+			known[i].present = 1;
+	return 0;
+}
+
+void modules_forget_gone(void (*gone)(const struct module_info *m))
+{
+	if (__atomic_exchange_n(&scanning, 1, __ATOMIC_ACQUIRE))
+		return;
+	for (unsigned i = 0; i < nknown; i++)
+		known[i].present = 0;
+	dl_iterate_phdr(mark_present, NULL);
+	unsigned keep = 0;
+	for (unsigned i = 0; i < nknown; i++) {
+		if (known[i].present) {
+			known[keep++] = known[i];
+			continue;
+		}
+		struct module_info m = { .path = "", .bias = known[i].bias,
+					 .lo = known[i].lo, .hi = known[i].hi };
+		gone(&m);
+	}
+	/* readers racing with this only see a spurious unknown ip (a scan) */
+	__atomic_store_n(&nknown, keep, __ATOMIC_RELEASE);
+	__atomic_store_n(&last_lo, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&last_hi, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&scanning, 0, __ATOMIC_RELEASE);
 }
 

@@ -28,6 +28,12 @@ struct module_info {
  * from rare paths, never from a hot one.  No allocation. */
 void modules_scan_new(void (*found)(const struct module_info *m));
 
+/* Calls `gone` for every reported module no longer loaded (after a
+ * dlclose) and forgets it, so a library loaded later at its address is
+ * reported again.  `gone` gets bias, lo and hi (no path).  Same locking as
+ * modules_scan_new. */
+void modules_forget_gone(void (*gone)(const struct module_info *m));
+
 /* 1 when a backtrace reaching `ip` calls for a new scan: no reported
  * module holds it (a library was dlopen'ed since) and the first scan has
  * run.  Cheap when `ip` is in the last module it was asked about. */

@@ -15,10 +15,29 @@
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
+/* 1 when this thread has a usable TLS: the thread control block's pointer
+ * to itself (%fs:0 on x86_64) is set.  A thread made by clone(CLONE_SETTLS)
+ * with a zeroed TLS block, as Chromium's sandbox makes its chroot helper,
+ * has none: errno and every __thread variable are out of reach there, so
+ * the hooks forward without touching either.  One load. */
+static inline int shim_tls_ok(void)
+{
+#if defined(__x86_64__)
+	void *self;
+	__asm__ volatile("movq %%fs:0, %0" : "=r"(self));
+	return self != 0;
+#else
+	return 1;
+#endif
+}
+
+/* The next definition of `name`, resolved into *slot once.  NULL when there
+ * is none, or when it is not resolved yet and this thread has no TLS
+ * (dlsym needs it). */
 static inline void *real_resolve(void **slot, const char *name)
 {
 	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-	if (!p) {
+	if (!p && shim_tls_ok()) {
 		int saved = errno;
 		p = dlsym(RTLD_NEXT, name);
 		errno = saved;
@@ -34,7 +53,8 @@ static inline void *real_resolve(void **slot, const char *name)
 	__typeof__(&fn) real_##fn = (__typeof__(&fn))real_resolve(         \
 		&real_slot_##fn, #fn);                                     \
 	if (!real_##fn) {                                                  \
-		errno = ENOSYS;                                            \
+		if (shim_tls_ok())                                         \
+			errno = ENOSYS;                                    \
 		return fail;                                               \
 	}
 

@@ -13,15 +13,19 @@
 #include "clock.h"
 #include "region.h"
 #include "modules.h"
+#include "real.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libunwind.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -37,13 +41,22 @@ static struct {
 	uint32_t depth;
 	uintptr_t lo, hi;		/* the mapping, to protect it */
 	int stacks;			/* libunwind is set up */
+	int inherited_fd1;		/* the region's descriptor + 1, inherited
+					   from the launcher and kept open for
+					   descendants; 0 when none */
 	int tsc;			/* stamp events with clock_ticks() */
 } R;
 
 /* Identity: cached because getpid() is a real system call (about 1 us on
- * this kind of machine).  fork_gen invalidates every thread's cached tid in
- * a fork child. */
-static pid_t cur_pid;
+ * this kind of machine).  The cache lives on a page the kernel zeroes in
+ * every child made without CLONE_VM (MADV_WIPEONFORK): fork, and also raw
+ * clone(SIGCHLD) and syscall(SYS_fork), which run no atfork handler.  So
+ * one load tells a new process, which then asks the kernel (cur_pid()).
+ * Before the page exists, or where madvise refuses, a static cell (and
+ * only the atfork handler) serves.  fork_gen invalidates every thread's
+ * cached tid in a child. */
+static pid_t pid_fallback;
+static pid_t *pid_cell = &pid_fallback;
 static unsigned fork_gen = 1;
 
 /* Initial-exec TLS: touching it never calls malloc (global-dynamic TLS in
@@ -53,7 +66,14 @@ static __thread struct {
 	pid_t tid;
 	unsigned gen;
 	uint32_t passthrough;	/* not yet added to the header */
+	uintptr_t nest_sp;	/* the outermost hook's frame */
+	uintptr_t stk_lo, stk_hi;	/* this thread's stack, 0 if unknown */
 } tls;
+
+/* Stack a backtrace needs below the frame that takes it: unw_backtrace's
+ * own frame is 3 KiB (libunwind 1.6), and the whole of it measured 5.2 KiB
+ * (examples/rely stackuse); a cold cache goes deeper. */
+#define STACK_FOR_BACKTRACE 8192
 
 static char env_region[PATH_MAX + 32];	/* "SHMTRACE_REGION=..." */
 static char shim_path[PATH_MAX];
@@ -109,11 +129,172 @@ static char *put_u64(char *p, uint64_t v)
 	return p;
 }
 
+static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
+			    uint64_t t1, int with_stack, uint16_t flags);
+static void slow_path_denied(const char *call);
+
+/* Makes the wiped-on-fork pid page; the static cell stays when it fails. */
+static void make_pid_cell(pid_t pid)
+{
+	long p = syscall(SYS_mmap, NULL, 4096, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+	pid_fallback = pid;
+	if (p == -1)
+		return;
+	if (syscall(SYS_madvise, p, 4096, MADV_WIPEONFORK) != 0) {
+		syscall(SYS_munmap, p, 4096);
+		return;
+	}
+	*(pid_t *)p = pid;
+	__atomic_store_n(&pid_cell, (pid_t *)p, __ATOMIC_RELEASE);
+}
+
+/*
+ * pids as the launcher sees them.  In a pid namespace getpid() gives the
+ * inner pid; /proc/self/status's NSpid lists the pid in every namespace
+ * from the one of the /proc mounted, outermost first.  A fork child still
+ * sees its parent's /proc (unshare -pf --mount-proc mounts a new one only
+ * later), so it learns its outer pid there, and hands it on to its next
+ * image in SHMTRACE_PID=<outer>:<inner> (the exec hooks put it in), which
+ * that image trusts while getpid() still says <inner>.
+ */
+static pid_t inner_pid;			/* getpid(), when it differs */
+static char env_pid[48];		/* "SHMTRACE_PID=<outer>:<inner>" */
+
+/* The outermost pid /proc/self/status knows for us, or 0. */
+static pid_t nspid_outer(void)
+{
+	char buf[2048];
+	int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/status",
+			      O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	long n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	char *p = strstr(buf, "\nNSpid:");
+	if (!p)
+		return 0;
+	p += 7;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	uint64_t v = 0;
+	for (; *p >= '0' && *p <= '9'; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	return (pid_t)v;
+}
+
+/* The pid to record for the process whose getpid() is `pid`. */
+static pid_t outer_of(pid_t pid, int after_exec)
+{
+	pid_t outer = nspid_outer();
+	const char *e = getenv("SHMTRACE_PID");
+	if ((!outer || outer == pid) && after_exec && e) {	/* from our parent */
+		const char *colon = strchr(e, ':');
+		if (colon && parse_u64(colon + 1, 0) == (uint64_t)pid) {
+			char num[24];
+			size_t n = (size_t)(colon - e);
+			memcpy(num, e, n < sizeof(num) ? n : sizeof(num) - 1);
+			num[n < sizeof(num) ? n : sizeof(num) - 1] = 0;
+			outer = (pid_t)parse_u64(num, 0);
+		}
+	}
+	inner_pid = outer && outer != pid ? pid : 0;
+	env_pid[0] = 0;
+	if (inner_pid) {
+		char *p = put_u64(stpcpy(env_pid, "SHMTRACE_PID="), (uint64_t)outer);
+		put_u64(stpcpy(p, ":"), (uint64_t)pid);
+	}
+	return inner_pid ? outer : pid;
+}
+
+/* The inode of our pid namespace, from /proc/self/ns/pid; 0 if unknown. */
+static uint64_t pidns_inode(void)
+{
+	char buf[64];
+	long n = syscall(SYS_readlinkat, AT_FDCWD, "/proc/self/ns/pid", buf,
+			 sizeof(buf) - 1);
+	if (n <= 5 || memcmp(buf, "pid:[", 5))
+		return 0;
+	buf[n - 1] = 0;		/* the closing bracket */
+	return parse_u64(buf + 5, 0);
+}
+
+static uint64_t my_pidns;	/* pidns_inode() when it was last read */
+
+/* In a fork child: whether it is in the pid namespace of a parent that
+ * was in none of its own (then its pid is the launcher's view too, and
+ * NSpid need not be read: a readlink instead of a /proc file). */
+static int same_pidns(void)
+{
+	uint64_t parent = my_pidns;
+	my_pidns = pidns_inode();
+	return parent && my_pidns == parent && !inner_pid;
+}
+
+/* Sets the cache in a new process from the kernel's word. */
+static pid_t refresh_pid(void)
+{
+	long k = syscall(SYS_getpid);
+	if (k <= 0) {
+		slow_path_denied("getpid");
+		return 0;
+	}
+	pid_t pid = same_pidns() ? (pid_t)k : outer_of((pid_t)k, 0);
+	*pid_cell = pid;
+	pid_fallback = pid;
+	__atomic_fetch_add(&fork_gen, 1, __ATOMIC_RELAXED);
+	tls.passthrough = 0;	/* the parent will publish its own count */
+	return pid;
+}
+
+/* This process's pid.  A zeroed cell means a child the atfork handler did
+ * not see (raw clone, syscall(SYS_fork)): it is recorded as a fork seen
+ * from the child, with its parent, at `t0`, so its events are its own and
+ * the viewer knows where it came from. */
+static pid_t cur_pid(uint64_t t0)
+{
+	pid_t pid = *pid_cell;
+	if (__builtin_expect(pid != 0, 1))
+		return pid;
+	pid = refresh_pid();
+	if (!pid)
+		return 0;	/* denied */
+	struct rec_event ev = {
+		.call = SHMT_CALL_FORK, .flags = SHMT_EVF_CHILD,
+		.args = { [SHMT_ARG_FORK_PPID] = (uint64_t)syscall(SYS_getppid) },
+	};
+	write_event(&ev, t0, t0, 0, 0);
+	return pid;
+}
+
+/* A call of the slow path failed where it cannot (a seccomp filter that
+ * forbids it, as sandboxes install): this process goes on untraced, and
+ * says so once and counts it (the header's `untraced`). */
+static void slow_path_denied(const char *call)
+{
+	int on = ST_ON;
+	if (!__atomic_compare_exchange_n(&R.state, &on, ST_OFF, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	__atomic_fetch_add(&R.hdr->untraced, 1, __ATOMIC_RELAXED);
+	say("a seccomp filter (or the like) forbids ", call,
+	    "; this process runs untraced from here (counted)", NULL);
+}
+
+/* This thread's id, cached; 0 when the kernel refuses to say. */
 static pid_t my_tid(void)
 {
 	unsigned gen = __atomic_load_n(&fork_gen, __ATOMIC_RELAXED);
 	if (tls.gen != gen) {
-		tls.tid = (pid_t)syscall(SYS_gettid);
+		long t = syscall(SYS_gettid);
+		if (t <= 0) {
+			slow_path_denied("gettid");
+			return 0;
+		}
+		tls.tid = (pid_t)t;
 		tls.gen = gen;
 	}
 	return tls.tid;
@@ -121,14 +302,17 @@ static pid_t my_tid(void)
 
 /* --- attaching the region ------------------------------------------------- */
 
-/* Adopts a mapped region after checking it is ours to write. */
-static int adopt(struct shmt_header *h, uint64_t size, const char *path)
+/* Adopts a mapped region after checking it is ours to write: one we
+ * inherited the descriptor of is, whatever our user id says now (a user
+ * namespace maps it). */
+static int adopt(struct shmt_header *h, uint64_t size, const char *path,
+		 int inherited)
 {
 	char buf[160];
 	const char *why = NULL;
 	if (region_check_header(h, size, buf, sizeof(buf)))
 		why = buf;
-	else if (h->owner_uid != (uint64_t)geteuid())
+	else if (!inherited && h->owner_uid != (uint64_t)geteuid())
 		why = "owned by another user";
 	else if (h->flags & SHMT_HF_FINAL)
 		why = "the run it belongs to has ended";
@@ -148,9 +332,48 @@ static int adopt(struct shmt_header *h, uint64_t size, const char *path)
 	return 0;
 }
 
+/* The launcher's region as the descriptor SHMTRACE_REGION's path ends with
+ * ("/proc/<launcher>/fd/<n>"), inherited from it: reachable after a change
+ * of pid, mount or user namespace or a chroot, where the path is not.
+ * Returns 0 when descriptor n is that region (its header names the same
+ * launcher and number), else -1 with nothing changed. */
+static int attach_inherited(const char *path)
+{
+	uint64_t launcher, fd;
+	const char *p = path + 6, *f = strstr(path, "/fd/");
+	if (strncmp(path, "/proc/", 6) || !f)
+		return -1;
+	char num[24];
+	size_t n = (size_t)(f - p);
+	if (n >= sizeof(num))
+		return -1;
+	memcpy(num, p, n);
+	num[n] = 0;
+	launcher = parse_u64(num, 0);
+	fd = parse_u64(f + 4, UINT64_MAX);
+	struct stat st;
+	if (!launcher || fd > INT_MAX || syscall(SYS_fstat, (int)fd, &st) != 0 ||
+	    !S_ISREG(st.st_mode) || st.st_size < SHMT_HEADER_SIZE)
+		return -1;
+	struct shmt_header *h = region_map((int)fd, (uint64_t)st.st_size);
+	if (!h)
+		return -1;
+	if (memcmp(h->magic, SHMT_MAGIC, 8) || h->creator_pid != launcher ||
+	    h->launcher_fd != fd) {
+		syscall(SYS_munmap, h, st.st_size);
+		return -1;
+	}
+	if (adopt(h, (uint64_t)st.st_size, path, 1))
+		return -1;
+	R.inherited_fd1 = (int)fd + 1;
+	return 0;
+}
+
 /* Maps the region a launcher or an ancestor made (SHMTRACE_REGION). */
 static int attach_region(const char *path)
 {
+	if (attach_inherited(path) == 0)
+		return 0;
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		say("cannot open trace region '", path,
@@ -167,7 +390,7 @@ static int attach_region(const char *path)
 		    "'; this process runs untraced", NULL);
 		return -1;
 	}
-	return adopt(h, (uint64_t)st.st_size, path);
+	return adopt(h, (uint64_t)st.st_size, path, 0);
 }
 
 /* No launcher: the first traced process makes the region itself, as a file
@@ -179,7 +402,7 @@ static int create_region(void)
 	char *p = path;
 	if (!out || !*out) {
 		p = stpcpy(path, "shmtrace.");
-		p = put_u64(p, (uint64_t)cur_pid);
+		p = put_u64(p, (uint64_t)pid_fallback);
 		strcpy(p, ".trace");
 		out = path;
 	}
@@ -211,20 +434,25 @@ static int create_region(void)
 		e = stpcpy(e + strlen(e), "/");
 	if (strlen(out) + (size_t)(e - env_region) < sizeof(env_region))
 		strcpy(e, out);
-	return adopt(h, size, out);
+	return adopt(h, size, out, 0);
 }
 
 /* One-time set-up, on the first hook or the constructor, whichever comes
  * first.  Never allocates. */
 static void rec_init(void)
 {
-	cur_pid = (pid_t)syscall(SYS_getpid);
-	const char *region = getenv("SHMTRACE_REGION");
+	make_pid_cell(outer_of((pid_t)syscall(SYS_getpid), 1));
+	my_pidns = pidns_inode();
+	char *region = getenv("SHMTRACE_REGION");
 	int ok;
 	if (region && *region) {
 		ok = attach_region(region) == 0;
 		if (ok && strlen(region) + 17 < sizeof(env_region))
 			strcpy(stpcpy(env_region, "SHMTRACE_REGION="), region);
+		else if (!ok)	/* in place, so envp copies see it too */
+			region[0] = 0;	/* descendants: untraced, silently */
+	} else if (region) {
+		ok = 0;		/* set but empty: untraced, no file made */
 	} else {
 		ok = create_region() == 0;
 	}
@@ -254,6 +482,21 @@ static int ensure_init(void)
 static int in_shim(uintptr_t ip)
 {
 	return ip >= (uintptr_t)__ehdr_start && ip < (uintptr_t)etext;
+}
+
+/* Whether a backtrace fits below here.  On the thread's own stack it does;
+ * elsewhere (a signal handler on an alternate stack, a coroutine) the
+ * kernel says whether this is the alternate stack and where it ends, one
+ * system call on that rare path; an unknown stack is trusted. */
+static int room_for_backtrace(void)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	if (sp >= tls.stk_lo && sp < tls.stk_hi)
+		return 1;
+	stack_t ss;
+	if (syscall(SYS_sigaltstack, NULL, &ss) != 0 || !(ss.ss_flags & SS_ONSTACK))
+		return 1;
+	return sp - (uintptr_t)ss.ss_sp >= STACK_FOR_BACKTRACE;
 }
 
 /* Takes the caller's backtrace, minus the shim's own frames, into out[].
@@ -311,6 +554,10 @@ static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 			    uint64_t t1, int with_stack, uint16_t flags)
 {
 	uint64_t i;
+	pid_t pid = ev->pid ? ev->pid : cur_pid(t0);
+	pid_t tid = ev->tid ? ev->tid : my_tid();
+	if (pid <= 0 || tid <= 0)
+		return 0;	/* denied: untraced from now on, counted */
 	if (!region_reserve(R.hdr, &R.layout, &i))
 		return 0;
 	struct shmt_event *s = region_slot(R.hdr, &R.layout, i);
@@ -322,8 +569,8 @@ static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 	s->time_ns = t0;
 	s->duration_ns = t1 - t0;
 	s->ret = ev->ret;
-	s->pid = ev->pid ? ev->pid : cur_pid;
-	s->tid = ev->tid ? ev->tid : my_tid();
+	s->pid = pid;
+	s->tid = tid;
 	s->call = ev->call;
 	s->err = (uint16_t)ev->err;
 	s->obj = ev->obj;
@@ -333,8 +580,12 @@ static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 	if (ev->str && ev->str_len)
 		put_string(ev->str, ev->str_len, &s->str_off, &s->str_len, &flags);
 	s->nframes = 0;
-	if (with_stack && R.depth && R.stacks)
-		s->nframes = take_stack(s->frames, &flags);
+	if (with_stack && R.depth && R.stacks) {
+		if (room_for_backtrace())
+			s->nframes = take_stack(s->frames, &flags);
+		else
+			__atomic_fetch_add(&R.hdr->stacks_no_room, 1, __ATOMIC_RELAXED);
+	}
 	s->flags = flags;
 	region_commit(s, i);
 	return i + 1;
@@ -345,11 +596,32 @@ uint64_t rec_now(void)
 	return R.tsc ? clock_ticks() : clock_now_ns();
 }
 
+/* Enters a hook on this thread; returns 1 when another hook is active on
+ * it.  `sp` is the hook's frame (its wrapper's, so one depth for every
+ * wrapper called from one place).  A hook whose frame lies at or below
+ * ours on the same stack was left without returning (a signal handler
+ * that interrupted it jumped out with siglongjmp): its count is stale,
+ * reset and counted, or every later event of the thread would lose its
+ * stack.  A real nested call runs deeper. */
+static int nest_enter(uintptr_t sp)
+{
+	if (tls.nest > 0 && sp >= tls.nest_sp && tls.nest_sp >= tls.stk_lo &&
+	    sp < tls.stk_hi) {
+		tls.nest = 0;
+		__atomic_fetch_add(&R.hdr->nest_lost, 1, __ATOMIC_RELAXED);
+	}
+	if (tls.nest++ > 0)
+		return 1;
+	tls.nest_sp = sp;
+	return 0;
+}
+
 int rec_begin(struct rec_ctx *c)
 {
-	if (!ensure_init())
+	if (!shim_tls_ok() || !ensure_init())
 		return 0;
-	c->nested = tls.nest++ > 0;
+	/* the shim keeps frame pointers: ours holds the wrapper's */
+	c->nested = nest_enter(*(uintptr_t *)__builtin_frame_address(0));
 	c->t0 = rec_now();
 	return 1;
 }
@@ -378,10 +650,10 @@ void rec_cancel(struct rec_ctx *c)
 
 uint64_t rec_note(const struct rec_event *ev, int with_stack)
 {
-	if (!ensure_init())
+	if (!shim_tls_ok() || !ensure_init())
 		return 0;
 	int saved = errno;
-	int nested = tls.nest++ > 0;
+	int nested = nest_enter(*(uintptr_t *)__builtin_frame_address(0));
 	uint64_t now = rec_now();
 	uint64_t seq = write_event(ev, now, now, with_stack && !nested, 0);
 	tls.nest--;
@@ -413,19 +685,38 @@ void rec_note_modules(void)
 	modules_scan_new(write_module);
 }
 
+static void write_module_gone(const struct module_info *m)
+{
+	struct rec_event ev = {
+		.call = SHMT_CALL_MODULE,
+		.args = { [SHMT_ARG_MODULE_BIAS] = m->bias,
+			  [SHMT_ARG_MODULE_LO] = m->lo,
+			  [SHMT_ARG_MODULE_HI] = m->lo },
+	};
+	rec_note(&ev, 0);
+}
+
+void rec_forget_modules(void)
+{
+	if (rec_enabled())
+		modules_forget_gone(write_module_gone);
+}
+
 int rec_enabled(void)
 {
-	return ensure_init();
+	return shim_tls_ok() && ensure_init();
 }
 
 void rec_count_passthrough(void)
 {
-	if (++tls.passthrough >= 256)
+	if (shim_tls_ok() && ++tls.passthrough >= 256)
 		rec_flush_counters();
 }
 
 void rec_flush_counters(void)
 {
+	if (!shim_tls_ok())
+		return;
 	if (tls.passthrough && __atomic_load_n(&R.state, __ATOMIC_ACQUIRE) == ST_ON)
 		__atomic_fetch_add(&R.hdr->passthrough, tls.passthrough,
 				   __ATOMIC_RELAXED);
@@ -434,14 +725,28 @@ void rec_flush_counters(void)
 
 void rec_after_fork_child(void)
 {
-	cur_pid = (pid_t)syscall(SYS_getpid);
-	__atomic_fetch_add(&fork_gen, 1, __ATOMIC_RELAXED);
-	tls.passthrough = 0;	/* the parent will publish its own count */
+	refresh_pid();
+}
+
+pid_t rec_kernel_pid(void)
+{
+	pid_t k = (pid_t)syscall(SYS_getpid);
+	return k == inner_pid || k == rec_pid() ? rec_pid() : k;
+}
+
+pid_t rec_inner_pid(void)
+{
+	return inner_pid;
+}
+
+const char *rec_env_pid(void)
+{
+	return env_pid[0] ? env_pid : NULL;
 }
 
 pid_t rec_pid(void)
 {
-	return cur_pid;
+	return *pid_cell ? *pid_cell : pid_fallback;
 }
 
 void rec_stacks_ready(void)
@@ -455,9 +760,45 @@ void rec_stacks_ready(void)
 	rec_warm_thread();
 }
 
+/* Notes this thread's stack bounds, for room_for_backtrace and
+ * nest_enter.  Outside signal handlers only (it may allocate). */
+extern void *__libc_stack_end;
+
+static void learn_stack(void)
+{
+	pthread_attr_t a;
+	void *lo;
+	size_t size;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	uintptr_t top = (uintptr_t)__libc_stack_end;
+	struct rlimit rl;
+	/* the main thread: below where the process started, at most its
+	 * rlimit (pthread_getattr_np would read /proc/self/maps for it) */
+	if (top > sp && syscall(SYS_prlimit64, 0, RLIMIT_STACK, NULL, &rl) == 0) {
+		uint64_t max = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (1ull << 30) ?
+			       1ull << 30 : rl.rlim_cur;
+		if (top - sp < max && top > max) {
+			tls.stk_lo = top - max;
+			tls.stk_hi = top + 1;
+			return;
+		}
+	}
+	if (pthread_getattr_np(pthread_self(), &a) != 0)
+		return;
+	if (pthread_attr_getstack(&a, &lo, &size) == 0) {
+		tls.stk_lo = (uintptr_t)lo;
+		tls.stk_hi = (uintptr_t)lo + size;
+	}
+	pthread_attr_destroy(&a);
+}
+
 void rec_warm_thread(void)
 {
 	void *buf[4];
+	if (!shim_tls_ok())
+		return;
+	if (!tls.stk_hi)
+		learn_stack();
 	if (R.stacks && R.depth) {
 		tls.nest++;	/* libunwind mmaps its caches through our hook */
 		unw_backtrace(buf, 4);
@@ -471,9 +812,45 @@ int rec_overlaps_region(uintptr_t addr, size_t len)
 	return R.hi && addr < R.hi && addr + len > R.lo;
 }
 
-void rec_disable(void)
+int rec_region_fd(void)
 {
-	__atomic_store_n(&R.state, ST_OFF, __ATOMIC_RELEASE);
+	return R.inherited_fd1 - 1;
+}
+
+void rec_region_fd_lost(void)
+{
+	R.inherited_fd1 = 0;
+}
+
+void rec_region_range(uintptr_t *lo, uintptr_t *hi)
+{
+	*lo = R.lo;
+	*hi = R.hi;
+}
+
+int rec_suspend(void)
+{
+	int on = ST_ON;
+	if (!__atomic_compare_exchange_n(&R.state, &on, ST_OFF, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return 0;
+	__atomic_fetch_add(&R.hdr->disabled, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
+void rec_suspend_end(int suspended, int failed, const char *what)
+{
+	if (!suspended)
+		return;
+	if (failed) {	/* nothing changed: tracing goes on */
+		__atomic_fetch_sub(&R.hdr->disabled, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&R.state, ST_ON, __ATOMIC_RELEASE);
+		return;
+	}
+	char pid[24];
+	put_u64(pid, (uint64_t)rec_pid());
+	say("pid ", pid, ": the program ", what,
+	    " the trace region; it runs untraced from here (counted)", NULL);
 }
 
 const char *rec_env_region(void)

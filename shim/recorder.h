@@ -76,6 +76,11 @@ uint64_t rec_note(const struct rec_event *ev, int with_stack);
  * loader's lock: for the constructor and rare paths. */
 void rec_note_modules(void);
 
+/* After a dlclose: records each module no longer loaded as a
+ * SHMT_CALL_MODULE event with an empty range (LO == HI), and forgets it,
+ * so a library loaded at its address later is recorded again. */
+void rec_forget_modules(void);
+
 /* 1 when tracing is on in this process (forces initialisation). */
 int rec_enabled(void);
 
@@ -90,8 +95,19 @@ void rec_flush_counters(void);
  * cached pid and tids.  Async-signal-safe. */
 void rec_after_fork_child(void);
 
-/* The cached pid of this process. */
+/* The cached pid of this process, as the launcher's pid namespace sees
+ * it (NSpid) when known; rec_inner_pid() is getpid() when that differs
+ * (a pid namespace), else 0.  rec_env_pid() is the entry an exec must
+ * carry for the new image to know it ("SHMTRACE_PID=<outer>:<inner>"), or
+ * NULL. */
 pid_t rec_pid(void);
+pid_t rec_inner_pid(void);
+
+/* The pid to record, asked of the kernel (for hooks that may run in a
+ * vfork child, whose memory, cache included, is its parent's): the cached
+ * one when the kernel's is ours, else the kernel's. */
+pid_t rec_kernel_pid(void);
+const char *rec_env_pid(void);
 
 /* Lets the constructor turn backtraces on once libunwind is set up, and
  * warms this thread's unwind cache outside of any signal handler. */
@@ -103,8 +119,25 @@ void rec_warm_thread(void);
  * that tears down its whole address space cannot crash in the tracer. */
 int rec_overlaps_region(uintptr_t addr, size_t len);
 
-/* Turns tracing off in this process (the region is about to vanish). */
-void rec_disable(void);
+/* The region's descriptor inherited from the launcher, which the shim
+ * keeps open for descendants (close and close_range leave it alone), or
+ * -1.  rec_region_fd_lost: the program put another file at its number
+ * (dup2): descendants find the region by its path. */
+int rec_region_fd(void);
+void rec_region_fd_lost(void);
+
+/* The trace region's range in this process ([*lo, *hi), both 0 when none
+ * is mapped). */
+void rec_region_range(uintptr_t *lo, uintptr_t *hi);
+
+/* Turns tracing off in this process before a call that may take the
+ * region away (unmap, map or remap over it), and counts it (the header's
+ * `disabled`).  Returns 1 when it did, 0 when tracing was off already.
+ * rec_suspend_end then turns it back on when the call failed (nothing
+ * changed), or says in one line that this process runs untraced from now
+ * on, `what` naming the call ("unmapped"). */
+int rec_suspend(void);
+void rec_suspend_end(int suspended, int failed, const char *what);
 
 /* What a traced exec must carry in its environment: the entry
  * "SHMTRACE_REGION=<path>" and the shim's own path for LD_PRELOAD.

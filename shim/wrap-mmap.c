@@ -5,6 +5,8 @@
  * that could allocate and come back here.  Private mappings (which is what
  * malloc, stdio and the loader make, when they come through the PLT at all)
  * take the fast path: one test, the system call, a per-thread counter.
+ * mprotect and madvise are not recorded: they are hooked only to keep the
+ * trace region out of their reach.
  */
 #include "real.h"
 #include "recorder.h"
@@ -80,8 +82,13 @@ SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
 	int shared = (flags & MAP_SHARED) ||
 		     (!(flags & MAP_ANONYMOUS) && track_fd_get(fd, &obj, &origin));
 	int fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE);
-	if (fixed && rec_overlaps_region((uintptr_t)addr, len))
-		rec_disable();	/* the program maps over our region */
+	/* MAP_FIXED_NOREPLACE over the region fails (EEXIST), nothing lost */
+	if ((flags & MAP_FIXED) && rec_overlaps_region((uintptr_t)addr, len)) {
+		int suspended = rec_suspend();
+		void *ret = raw_mmap(addr, len, prot, flags, fd, off);
+		rec_suspend_end(suspended, ret == MAP_FAILED, "mapped over");
+		return ret;
+	}
 	if (shared || (fixed && track_map_overlaps((uintptr_t)addr, len)))
 		return mmap_traced(addr, len, prot, flags, fd, off);
 	rec_count_passthrough();
@@ -92,10 +99,20 @@ SHIM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd,
  * callers bind to it). */
 SHIM_EXPORT extern __typeof__(mmap) mmap64 __attribute__((alias("mmap")));
 
+/* munmap of a range that holds the trace region: tracing stops first (the
+ * next event would fault), and goes on if the call fails. */
+static int munmap_region(void *addr, size_t len)
+{
+	int suspended = rec_suspend();
+	int ret = (int)syscall(SYS_munmap, addr, len);
+	rec_suspend_end(suspended, ret != 0, "unmapped");
+	return ret;
+}
+
 SHIM_EXPORT int munmap(void *addr, size_t len)
 {
 	if (rec_overlaps_region((uintptr_t)addr, len))
-		rec_disable();
+		return munmap_region(addr, len);
 	if (!track_map_overlaps((uintptr_t)addr, len))
 		return (int)syscall(SYS_munmap, addr, len);
 	struct track_taken taken;
@@ -127,8 +144,13 @@ SHIM_EXPORT void *mremap(void *old, size_t old_size, size_t new_size,
 		va_end(ap);
 	}
 	if (rec_overlaps_region((uintptr_t)old, old_size) ||
-	    (want && rec_overlaps_region((uintptr_t)want, new_size)))
-		rec_disable();
+	    (want && rec_overlaps_region((uintptr_t)want, new_size))) {
+		int suspended = rec_suspend();
+		void *ret = (void *)syscall(SYS_mremap, old, old_size, new_size,
+					    flags, want);
+		rec_suspend_end(suspended, ret == MAP_FAILED, "remapped");
+		return ret;
+	}
 	int tracked = track_map_overlaps((uintptr_t)old, old_size) ||
 		      (want && track_map_overlaps((uintptr_t)want, new_size));
 	if (!tracked)
@@ -156,4 +178,36 @@ SHIM_EXPORT void *mremap(void *old, size_t old_size, size_t new_size,
 	};
 	rec_end(&c, &ev);
 	return ret;
+}
+
+/*
+ * mprotect and madvise over a range that holds the trace region apply to
+ * the rest of the range only: the region is the tracer's, not the
+ * program's, and PROT_READ or MADV_DONTFORK (or MADV_REMOVE) on it would
+ * crash the next event, or a child's first.  A misaligned start fails as
+ * it would anyway, so it goes through untouched.
+ */
+static long around_region(long nr, void *addr, size_t len, long arg)
+{
+	uintptr_t a = (uintptr_t)addr, e = a + len, lo, hi;
+	rec_region_range(&lo, &hi);
+	hi = (hi + 4095) & ~(uintptr_t)4095;	/* the mapping's last page */
+	if ((a & 4095) || !rec_overlaps_region(a, len))
+		return syscall(nr, addr, len, arg);
+	long r = 0;
+	if (a < lo)
+		r = syscall(nr, addr, lo - a, arg);
+	if (r == 0 && e > hi)
+		r = syscall(nr, hi, e - hi, arg);
+	return r;
+}
+
+SHIM_EXPORT int mprotect(void *addr, size_t len, int prot)
+{
+	return (int)around_region(SYS_mprotect, addr, len, prot);
+}
+
+SHIM_EXPORT int madvise(void *addr, size_t len, int advice)
+{
+	return (int)around_region(SYS_madvise, addr, len, advice);
 }

@@ -45,12 +45,14 @@ static int shm_open_observed(__typeof__(&shm_open) real, const char *name,
 {
 	int fd;
 	if ((oflag & (O_CREAT | O_EXCL)) == O_CREAT) {
+		int saved = errno;
 		fd = real(name, oflag | O_EXCL, mode);
 		if (fd >= 0 || errno != EEXIST) {
 			*created = fd >= 0;
 			return fd;
 		}
 		*created = 0;
+		errno = saved;	/* the probe's EEXIST is not the program's */
 		return real(name, oflag, mode);
 	}
 	fd = real(name, oflag, mode);
@@ -129,6 +131,8 @@ SHIM_EXPORT int close(int fd)
 	uint32_t obj;
 	uint64_t origin;
 	struct rec_ctx c;
+	if (fd >= 0 && fd == rec_region_fd())
+		return 0;	/* the region's, for descendants (as if closed) */
 	if (!track_fd_get(fd, &obj, &origin))
 		return real_close(fd);
 	track_fd_clear(fd);	/* gone whatever close returns (Linux) */
@@ -148,6 +152,17 @@ SHIM_EXPORT int close(int fd)
 SHIM_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
 	REAL_OR(close_range, -1);
+	int keep = rec_region_fd();
+	if (keep >= 0 && first <= (unsigned)keep && (unsigned)keep <= last) {
+		/* around the region's descriptor, kept for descendants */
+		int ret = first < (unsigned)keep ?
+			real_close_range(first, (unsigned)keep - 1, flags) : 0;
+		if (ret == 0 && (unsigned)keep < last)
+			ret = real_close_range((unsigned)keep + 1, last, flags);
+		if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
+			track_fd_clear_range(first, last);
+		return ret;
+	}
 	int ret = real_close_range(first, last, flags);
 	if (ret == 0 && !(flags & CLOSE_RANGE_CLOEXEC))
 		track_fd_clear_range(first, last);
@@ -167,6 +182,8 @@ SHIM_EXPORT int dup2(int oldfd, int newfd)
 {
 	REAL_OR(dup2, -1);
 	int ret = real_dup2(oldfd, newfd);
+	if (ret >= 0 && newfd == rec_region_fd() && oldfd != newfd)
+		rec_region_fd_lost();
 	if (ret >= 0)
 		track_fd_dup(oldfd, ret);
 	return ret;
@@ -176,6 +193,8 @@ SHIM_EXPORT int dup3(int oldfd, int newfd, int flags)
 {
 	REAL_OR(dup3, -1);
 	int ret = real_dup3(oldfd, newfd, flags);
+	if (ret >= 0 && newfd == rec_region_fd())
+		rec_region_fd_lost();
 	if (ret >= 0)
 		track_fd_dup(oldfd, ret);
 	return ret;

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -60,7 +61,8 @@ static size_t pack_argv(char *buf, size_t cap, const char *path,
 struct env_fix {
 	size_t n;		/* entries in envp */
 	long preload_at;	/* index of LD_PRELOAD=, or -1 */
-	int need_preload, need_region;
+	long pid_at;		/* index of SHMTRACE_PID=, or -1 */
+	int need_preload, need_region, need_pid;
 };
 
 static int list_has(const char *list, const char *item)
@@ -80,11 +82,12 @@ static int list_has(const char *list, const char *item)
 static int env_check(char *const *envp, struct env_fix *f)
 {
 	const char *shim = rec_shim_path();
+	const char *pid = rec_env_pid();
 	memset(f, 0, sizeof(*f));
-	f->preload_at = -1;
+	f->preload_at = f->pid_at = -1;
 	if (!shim || !rec_env_region())
 		return 0;
-	int has_shim = 0, has_region = 0;
+	int has_shim = 0, has_region = 0, has_pid = !pid;
 	for (; envp && envp[f->n]; f->n++) {
 		const char *e = envp[f->n];
 		if (strncmp(e, "LD_PRELOAD=", 11) == 0) {
@@ -92,50 +95,89 @@ static int env_check(char *const *envp, struct env_fix *f)
 			has_shim = list_has(e + 11, shim);
 		} else if (strncmp(e, "SHMTRACE_REGION=", 16) == 0) {
 			has_region = 1;
+		} else if (strncmp(e, "SHMTRACE_PID=", 13) == 0) {
+			f->pid_at = (long)f->n;
+			has_pid = pid && strcmp(e, pid) == 0;
 		}
 	}
 	f->need_preload = !has_shim;
 	f->need_region = !has_region;
-	return f->need_preload || f->need_region;
+	f->need_pid = !has_pid;
+	return f->need_preload || f->need_region || f->need_pid;
 }
 
-/* Bytes env_build needs for the new LD_PRELOAD string. */
+/* Bytes env_build needs: the new array and the new LD_PRELOAD string. */
 static size_t env_bytes(char *const *envp, const struct env_fix *f)
 {
-	size_t n = 11 + strlen(rec_shim_path()) + 1;
+	size_t n = (f->n + 4) * sizeof(char *) + 11 + strlen(rec_shim_path()) + 1;
 	if (f->preload_at >= 0)
 		n += strlen(envp[f->preload_at] + 11) + 1;
 	return n;
 }
 
-/* Writes the fixed environment into out (f->n + 3 entries) using buf
- * (env_bytes) for the new LD_PRELOAD: ours first, the program's after. */
-static void env_build(char *const *envp, const struct env_fix *f, char **out,
-		      char *buf)
+/* Writes the fixed environment into mem (env_bytes): the array first, then
+ * the new LD_PRELOAD string, ours first, the program's after; and this
+ * process's SHMTRACE_PID (see recorder.c) in place of an ancestor's. */
+static char **env_build(char *const *envp, const struct env_fix *f, void *mem)
 {
+	char **out = mem;
+	char *buf = (char *)(out + f->n + 4);
 	size_t k = 0;
 	char *p = stpcpy(stpcpy(buf, "LD_PRELOAD="), rec_shim_path());
 	if (f->preload_at >= 0 && envp[f->preload_at][11])
 		stpcpy(stpcpy(p, ":"), envp[f->preload_at] + 11);
 	for (size_t i = 0; i < f->n; i++)
-		out[k++] = (long)i == f->preload_at && f->need_preload ? buf : envp[i];
+		out[k++] = (long)i == f->preload_at && f->need_preload ? buf :
+			   (long)i == f->pid_at && f->need_pid ?
+			   (char *)rec_env_pid() : envp[i];
 	if (f->need_preload && f->preload_at < 0)
 		out[k++] = buf;
 	if (f->need_region)
 		out[k++] = (char *)rec_env_region();
+	if (f->need_pid && f->pid_at < 0)
+		out[k++] = (char *)rec_env_pid();
 	out[k] = NULL;
+	return out;
 }
 
-/* Declares `env`: envp, or a fixed copy on this function's stack (alloca:
- * an exec may run in a vfork child, where malloc is not allowed). */
+/* A fixed environment too big for the stack lives in pages mapped with the
+ * raw system call (no malloc: an exec may run in a vfork child).  Unmapped
+ * after a failed exec or spawn; the pages a vfork child left behind when it
+ * exec'd are in its parent's memory, which unmaps them when it resumes. */
+#define ENV_ON_STACK 16384
+static struct { void *p; size_t len; } env_spill;
+
+static void *env_spill_map(size_t len)
+{
+	long p = syscall(SYS_mmap, NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0L);
+	if (p == -1)
+		return NULL;
+	env_spill.p = (void *)p;
+	env_spill.len = len;
+	return (void *)p;
+}
+
+static void env_spill_release(void)
+{
+	if (env_spill.p)
+		syscall(SYS_munmap, env_spill.p, env_spill.len);
+	env_spill.p = NULL;
+}
+
+/* Declares `env`: envp, or a fixed copy, on this function's stack when
+ * small (alloca: an exec may run in a vfork child, where malloc is not
+ * allowed), else spilled to pages of its own; a copy that cannot be made
+ * leaves envp as it is. */
 #define ENV_FIXED(env, envp)                                               \
 	char *const *env = (envp);                                         \
 	struct env_fix env_fix_;                                           \
 	if (rec_enabled() && env_check((envp), &env_fix_)) {               \
-		char **out_ = alloca((env_fix_.n + 3) * sizeof(char *));   \
-		env_build((envp), &env_fix_, out_,                         \
-			  alloca(env_bytes((envp), &env_fix_)));           \
-		env = out_;                                                \
+		size_t need_ = env_bytes((envp), &env_fix_);               \
+		void *mem_ = need_ <= ENV_ON_STACK ? alloca(need_)          \
+						    : env_spill_map(need_);   \
+		if (mem_)                                                  \
+			env = env_build((envp), &env_fix_, mem_);          \
 	}
 
 /* --- exec ---------------------------------------------------------------------- */
@@ -174,7 +216,7 @@ static void note_exec_failure(int variant, uint64_t t0, const char *path,
 	char buf[SHMT_MAX_STRING];
 	struct rec_event ev = {
 		.call = SHMT_CALL_EXEC, .ret = -1, .err = err,
-		.pid = (pid_t)syscall(SYS_getpid), .tid = (pid_t)syscall(SYS_gettid),
+		.pid = rec_kernel_pid(), .tid = (pid_t)syscall(SYS_gettid),
 	};
 	ev.str = buf;
 	ev.str_len = pack_argv(buf, sizeof(buf), path, argv,
@@ -189,11 +231,18 @@ static void note_exec_failure(int variant, uint64_t t0, const char *path,
 static int do_exec(int variant, int dirfd, const char *path,
 		   char *const argv[], char *const envp[], int flags)
 {
+	if (!shim_tls_ok()) {	/* forward: no errno, nothing recorded */
+		if (variant == SHMT_EXEC_EXECVE || variant == SHMT_EXEC_EXECV ||
+		    variant == SHMT_EXEC_EXECL || variant == SHMT_EXEC_EXECLE)
+			return (int)syscall(SYS_execve, path, argv, envp);
+		return call_exec(variant, dirfd, path, argv, envp, flags);
+	}
 	ENV_FIXED(env, envp);
 	rec_flush_counters();
 	uint64_t t0 = rec_now();
 	int ret = call_exec(variant, dirfd, path, argv, env, flags);
 	int err = errno;
+	env_spill_release();
 	char fdpath[32];
 	if (variant == SHMT_EXEC_FEXECVE) {
 		snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", dirfd);
@@ -295,6 +344,7 @@ static int do_spawn(int use_path, pid_t *pid, const char *path,
 		REAL_OR(posix_spawn, ENOSYS);
 		ret = real_posix_spawn(pp, path, fa, attr, argv, env);
 	}
+	env_spill_release();
 	if (!on)
 		return ret;
 	char buf[SHMT_MAX_STRING];
@@ -394,6 +444,7 @@ long shim_vfork_parent(long raw) __attribute__((visibility("hidden"), used));
 long shim_vfork_parent(long raw)
 {
 	long ret = raw;
+	env_spill_release();	/* what the child's exec left in our memory */
 	if (raw < 0 && raw > -4096) {
 		errno = (int)-raw;
 		ret = -1;
@@ -434,7 +485,7 @@ static void note_exit(int status, int raw)
 		.call = SHMT_CALL_EXIT,
 		.args = { [SHMT_ARG_EXIT_STATUS] = (uint64_t)(uint32_t)status,
 			  [SHMT_ARG_EXIT_RAW] = (uint64_t)raw },
-		.pid = (pid_t)syscall(SYS_getpid), .tid = (pid_t)syscall(SYS_gettid),
+		.pid = rec_kernel_pid(), .tid = (pid_t)syscall(SYS_gettid),
 	};
 	rec_note(&ev, 1);
 }
@@ -544,7 +595,8 @@ static void note_start(int argc, char **argv)
 	struct rec_event ev = {
 		.call = SHMT_CALL_EXEC, .flags = SHMT_EVF_START,
 		.args = { [SHMT_ARG_EXEC_PPID] = (uint64_t)getppid(),
-			  [SHMT_ARG_EXEC_VARIANT] = SHMT_EXEC_EXECVE },
+			  [SHMT_ARG_EXEC_VARIANT] = SHMT_EXEC_EXECVE,
+			  [SHMT_ARG_EXEC_INNER_PID] = (uint64_t)rec_inner_pid() },
 	};
 	ev.str = buf;
 	ev.str_len = pack_argv(buf, sizeof(buf), exe, argc > 0 ? argv : NULL,

@@ -22,12 +22,14 @@ static int shmget_observed(__typeof__(&shmget) real, key_t key, size_t size,
 {
 	int ret;
 	if (key != IPC_PRIVATE && (shmflg & (IPC_CREAT | IPC_EXCL)) == IPC_CREAT) {
+		int saved = errno;
 		ret = real(key, size, shmflg | IPC_EXCL);
 		if (ret >= 0 || errno != EEXIST) {
 			*created = ret >= 0;
 			return ret;
 		}
 		*created = 0;
+		errno = saved;	/* the probe's EEXIST is not the program's */
 		return real(key, size, shmflg);
 	}
 	ret = real(key, size, shmflg);
@@ -76,8 +78,12 @@ static uint64_t segment_size(int shmid)
 SHIM_EXPORT void *shmat(int shmid, const void *shmaddr, int shmflg)
 {
 	REAL_OR(shmat, (void *)-1);
-	if ((shmflg & SHM_REMAP) && rec_overlaps_region((uintptr_t)shmaddr, 1))
-		rec_disable();
+	if ((shmflg & SHM_REMAP) && rec_overlaps_region((uintptr_t)shmaddr, 1)) {
+		int suspended = rec_suspend();
+		void *ret = real_shmat(shmid, shmaddr, shmflg);
+		rec_suspend_end(suspended, ret == (void *)-1, "attached a segment over");
+		return ret;
+	}
 	struct rec_ctx c;
 	int on = rec_begin(&c);
 	void *ret = real_shmat(shmid, shmaddr, shmflg);

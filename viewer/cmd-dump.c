@@ -19,6 +19,7 @@
 #include "parse-options.h"
 #include "profile.h"
 #include "render.h"
+#include "report.h"
 #include "symbolize.h"
 #include "trace.h"
 #include "util.h"
@@ -120,14 +121,15 @@ static void report_losses(const struct trace *t, const struct trace_iter *it,
 			"written, or their process died", it->abandoned,
 			words_plural(it->abandoned));
 	else if (it->abandoned)
-		warning("%" PRIu64 " slot%s abandoned: a process died while "
-			"recording", it->abandoned, words_plural(it->abandoned));
+		warning("%" PRIu64 " slot%s abandoned: %s", it->abandoned,
+			words_plural(it->abandoned), words_abandoned_why);
 	if (it->corrupt)
 		warning("%" PRIu64 " corrupt slot%s skipped", it->corrupt,
 			words_plural(it->corrupt));
 	if (c.stack_errors && (o->stack || o->json))
 		warning("%" PRIu64 " backtrace%s failed: those events have "
 			"no stack", c.stack_errors, words_plural(c.stack_errors));
+	report_warn_shim_losses(&c);
 }
 
 /* The processes with several threads (an event whose thread is not the

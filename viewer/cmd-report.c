@@ -163,11 +163,16 @@ static void warn_losses(const struct report *r)
 			"full, this report may be wrong", c->dropped,
 			words_plural(c->dropped));
 	if (m->abandoned && m->final)
-		warning("%" PRIu64 " slot%s abandoned: a process died while "
-			"recording", m->abandoned, words_plural(m->abandoned));
+		warning("%" PRIu64 " slot%s abandoned: %s", m->abandoned,
+			words_plural(m->abandoned), words_abandoned_why);
 	if (m->corrupt)
 		warning("%" PRIu64 " corrupt slot%s skipped", m->corrupt,
 			words_plural(m->corrupt));
+	if (c->strings_dropped)
+		warning("%" PRIu64 " string%s cut or lost: the string arena "
+			"was full (use --size)", c->strings_dropped,
+			words_plural(c->strings_dropped));
+	report_warn_shim_losses(c);
 	if (c->capacity_lost)
 		warning("%" PRIu64 " capacity record%s of the launcher lost "
 			"(the region was full): no tmpfs figures", c->capacity_lost,
@@ -282,8 +287,10 @@ static int report(const char *path, struct report_options *o)
 	free_stacks(&r);
 	run_capacity_free(&r.capacity);
 	sym_free(st);
-	if (rc == 0 && m.leaks > r.suppressed && o->error_exitcode)
-		rc = o->error_exitcode;
+	char lost[256];
+	if (rc == 0 && o->error_exitcode && (m.leaks > r.suppressed ||
+	    report_lost(&r.counters, &m, lost, sizeof(lost))))
+		rc = o->error_exitcode;	/* an unknown verdict is no pass */
 	suppress_free(&supp);
 	model_free(&m);
 	trace_close(&t);

@@ -267,5 +267,10 @@ void report_json(FILE *out, const struct report *r)
 	json_model_profile(&w, &r->calls);
 	json_end_object(&w);
 	put_capacity(&w, &r->capacity);
+	char buf[256];
+	const char *lost = report_lost(&r->counters, m, buf, sizeof(buf));
+	json_member_bool(&w, "leaks_known", !lost);
+	if (lost)	/* what the trace lost, as the text report says it */
+		json_member_string(&w, "lost", lost);
 	json_end_document(&w);
 }

@@ -421,10 +421,13 @@ static void put_losses(FILE *out, const struct report *r)
 		fprintf(out, "warning: %" PRIu64 " event%s dropped (the trace "
 			"region was full): this report may be wrong\n",
 			c->dropped, words_plural(c->dropped));
-	if (m->abandoned)
-		fprintf(out, "warning: %" PRIu64 " slot%s %s\n", m->abandoned,
-			words_plural(m->abandoned), m->final ? "abandoned: a "
-			"process died while recording" : "not committed yet");
+	if (m->abandoned && m->final)
+		fprintf(out, "warning: %" PRIu64 " slot%s abandoned: %s\n",
+			m->abandoned, words_plural(m->abandoned),
+			words_abandoned_why);
+	else if (m->abandoned)
+		fprintf(out, "warning: %" PRIu64 " slot%s not committed yet\n",
+			m->abandoned, words_plural(m->abandoned));
 	if (m->corrupt)
 		fprintf(out, "warning: %" PRIu64 " corrupt slot%s skipped\n",
 			m->corrupt, words_plural(m->corrupt));
@@ -437,15 +440,33 @@ static void put_losses(FILE *out, const struct report *r)
 			words_plural(c->capacity_lost));
 }
 
+/* "N leaked", or, when the trace lost what the verdict needs, "leaks
+ * unknown (the trace lost ...)" or "at least N leaked (the trace lost ...)". */
+static void put_leaked(FILE *out, const struct report *r)
+{
+	char buf[256];
+	const char *lost = report_lost(&r->counters, r->model, buf, sizeof(buf));
+	uint64_t n = r->totals.leaked;
+
+	if (!lost)
+		fprintf(out, "%" PRIu64 " leaked", n);
+	else if (!n)
+		fprintf(out, "leaks unknown (the trace lost %s)", lost);
+	else
+		fprintf(out, "at least %" PRIu64 " leaked (the trace lost %s)",
+			n, lost);
+}
+
 static void put_totals(FILE *out, const struct report *r)
 {
 	const struct report_totals *t = &r->totals;
 
 	uint64_t left = t->by_state[SEG_LEAKED] - t->leaked;
 
-	fprintf(out, "%" PRIu64 " segment%s: %" PRIu64 " removed, %" PRIu64
-		" leaked, %" PRIu64 " live, %" PRIu64 " pending", t->segments,
-		words_plural(t->segments), t->by_state[SEG_REMOVED], t->leaked,
+	fprintf(out, "%" PRIu64 " segment%s: %" PRIu64 " removed, ", t->segments,
+		words_plural(t->segments), t->by_state[SEG_REMOVED]);
+	put_leaked(out, r);
+	fprintf(out, ", %" PRIu64 " live, %" PRIu64 " pending",
 		t->by_state[SEG_LIVE], t->by_state[SEG_PENDING]);
 	if (r->suppressed)
 		fprintf(out, " (%" PRIu64 " leak%s suppressed)", r->suppressed,
@@ -678,9 +699,9 @@ void report_summary(FILE *out, const struct report *r)
 		return;
 	}
 	fprintf(out, "==%" PRId32 "== shmtrace: %" PRIu64 " segment%s "
-		"created, %" PRIu64 " removed, %" PRIu64 " leaked",
-		r->main_pid, t->created, words_plural(t->created),
-		t->created_removed, t->leaked);
+		"created, %" PRIu64 " removed, ", r->main_pid, t->created,
+		words_plural(t->created), t->created_removed);
+	put_leaked(out, r);
 	if (r->suppressed)
 		fprintf(out, " (%" PRIu64 " suppressed)", r->suppressed);
 	fputc('\n', out);

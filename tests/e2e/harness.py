@@ -666,6 +666,8 @@ def read_region(path):
     h["slot_offset"], h["slot_capacity"] = struct.unpack_from("<QQ", data, 32)
     h["head"] = struct.unpack_from("<Q", data, 256)[0]
     h["dropped"] = struct.unpack_from("<Q", data, 384)[0]
+    (h["strings_dropped"], h["nested"], _, h["stack_errors"], h["nest_lost"],
+     h["disabled"], h["stacks_no_room"], h["untraced"]) = struct.unpack_from("<8Q", data, 392)
     committed, calls = 0, {}
     if h["version"] == 2:
         for kind, payload in _records(data):

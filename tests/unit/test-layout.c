@@ -48,6 +48,10 @@ int main(void)
 	PIN(shmt_header, nested, 400, 8);
 	PIN(shmt_header, passthrough, 408, 8);
 	PIN(shmt_header, stack_errors, 416, 8);
+	PIN(shmt_header, nest_lost, 424, 8);
+	PIN(shmt_header, disabled, 432, 8);
+	PIN(shmt_header, stacks_no_room, 440, 8);
+	PIN(shmt_header, untraced, 448, 8);
 	PIN(shmt_header, capacity_lost, 680, 8);
 	CHECK(sizeof(struct shmt_header) == 4096, "header is 4096 bytes");
 
@@ -148,6 +152,7 @@ int main(void)
 		SLOT(SHMT_ARG_EXEC_PPID, 0),
 		SLOT(SHMT_ARG_EXEC_ARGC, 1),
 		SLOT(SHMT_ARG_EXEC_VARIANT, 2),
+		SLOT(SHMT_ARG_EXEC_INNER_PID, 3),
 		SLOT(SHMT_ARG_EXIT_STATUS, 0),
 		SLOT(SHMT_ARG_EXIT_RAW, 1),
 		SLOT(SHMT_ARG_THREAD_START_ROUTINE, 0),

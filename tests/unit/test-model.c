@@ -202,6 +202,50 @@ static void test_exec_and_mremap(void)
 	tb_free(&b);
 }
 
+/* The kernel reuses pids: a second child with the pid of one that has
+ * ended is a process of its own, and a later shmget of the first one's
+ * pid is the second one's.  A fork whose child is the forking process
+ * itself (a corrupt trace) changes nothing, and ends. */
+static void test_pid_reuse(void)
+{
+	struct tb b;
+	struct trace t;
+	struct model m;
+	tb_init(&b);
+	start(&b, 100, 0, 1);	/* parent unknown: nothing stops do_fork */
+	posix_open(&b, 100, 5, "/held", 3, 1);
+	ev(&b, SHMT_CALL_FORK, 100, 10, 101);
+	shmget_ev(&b, 101, 20, 7, 0x1234, 4096);
+	ev(&b, SHMT_CALL_EXIT, 101, 30, 0);
+	struct shmt_event *w = ev(&b, SHMT_CALL_WAIT, 100, 40, 101);
+	w->args[SHMT_ARG_WAIT_PID] = 101;
+	ev(&b, SHMT_CALL_FORK, 100, 50, 101);
+	start(&b, 101, 100, 60);
+	shmget_ev(&b, 101, 70, 8, 0x5678, 4096);
+	ev(&b, SHMT_CALL_FORK, 100, 80, 100);	/* itself: corrupt */
+	ev(&b, SHMT_CALL_EXIT, 101, 90, 0);
+	ev(&b, SHMT_CALL_EXIT, 100, 95, 0);
+	build(&b, &t, &m, "reuse.trace");
+
+	CHECK(m.nprocesses == 3, "pid 101 used twice: three processes, not two");
+	struct process *first = m.nprocesses == 3 ? m.processes[1] : NULL;
+	struct process *second = model_process(&m, 101);
+	CHECK(first && second && first != second && first->pid == 101 &&
+	      first->ppid == 100 && second->ppid == 100,
+	      "each 101 is a child of 100");
+	CHECK(m.nsegments == 3 && m.segments[1]->creator.pid == 101 &&
+	      m.segments[2]->creator.pid == 101 && m.segments[1]->natt == 0,
+	      "each 101 created one SysV segment");
+	struct process *master = model_process(&m, 100);
+	CHECK(master && master->ppid == 0 && master->nfds == 0 && master->ended,
+	      "the fork of itself left 100 as it was (its descriptor held until exit)");
+	CHECK(first && second && first->end_ns == 30000 && second->end_ns == 90000,
+	      "the first ended at its exit, the second at its own");
+	model_free(&m);
+	trace_close(&t);
+	tb_free(&b);
+}
+
 int main(void)
 {
 	modelgen_init();
@@ -210,6 +254,7 @@ int main(void)
 	test_killed_child();
 	test_posix();
 	test_exec_and_mremap();
+	test_pid_reuse();
 	CHECK(modelgen_done() == 0, "cleaned up");
 	return check_exit();
 }

@@ -390,6 +390,7 @@ enum cond {
 	COND_SPAWN_OK,     /* posix_spawn that created a child */
 	COND_PATH,         /* exec/spawn variant taking a path */
 	COND_FILE,         /* variant searching PATH for a file */
+	COND_INNER_PID,    /* exec start inside a pid namespace */
 };
 
 struct call_desc {
@@ -458,7 +459,8 @@ static const struct call_desc calls[SHMT_CALL_COUNT] = {
 		AC("path", STRING, 0, BOTH, PATH),
 		AC("file", STRING, 0, BOTH, FILE),
 		A("argv", ARGV, SHMT_ARG_EXEC_ARGC),
-		AC("ppid", INT, SHMT_ARG_EXEC_PPID, JSON, START) } },
+		AC("ppid", INT, SHMT_ARG_EXEC_PPID, JSON, START),
+		AC("inner_pid", INT, SHMT_ARG_EXEC_INNER_PID, BOTH, INNER_PID) } },
 	[SHMT_CALL_EXIT] = { "exit", DECODE_RET_NONE, {
 		A("status", INT, SHMT_ARG_EXIT_STATUS) } },
 	[SHMT_CALL_THREAD_START] = { "thread_start", DECODE_RET_INT, {
@@ -561,6 +563,8 @@ static bool cond_holds(const struct trace_event *ev, unsigned cond)
 	case COND_SPAWN_OK:     return ev->ret == 0;
 	case COND_PATH:         return !searches_path(ev);
 	case COND_FILE:         return searches_path(ev);
+	case COND_INNER_PID:    return (ev->flags & SHMT_EVF_START) &&
+				       ev->args[SHMT_ARG_EXEC_INNER_PID];
 	default:                return true;
 	}
 }

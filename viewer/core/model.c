@@ -171,23 +171,47 @@ struct process *model_process(const struct model *m, int32_t pid)
 	return e ? e->proc : NULL;
 }
 
-static struct process *proc_get(struct model *m, int32_t pid, uint64_t t)
+static struct process *proc_new(struct model *m, int32_t pid, uint64_t t)
 {
-	struct process *p = model_process(m, pid);
-	if (p)
-		return p;
-	p = xcalloc(1, sizeof(*p));
+	struct process *p = xcalloc(1, sizeof(*p));
 	p->pid = pid;
 	p->exit_status = -1;
 	p->start_ns = t;
 	p->index = (unsigned)m->nprocesses;
 	GROW(m->processes, m->nprocesses, m->proc_cap);
 	m->processes[m->nprocesses++] = p;
-	struct pid_entry *e = xcalloc(1, sizeof(*e));
-	e->pid = pid;
-	e->proc = p;
-	HASH_ADD(hh, m->idx->pids, pid, sizeof(e->pid), e);
+	struct pid_entry *e;
+	HASH_FIND(hh, m->idx->pids, &pid, sizeof(pid), e);
+	if (!e) {
+		e = xcalloc(1, sizeof(*e));
+		e->pid = pid;
+		HASH_ADD(hh, m->idx->pids, pid, sizeof(e->pid), e);
+	}
+	e->proc = p;	/* a reused pid names its latest process */
 	return p;
+}
+
+/* The process of `pid`, made when unknown. */
+static struct process *proc_get(struct model *m, int32_t pid, uint64_t t)
+{
+	struct process *p = model_process(m, pid);
+	return p ? p : proc_new(m, pid, t);
+}
+
+/* The process that starts now as `pid` (a fork's or spawn's child, an
+ * image that records its own start): a new one when the pid's last
+ * process has ended, since the kernel reuses pids.  Other events of an
+ * ended pid (a library's destructor after exit) stay with it. */
+static struct process *proc_born(struct model *m, int32_t pid, uint64_t t)
+{
+	struct process *p = model_process(m, pid);
+	return p && !p->ended ? p : proc_new(m, pid, t);
+}
+
+static bool starts_process(const struct trace_event *ev)
+{
+	return (ev->call == SHMT_CALL_EXEC && (ev->flags & SHMT_EVF_START)) ||
+	       (ev->call == SHMT_CALL_FORK && (ev->flags & SHMT_EVF_CHILD));
 }
 
 /* --- segments ---------------------------------------------------------------------- */
@@ -415,7 +439,9 @@ static void proc_end(struct model *m, struct process *p, uint64_t t)
 static void do_fork(struct model *m, struct process *parent, int32_t child_pid,
 		    uint64_t t, uint64_t seq)
 {
-	struct process *c = proc_get(m, child_pid, t);
+	if (child_pid == parent->pid)
+		return;		/* corrupt: a process is not its own child */
+	struct process *c = proc_born(m, child_pid, t);
 	if (c->ppid)
 		return;		/* already known: two records of one fork */
 	c->ppid = parent->pid;
@@ -889,7 +915,8 @@ static void replay(struct model *m, const struct trace_event *ev)
 	}
 	decode_event(ev, &v);
 	profile(m, ev, &v);
-	struct process *p = proc_get(m, ev->pid, t);
+	struct process *p = starts_process(ev) ? proc_born(m, ev->pid, t) :
+					       proc_get(m, ev->pid, t);
 	p->traced = true;
 	if (v.failed) {
 		touch_failed(m, p, ev);
@@ -921,7 +948,8 @@ static void replay(struct model *m, const struct trace_event *ev)
 	case SHMT_CALL_POSIX_SPAWN: {
 		int32_t child = ev->call == SHMT_CALL_VFORK ? (int32_t)ev->ret :
 			(int32_t)ev->args[SHMT_ARG_SPAWN_PID];
-		struct process *c = child > 0 ? proc_get(m, child, t) : NULL;
+		struct process *c = child > 0 && child != p->pid ?
+			proc_born(m, child, t) : NULL;
 		if (c && !c->ppid)
 			c->ppid = p->pid;
 		break;

@@ -59,6 +59,21 @@ struct report {
 	struct run_capacity capacity;  /* tmpfs peaks, SIGBUS deaths */
 };
 
+/*
+ * Whether the trace holds what a leak verdict needs.  Returns NULL when it
+ * does; otherwise what it lost, as words for "the trace lost ..." in buf
+ * ("3 events, 12 strings"): events dropped, strings cut or lost, slots
+ * abandoned, processes that turned tracing off or could not reach the
+ * region.  A report then says its leaks are unknown, never "0 leaked".
+ */
+const char *report_lost(const struct trace_counters *c, const struct model *m,
+			char *buf, size_t size);
+
+/* One warning on stderr per loss the shim counts beside the slots
+ * (tracing turned off, processes untraced, calls left by siglongjmp,
+ * backtraces left out), for dump and report alike. */
+void report_warn_shim_losses(const struct trace_counters *c);
+
 /* Fill *tot with the counts over the segments of reconciled model m. */
 void report_count_totals(const struct model *m, struct report_totals *tot);
 

@@ -53,6 +53,9 @@ struct sym_module {
 	size_t id_len;
 	struct sym_file *file;     /* resolved on first use */
 	bool file_tried;
+	uint64_t seq;              /* the event that recorded it */
+	uint64_t gone_seq;         /* the event that said it was unloaded,
+	                              UINT64_MAX while loaded */
 };
 
 /* One process image: what a pid ran between two execs. */
@@ -242,12 +245,35 @@ static bool same_module(const struct sym_module *m, const struct sym_module *n)
 		(m->path && n->path && strcmp(m->path, n->path) == 0));
 }
 
+/* An empty range without a path: the shim saw the module at that bias
+ * and low address unloaded (dlclose). */
+static void module_gone(struct sym_image *img, const struct trace_event *ev)
+{
+	for (size_t i = img->nmods; i-- > 0;) {
+		struct sym_module *m = &img->mods[i];
+
+		if (m->bias == ev->args[SHMT_ARG_MODULE_BIAS] &&
+		    m->low == ev->args[SHMT_ARG_MODULE_LO] &&
+		    m->gone_seq == UINT64_MAX) {
+			m->gone_seq = ev->seq;
+			return;
+		}
+	}
+}
+
 static void add_module(struct sym_image *img, const struct trace_event *ev)
 {
 	struct sym_module m = { 0 };
 
+	if (ev->args[SHMT_ARG_MODULE_LO] == ev->args[SHMT_ARG_MODULE_HI] &&
+	    !ev->str_len) {
+		module_gone(img, ev);
+		return;
+	}
 	if (img->nmods >= MAX_MODULES)
 		return;
+	m.seq = ev->seq;
+	m.gone_seq = UINT64_MAX;
 	m.bias = ev->args[SHMT_ARG_MODULE_BIAS];
 	m.low = ev->args[SHMT_ARG_MODULE_LO];
 	m.high = ev->args[SHMT_ARG_MODULE_HI];
@@ -257,7 +283,8 @@ static void add_module(struct sym_image *img, const struct trace_event *ev)
 		m.path = xstrndup(ev->str, ev->str_len);
 	/* The shim re-records the module list after each dlopen. */
 	for (size_t i = 0; i < img->nmods; i++) {
-		if (same_module(&img->mods[i], &m)) {
+		if (img->mods[i].gone_seq == UINT64_MAX &&
+		    same_module(&img->mods[i], &m)) {
 			free(m.path);
 			return;
 		}
@@ -344,23 +371,35 @@ static struct sym_image *image_at(struct sym_table *st, int32_t pid,
 	return p->images[lo];
 }
 
-static struct sym_module *module_in(struct sym_image *img, uint64_t ip)
+/*
+ * The module holding `ip` for the event `seq`: of those loaded then (not
+ * unloaded before it), the newest recorded before it; else the first
+ * recorded after it (the event that met a new library records it, after
+ * its own slot).  A later dlopen may reuse a closed library's range.
+ */
+static struct sym_module *module_in(struct sym_image *img, uint64_t ip,
+				    uint64_t seq)
 {
-	/* Newest first: a later dlopen may reuse a closed library's range. */
+	struct sym_module *later = NULL;
+
 	for (size_t i = img->nmods; i-- > 0;) {
 		struct sym_module *m = &img->mods[i];
 
 		/* [low, high): high is the end of the last PT_LOAD. */
-		if (ip >= m->low && ip < m->high)
+		if (ip < m->low || ip >= m->high || m->gone_seq < seq)
+			continue;
+		if (m->seq <= seq)
 			return m;
+		later = m;
 	}
-	return NULL;
+	return later;
 }
 
-static struct sym_module *find_module(struct sym_image *img, uint64_t ip)
+static struct sym_module *find_module(struct sym_image *img, uint64_t ip,
+				      uint64_t seq)
 {
 	for (int depth = 0; img && depth < MAX_ANCESTRY; depth++) {
-		struct sym_module *m = module_in(img, ip);
+		struct sym_module *m = module_in(img, ip, seq);
 
 		if (m)
 			return m;
@@ -529,7 +568,7 @@ void sym_resolve(struct sym_table *st, int32_t pid, uint64_t seq,
 		 uint64_t ip, struct sym_frame *out)
 {
 	struct sym_image *img = image_at(st, pid, seq);
-	struct sym_module *m = img ? find_module(img, ip) : NULL;
+	struct sym_module *m = img ? find_module(img, ip, seq) : NULL;
 	struct sym_file *f;
 	struct sym_cache *c;
 

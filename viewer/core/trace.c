@@ -391,6 +391,10 @@ void trace_counters(const struct trace *t, struct trace_counters *c)
 	c->nested = load(&h->nested);
 	c->passthrough = load(&h->passthrough);
 	c->stack_errors = load(&h->stack_errors);
+	c->nest_lost = load(&h->nest_lost);
+	c->disabled = load(&h->disabled);
+	c->stacks_no_room = load(&h->stacks_no_room);
+	c->untraced = load(&h->untraced);
 	c->head = load(&h->head);
 	c->capacity_lost = load(&h->capacity_lost);
 }

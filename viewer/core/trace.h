@@ -68,6 +68,10 @@ struct trace_counters {
 	uint64_t nested;           /* events recorded without a stack */
 	uint64_t passthrough;      /* private mappings passed through */
 	uint64_t stack_errors;     /* backtraces that failed */
+	uint64_t nest_lost;        /* hooks left by siglongjmp, reset */
+	uint64_t disabled;         /* processes that turned tracing off */
+	uint64_t stacks_no_room;   /* backtraces left out: small stack */
+	uint64_t untraced;         /* processes the region was out of reach of */
 	uint64_t head;             /* slots reserved, may exceed capacity */
 	uint64_t capacity_lost;    /* the launcher's capacity records lost */
 };

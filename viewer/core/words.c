@@ -192,6 +192,9 @@ const char *words_run_state(bool running, bool final)
 	return running ? "running" : final ? "finished" : "stopped";
 }
 
+const char words_abandoned_why[] = "a process died, or a signal handler "
+	"jumped out (siglongjmp) of a call, while recording";
+
 /* --- segments --------------------------------------------------------------- */
 
 void words_put_identity(FILE *out, const struct segment *s)

@@ -107,6 +107,10 @@ void words_put_pid(FILE *out, int32_t pid, const struct process *p);
  * trace is complete, "stopped" when it ended without being completed. */
 const char *words_run_state(bool running, bool final);
 
+/* Why a complete trace has slots never committed: "a process died, or a
+ * signal handler jumped out (siglongjmp) of a call, while recording". */
+extern const char words_abandoned_why[];
+
 /* --- segments --------------------------------------------------------------- */
 
 /*
