@@ -38,6 +38,11 @@ DEPS_PKGS := gcc make libunwind-dev uthash-dev libdw-dev libelf-dev \
              libncurses-dev tmux python3 procps
 # ... the real programs the reliability tests run under the tracer
 DEPS_PKGS += nginx-light postgresql
+# ... the programs that share memory through descriptors, files and
+# semaphores (tests/e2e/ident-real.py: one segment per kernel object), and
+# wrk to measure a server's requests/s under the tracer (make bench)
+DEPS_PKGS += python3-lmdb apache2 apache2-utils php-fpm default-jre-headless \
+             python3-torch wrk
 # ... and the ones only `make bench` uses (tracers to compare with, the
 # profiler, /usr/bin/time for peak memory).
 DEPS_PKGS += strace ltrace linux-perf valgrind time
@@ -48,7 +53,7 @@ COMMON_SRC := $(wildcard common/*.c)
 SHIM_COMMON := common/region-layout.c common/region-file.c common/clock.c
 
 # --- the shim: a recorder core and thin wrappers ------------------------------
-SHIM_CORE := shim/recorder.c shim/track.c shim/modules.c
+SHIM_CORE := shim/recorder.c shim/track.c shim/modules.c shim/object.c
 SHIM_WRAP := $(wildcard shim/wrap-*.c)
 SHIM_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec \
                -fno-omit-frame-pointer -D_GNU_SOURCE

@@ -70,7 +70,7 @@ TMP = TRACE = None      # a directory of build/bench, made by main()
 
 
 def default_depth():
-    with open(os.path.join(ROOT, "shim", "shmtrace-format.h")) as f:
+    with open(os.path.join(ROOT, "common", "shmtrace-format.h")) as f:
         m = re.search(r"#define SHMT_DEFAULT_DEPTH (\d+)u", f.read())
     return int(m.group(1)) if m else 16
 

@@ -1,0 +1,93 @@
+/*
+ * wrap-socket.c - descriptors passed over unix sockets (SCM_RIGHTS):
+ * sendmsg and recvmsg.  A server's hot path goes through these, so a call
+ * without ancillary data (msg_controllen == 0) forwards after one test;
+ * only a message that carries descriptors is looked at, and each one
+ * passed is recorded (SHMT_CALL_FD_SEND / FD_RECV) with an object record
+ * saying what it names, so the viewer knows who shared what with whom.
+ */
+#include "real.h"
+#include "recorder.h"
+#include "object.h"
+
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* The pid at the other end of a connected unix socket, 0 when unknown (a
+ * raw getsockopt: errno is the caller's to keep). */
+static int32_t peer_pid(int sock)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	if (syscall(SYS_getsockopt, sock, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0)
+		return 0;
+	return cr.pid;
+}
+
+/* Records every descriptor of msg's SCM_RIGHTS messages as `call`. */
+static void note_rights(struct rec_ctx *c, uint16_t call, int sock,
+			const struct msghdr *msg, ssize_t ret)
+{
+	int saved = errno, first = 1, index = 0;
+	int32_t peer = peer_pid(sock);
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(msg); h; h = CMSG_NXTHDR((struct msghdr *)msg, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		const unsigned char *data = CMSG_DATA(h);
+		for (size_t i = 0; i < n; i++, index++) {
+			int fd;
+			memcpy(&fd, data + i * sizeof(int), sizeof(fd));
+			struct object_info oi;
+			object_inspect(fd, 1, &oi);
+			struct rec_event ev = {
+				.call = call, .ret = ret, .obj = oi.kind,
+				.args = { [SHMT_ARG_FD_SOCKET] = (uint64_t)sock,
+					  [SHMT_ARG_FD_FD] = (uint64_t)(int64_t)fd,
+					  [SHMT_ARG_FD_PEER] = (uint64_t)peer,
+					  [SHMT_ARG_FD_INDEX] = (uint64_t)index,
+					  [SHMT_ARG_FD_INODE] = oi.inode },
+			};
+			/* the first under the call's own begin (its stack),
+			 * the rest as notes */
+			uint64_t seq = first ? rec_end(c, &ev) : rec_note(&ev, 0);
+			first = 0;
+			object_note(&oi, fd, seq);
+		}
+	}
+	if (first)
+		rec_cancel(c);
+	errno = saved;
+}
+
+SHIM_EXPORT ssize_t sendmsg(int sock, const struct msghdr *msg, int flags)
+{
+	REAL_OR(sendmsg, -1);
+	struct rec_ctx c;
+	if (!msg || msg->msg_controllen == 0 || !msg->msg_control || !rec_begin(&c))
+		return real_sendmsg(sock, msg, flags);
+	ssize_t ret = real_sendmsg(sock, msg, flags);
+	if (ret < 0) {	/* nothing was passed */
+		rec_cancel(&c);
+		return ret;
+	}
+	note_rights(&c, SHMT_CALL_FD_SEND, sock, msg, ret);
+	return ret;
+}
+
+SHIM_EXPORT ssize_t recvmsg(int sock, struct msghdr *msg, int flags)
+{
+	REAL_OR(recvmsg, -1);
+	struct rec_ctx c;
+	if (!msg || msg->msg_controllen == 0 || !msg->msg_control || !rec_begin(&c))
+		return real_recvmsg(sock, msg, flags);
+	ssize_t ret = real_recvmsg(sock, msg, flags);
+	if (ret < 0 || msg->msg_controllen == 0) {
+		rec_cancel(&c);
+		return ret;
+	}
+	note_rights(&c, SHMT_CALL_FD_RECV, sock, msg, ret);
+	return ret;
+}
