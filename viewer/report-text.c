@@ -102,7 +102,8 @@ static int att_cmp(const void *x, const void *y)
 	return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
-static void put_attachment(FILE *out, const struct attachment *a)
+static void put_attachment(FILE *out, const struct model *m,
+			   const struct attachment *a)
 {
 	fprintf(out, "        0x%" PRIx64 "-0x%" PRIx64 " %s %-5s ", a->addr,
 		a->addr + a->length, a->readonly ? "ro" : "rw",
@@ -116,7 +117,32 @@ static void put_attachment(FILE *out, const struct attachment *a)
 	}
 	if (a->private_map)
 		fputs(" (private copy)", out);
+	words_put_att_origin(out, m, a);
 	fputc('\n', out);
+}
+
+/* A process's attachments, the first few and the last few, with a line
+ * for what lies between: 5000 per-request mappings of one file read as
+ * one run. */
+#define ATT_HEAD 4
+#define ATT_TAIL 2
+static void put_process_attachments(FILE *out, const struct model *m,
+				    const struct att_ref *refs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (n > ATT_HEAD + ATT_TAIL + 1 && i == ATT_HEAD) {
+			size_t skip = n - ATT_HEAD - ATT_TAIL;
+			fprintf(out, "        ... %zu more attachments, ", skip);
+			words_put_time(out, refs[i].a->attached_ns);
+			fputs(" .. ", out);
+			words_put_time(out, refs[i + skip - 1].a->live ?
+				       m->until_ns : refs[i + skip - 1].a->detached_ns);
+			fputc('\n', out);
+			i += skip - 1;
+			continue;
+		}
+		put_attachment(out, m, refs[i].a);
+	}
 }
 
 static void put_attachments(FILE *out, const struct report *r,
@@ -134,14 +160,18 @@ static void put_attachments(FILE *out, const struct report *r,
 		refs[i] = (struct att_ref){ s->att[i], i };
 	qsort(refs, s->natt, sizeof(*refs), att_cmp);
 	fprintf(out, "    attachments (%zu):\n", s->natt);
-	for (size_t i = 0; i < s->natt; i++) {
-		if (refs[i].a->proc != last) {
-			last = refs[i].a->proc;
-			fputs("      ", out);
-			put_pid(out, r->model, last->pid);
-			fputc('\n', out);
-		}
-		put_attachment(out, refs[i].a);
+	for (size_t i = 0, first = 0; i <= s->natt; i++) {
+		if (i < s->natt && refs[i].a->proc == last)
+			continue;
+		if (last)
+			put_process_attachments(out, r->model, refs + first, i - first);
+		if (i == s->natt)
+			break;
+		last = refs[i].a->proc;
+		first = i;
+		fputs("      ", out);
+		put_pid(out, r->model, last->pid);
+		fputc('\n', out);
 	}
 	free(refs);
 }

@@ -296,21 +296,30 @@ static void test_json_members(void)
 	CHECK_STR(JSON(json_begin_object(w); json_model_identity(w, &s);
 		       json_end_object(w)),
 		  "{\"kind\":\"sysv\",\"shmid\":3,\"key\":\"0x1234\",\"name\":null,"
-		  "\"inode\":null,\"size\":4096,\"state\":\"live\"}\n",
+		  "\"inode\":null,\"dev\":null,\"size\":4096,\"state\":\"live\"}\n",
 		  "json identity of a sysv segment");
 	s = seg(SEG_POSIX);
 	s.name = "/n";
 	s.inode = 5;
+	s.dev = 27;
 	s.state = SEG_LEAKED;
 	CHECK_STR(JSON(json_begin_object(w); json_model_identity(w, &s);
 		       json_end_object(w)),
 		  "{\"kind\":\"posix\",\"shmid\":null,\"key\":null,\"name\":\"/n\","
-		  "\"inode\":5,\"size\":0,\"state\":\"leaked\"}\n",
+		  "\"inode\":5,\"dev\":27,\"size\":0,\"state\":\"leaked\"}\n",
 		  "json identity of a posix object");
 	CHECK_STR(JSON(json_begin_object(w); json_model_attachment_where(w, &a);
 		       json_end_object(w)),
-		  "{\"pid\":7,\"addr\":\"0x1000\",\"length\":4096,\"readonly\":true}\n",
+		  "{\"pid\":7,\"addr\":\"0x1000\",\"length\":4096,\"readonly\":true,"
+		  "\"received_from\":null,\"proc_only\":false}\n",
 		  "json attachment: where it is");
+	a.received_from = 42;
+	a.proc_only = true;
+	CHECK_STR(JSON(json_begin_object(w); json_model_attachment_where(w, &a);
+		       json_end_object(w)),
+		  "{\"pid\":7,\"addr\":\"0x1000\",\"length\":4096,\"readonly\":true,"
+		  "\"received_from\":42,\"proc_only\":true}\n",
+		  "json attachment: received over a socket, seen in /proc only");
 	CHECK_STR(JSON(json_model_frame(w, 0x20, NULL)),
 		  "{\"ip\":\"0x20\",\"module\":null,\"symbol\":null,\"offset\":null,"
 		  "\"file\":null,\"line\":null}\n", "json frame resolved to nothing");

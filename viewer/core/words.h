@@ -140,6 +140,15 @@ const char *words_note_name(unsigned bit);
  */
 bool words_put_remove_cmd(FILE *out, const struct segment *s);
 
+/*
+ * How an attachment came to be, beyond its method, with a space first:
+ * " received from pid 42 (server) over a socket" (SCM_RIGHTS),
+ * " seen in /proc only"; nothing for the ordinary ones.  `m` (or NULL)
+ * names the sender's image.
+ */
+void words_put_att_origin(FILE *out, const struct model *m,
+			  const struct attachment *a);
+
 /* --- backtraces ----------------------------------------------------------- */
 
 /*
