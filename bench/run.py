@@ -254,6 +254,10 @@ WORKLOADS = [
     ("private", lambda k: ["private", str(k)], 2, n(50000),
      {"strace": n(8000), "strace-k": n(150), "ltrace": n(1500)},
      "mmap(MAP_PRIVATE|MAP_ANONYMOUS)/touch/munmap: pass-through"),
+    ("file", lambda k: ["file", str(k)], 2, n(25000),
+     {"strace": n(6000), "strace-k": n(120), "ltrace": n(1000)},
+     "mmap(MAP_SHARED) of a regular file/touch/munmap: an object record "
+     "(fstat + readlink) per mapping"),
     ("malloc", lambda k: ["malloc", str(k)], 0, n(2000000),
      {"strace": n(1000000), "strace-k": n(15000), "ltrace": n(60)},
      "16 malloc/free (16 B-4 KiB) + a 256 KiB block every 64: not intercepted"),

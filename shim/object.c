@@ -32,6 +32,43 @@ static void fd_link_path(int fd, char *buf)
 	*p = '\0';
 }
 
+/* Objects this process has named already: a readlink of /proc/self/fd
+ * costs about 3 us (a /proc lookup), ten times the fstat, and a server
+ * maps one file per request.  Once an object's path is in the trace, its
+ * later records carry (dev, inode) alone, which the viewer joins by.  A
+ * direct-mapped table of hashes, lock-free: a lost race costs one more
+ * readlink; a fork child inherits it with the trace that explains it. */
+#define SEEN_SLOTS 256
+static uint64_t seen[SEEN_SLOTS];
+
+/* A slot holds the hash of (dev, inode) above its low byte, and the
+ * kind the link said (0x80 | kind) in it. */
+static uint64_t seen_hash(const struct object_info *o)
+{
+	uint64_t h = (o->dev * 0x9e3779b97f4a7c15ull) ^ o->inode;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	return (h ^ (h >> 32)) & ~0xffull;
+}
+
+static uint64_t *seen_slot(const struct object_info *o)
+{
+	return &seen[(seen_hash(o) >> 8) % SEEN_SLOTS];
+}
+
+/* The kind recorded with o's path before, or 0 when there was none. */
+static uint32_t seen_kind(const struct object_info *o)
+{
+	uint64_t v = __atomic_load_n(seen_slot(o), __ATOMIC_RELAXED);
+	return (v & ~0xffull) == seen_hash(o) && (v & 0x80) ? (uint32_t)(v & 0x7f) : 0;
+}
+
+static void seen_note(const struct object_info *o)
+{
+	__atomic_store_n(seen_slot(o), seen_hash(o) | 0x80 | o->kind,
+			 __ATOMIC_RELAXED);
+}
+
 static void read_link(int fd, struct object_info *o)
 {
 	char link[32];
@@ -79,9 +116,11 @@ void object_inspect(int fd, int want_path, struct object_info *o)
 	o->path[0] = '\0';
 	o->path_len = 0;
 	o->path_cut = 0;
+	int linked = 0;
 	if (syscall(SYS_fstat, fd, &st) != 0) {
 		o->fstat_err = errno;
 	} else {
+		linked = st.st_nlink > 0;
 		o->dev = st.st_dev;
 		o->inode = st.st_ino;
 		o->size = (uint64_t)st.st_size;
@@ -89,9 +128,17 @@ void object_inspect(int fd, int want_path, struct object_info *o)
 		if (S_ISCHR(st.st_mode))
 			o->size = st.st_rdev;	/* which device: /dev/zero is 1,5 */
 	}
-	if (want_path && !o->fstat_err)
-		read_link(fd, o);
-	o->kind = refine(o);
+	/* an unlinked file is looked at again: its link says "(deleted)" */
+	uint32_t known = want_path && linked ? seen_kind(o) : 0;
+	if (known) {
+		o->kind = known;
+	} else {
+		if (want_path && !o->fstat_err)
+			read_link(fd, o);
+		o->kind = refine(o);
+		if (want_path && linked && o->path_len)
+			seen_note(o);
+	}
 	errno = saved;
 }
 

@@ -15,12 +15,17 @@ How to run it and read its output: tests/e2e/harness.py.
 """
 
 import os
+import re
+import signal
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (TMP, arg, argn, bare, check, describe, dev_shm,  # noqa: E402
-                     expect_same, one, ret, seq, traced, unlink_shm)
+from harness import (LAUNCHER, TMP, Fatal, arg, argn, bare, brief, check,  # noqa: E402
+                     describe, example, expect_same, map_json, one, report_json,
+                     ret, seq, trace_path, trace_started, traced, unlink_shm)
 
 TESTS, test = harness.registry()
 
@@ -70,13 +75,18 @@ def t_object_records():
         st_sem = os.stat("/dev/shm/sem." + sem.lstrip("/"))
         recs = t.calls("object")
         check(recs, "fd-pass: object records in the trace", "none")
-        files = [o for o in recs if arg(o, "path") == path]
+        files = [o for o in recs if argn(o, "inode") == st_file.st_ino]
         check(len(files) == REQUESTS + 1 and
-              all(argn(o, "inode") == st_file.st_ino and argn(o, "dev") == st_file.st_dev and
-                  argn(o, "size") == FILE_SIZE for o in files),
+              all(argn(o, "dev") == st_file.st_dev and argn(o, "size") == FILE_SIZE
+                  for o in files),
               "file: one record per mapping, dev, inode and size as stat says",
               "%d records; %s" % (len(files), describe(files[0] if files else None)))
-        objs = [o for o in recs if arg(o, "path") == "/dev/shm/" + tag.lstrip("/")]
+        named = {o["pid"]: arg(o, "path") for o in reversed(files) if arg(o, "path")}
+        check(len([o for o in files if arg(o, "path")]) == 1 and
+              set(named.values()) == {path},
+              "file: its path is read once (readlink costs 3 us), by the first mapper",
+              "; ".join(describe(o) for o in files[:3]))
+        objs = [o for o in recs if argn(o, "inode") == st_obj.st_ino]
         check(len(objs) == 2 and all(argn(o, "inode") == st_obj.st_ino and
                                      argn(o, "size") == OBJ for o in objs),
               "posix object by path and by F_DUPFD: dev and inode recorded",
@@ -110,6 +120,177 @@ def t_object_records():
               "SCM_RIGHTS: one descriptor sent by the parent, received by the child",
               "; ".join(describe(e) for e in sends + recvs))
     finally:
+        remove(tag, sem, path)
+
+
+def seg_named(rep, kind, name):
+    found = [x for x in rep.get("segments", []) if x.get("kind") == kind and x.get("name") == name]
+    if len(found) != 1:
+        raise Fatal("want one %s segment %r, found %d: %s" %
+                    (kind, name, len(found), brief(rep.get("segments"))))
+    return found[0]
+
+
+def pids_of(seg):
+    return sorted({a["pid"] for a in seg.get("attachments", [])})
+
+
+@test("viewer: one segment per object")
+def t_one_segment():
+    tag, sem, path = names("model")
+    try:
+        t = traced("fd-pass", tag, path, "--leave", leak_names=[tag, "sem." + sem.lstrip("/")])
+        rep = report_json(t.path)
+        main = t.main_pid()
+        child = [p for p in t.pids() if p not in (main, t.pid)]
+        check(len(rep.get("segments", [])) == 4,
+              "fd-pass: 4 objects, 4 segments (memfd, posix, semaphore, file)",
+              brief([(x["kind"], x["name"]) for x in rep.get("segments", [])]))
+        pool = seg_named(rep, "memfd", "shmt-id-pool")
+        check(pool["size"] == POOL and len(pool["attachments"]) == 4 and
+              pids_of(pool) == sorted([main] + child),
+              "memfd: one segment, 4 attachments in 2 processes (mmap, fork, "
+              "received over the socket, through /proc/PID/fd), its size",
+              brief(pool))
+        got = [a for a in pool["attachments"] if a.get("received_from") is not None]
+        check(len(got) == 2 and all(a["received_from"] == main and a["pid"] in child
+                                   for a in got),
+              "memfd: the child's mappings say received from the parent over a socket",
+              brief(pool["attachments"]))
+        obj = seg_named(rep, "posix", tag)
+        check(obj["size"] == OBJ and len(obj["attachments"]) == 2 and
+              pids_of(obj) == sorted([main] + child) and obj["state"] == "leaked",
+              "posix: by F_DUPFD in the parent, by path in the child: one segment, leaked",
+              brief(obj))
+        s = seg_named(rep, "sem", sem)
+        check(s["state"] == "leaked" and len(s["attachments"]) == 2 and
+              s["inode"] == os.stat("/dev/shm/sem." + sem.lstrip("/")).st_ino,
+              "semaphore: one segment of kind sem, its inode, leaked (--leave)", brief(s))
+        f = seg_named(rep, "file", path)
+        check(f["size"] == FILE_SIZE and len(f["attachments"]) == REQUESTS + 2 and
+              f["state"] == "ended" and f["inode"] == os.stat(path).st_ino,
+              "file: 50 per-request mappings and the parent's: one segment, path and "
+              "size, ended (the file remains)", brief({k: v for k, v in f.items()
+                                                        if k != "attachments"}))
+        text = harness.report_text(t.path)
+        check("the file remains" in text and "more attachments" in text and
+              text.count("ro mmap") < 10,
+              "report: the file's end says the file remains; its 50 mappings fold into a run",
+              text[-1500:])
+        check("received from pid %d" % main in text and "over a socket" in text,
+              "report: the transfer is shown", text[:1500])
+        leaks = sorted((x["kind"], x["name"]) for x in rep["segments"] if x["state"] == "leaked")
+        check(leaks == sorted([("posix", tag), ("sem", sem)]),
+              "leak verdicts: the object and the semaphore, not the file nor the memfd",
+              brief(leaks))
+        sumlines = harness.summary_lines(t.err)
+        check(any("semaphore" in l and sem in l for l in sumlines),
+              "exit summary: names the leaked semaphore", "\n".join(sumlines))
+        res = harness.run([harness.VIEWER, "clean", "--yes", t.path])
+        left = [n for n in (tag.lstrip("/"), "sem." + sem.lstrip("/"))
+                if os.path.exists("/dev/shm/" + n)]
+        check(res.rc == 0 and not left and os.path.exists(path),
+              "clean --yes: removes the leaked object and semaphore, not the file",
+              "%s; left %s" % (res.why(), left))
+        remove(tag, sem, path)
+        t3 = traced("fd-pass", tag, path, "--leave", opts=["--error-exitcode=42"],
+                    leak_names=[tag, "sem." + sem.lstrip("/")])
+        check(t3.rc == 42, "--error-exitcode: a leaked semaphore or object fails the run",
+              t3.why())
+        remove(tag, sem, path)
+        t2 = traced("fd-pass", tag, path)
+        rep2 = report_json(t2.path)
+        f2 = seg_named(rep2, "file", path)
+        check(f2["state"] == "ended" and "file_unlinked" in (f2.get("notes") or []) and
+              not [x for x in rep2["segments"] if x["state"] == "leaked"],
+              "without --leave: nothing leaked, the file reported unlinked",
+              brief([(x["kind"], x["state"], x.get("notes")) for x in rep2["segments"]]))
+    finally:
+        remove(tag, sem, path)
+
+
+SHARED = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) [r-][w-][x-]s \S+ \S+ (\d+)\s*(.*)$")
+
+
+def proc_shared(pid):
+    """The shared mappings of pid, the tracer's own region aside:
+    {(addr, length): path}."""
+    out = {}
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            m = SHARED.match(line.rstrip("\n"))
+            if m and "shmtrace-region" not in m.group(4):
+                lo, hi = int(m.group(1), 16), int(m.group(2), 16)
+                out[(lo, hi - lo)] = m.group(4)
+    return out
+
+
+def wait_for(what, cond, timeout=20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise Fatal("timed out waiting for " + what)
+
+
+@test("frozen: attachments equal /proc/PID/maps")
+def t_frozen():
+    tag, sem, path = names("frozen")
+    trace = trace_path("frozen")
+    p = subprocess.Popen([LAUNCHER, "-q", "-o", trace, "--", example("fd-pass"), tag, path,
+                          "--pause"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    stopped = []
+    try:
+        line = p.stdout.readline().decode()
+        if not line.startswith("paused "):
+            raise Fatal("fd-pass did not pause: %r %r" % (line, p.stderr.read()[-300:]))
+        pids = [int(x) for x in line.split()[1:3]]
+        for q in pids:
+            os.kill(q, signal.SIGSTOP)
+            stopped.append(q)
+        kernel = {q: proc_shared(q) for q in pids}
+        wait_for("the trace header", lambda: trace_started(trace))
+
+        def model():
+            m = map_json(trace)
+            live = {}
+            for sg in m.get("segments", []):
+                for a in sg.get("attachments", []):
+                    live.setdefault(a["pid"], {})[(int(a["addr"], 16), a["length"])] = sg
+            return live if all(set(kernel[q]) <= set(live.get(q, {})) for q in pids) else None
+        try:
+            live = wait_for("the map to hold every kernel mapping", model, timeout=5)
+        except Fatal:
+            live = {}
+            for sg in map_json(trace).get("segments", []):
+                for a in sg.get("attachments", []):
+                    live.setdefault(a["pid"], {})[(int(a["addr"], 16), a["length"])] = sg
+        for q in pids:
+            k, t = set(kernel[q]), set(live.get(q, {}))
+            check(k == t, "frozen pid %s: the map's attachments equal /proc/PID/maps "
+                  "(%d shared mappings)" % ("parent" if q == pids[0] else "child", len(k)),
+                  "kernel only %s; trace only %s" %
+                  (sorted((hex(a), n, kernel[q][(a, n)]) for a, n in k - t),
+                   sorted((hex(a), n) for a, n in t - k)))
+        by_obj = {}
+        for q in pids:
+            for key, sg in live.get(q, {}).items():
+                name = kernel[q].get(key, "").replace(" (deleted)", "")
+                by_obj.setdefault(name, set()).add((sg["kind"], sg["name"], sg["size"]))
+        check(all(len(v) == 1 for v in by_obj.values()),
+              "frozen: each kernel object is one segment of the map", brief(
+                  {k: sorted(v) for k, v in by_obj.items()}))
+    finally:
+        for q in stopped:
+            os.kill(q, signal.SIGCONT)
+        try:
+            p.communicate(b"go\n", timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
         remove(tag, sem, path)
 
 

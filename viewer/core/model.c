@@ -1435,10 +1435,9 @@ void model_reconcile(struct model *m, const struct kernel_view *k)
 			s->state = posix_state(m, s, k, s->name);
 			break;
 		case SEG_SEM: {	/* /dev/shm/sem.NAME */
-			char *kname = xmalloc(strlen(s->name ? s->name : "") + 6);
-			sprintf(kname, "/sem.%s", s->name ? s->name + (s->name[0] == '/') : "");
-			s->state = posix_state(m, s, k, kname);
-			free(kname);
+			char kname[4096];
+			s->state = posix_state(m, s, k,
+					       model_shm_name(s, kname, sizeof(kname)));
 			break;
 		}
 		case SEG_FILE:
@@ -1576,6 +1575,17 @@ const char *model_how_name(enum attach_how how)
 bool model_is_leak(const struct segment *s)
 {
 	return s->created && s->state == SEG_LEAKED;
+}
+
+const char *model_shm_name(const struct segment *s, char *buf, size_t size)
+{
+	if (!s->name || (s->kind != SEG_POSIX && s->kind != SEG_SEM))
+		return NULL;
+	const char *n = s->name;
+	while (*n == '/')
+		n++;
+	snprintf(buf, size, "/%s%s", s->kind == SEG_SEM ? "sem." : "", n);
+	return buf;
 }
 
 bool map_shows(const struct segment *s)

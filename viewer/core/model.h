@@ -277,6 +277,11 @@ const char *model_how_name(enum attach_how how);
  */
 bool model_is_leak(const struct segment *s);
 
+/* The name of s's file in /dev/shm as shm_open takes it, "/NAME" for a
+ * POSIX object, "/sem.NAME" for a semaphore, in buf (cut to size);
+ * NULL for the other kinds and for a segment without a name. */
+const char *model_shm_name(const struct segment *s, char *buf, size_t size);
+
 /* Whether segment s belongs on the map: it still exists then (live,
  * pending or leaked), removed ones are history. */
 bool map_shows(const struct segment *s);
