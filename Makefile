@@ -53,7 +53,7 @@ COMMON_SRC := $(wildcard common/*.c)
 SHIM_COMMON := common/region-layout.c common/region-file.c common/clock.c
 
 # --- the shim: a recorder core and thin wrappers ------------------------------
-SHIM_CORE := shim/recorder.c shim/track.c shim/modules.c shim/object.c
+SHIM_CORE := shim/recorder.c shim/track.c shim/modules.c shim/object.c shim/got.c
 SHIM_WRAP := $(wildcard shim/wrap-*.c)
 SHIM_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec \
                -fno-omit-frame-pointer -D_GNU_SOURCE
@@ -111,6 +111,12 @@ EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 $(B)/examples/%: examples/%.c | $(B)/examples
 	$(CC) $(WARN) $(CFLAGS) -MMD -MP -D_GNU_SOURCE -o $@ $< $(LDFLAGS) -lpthread
 
+# A library the deepbind example loads with RTLD_DEEPBIND (issue 12: calls
+# that bind past the preload).
+EXAMPLE_LIBS := $(patsubst examples/lib/%.c,$(B)/examples/lib%.so,$(wildcard examples/lib/*.c))
+$(B)/examples/lib%.so: examples/lib/%.c | $(B)/examples
+	$(CC) $(WARN) $(CFLAGS) -MMD -MP -D_GNU_SOURCE -fPIC -shared -o $@ $< $(LDFLAGS)
+
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-*.c))
 # Unit tests link the viewer's core and the shim's recorder core directly
 # (no preloading), the way heaptrack tests its core.
@@ -151,7 +157,7 @@ $(B)/shim/common $(B)/shim-test/common $(B)/common $(B)/launcher $(B)/viewer/cor
 
 .PHONY: all deps test demo clean examples unit fuzz fuzz-deps install uninstall
 all: $(B)/libshmtrace.so $(B)/shmtrace $(B)/shmview
-examples: $(EXAMPLES)
+examples: $(EXAMPLES) $(EXAMPLE_LIBS)
 unit: $(UNIT_TESTS)
 
 deps:

@@ -294,5 +294,30 @@ def t_frozen():
         remove(tag, sem, path)
 
 
+@test("deepbind: a library that binds past the preload")
+def t_deepbind():
+    name = "/shmt-id-%d-deepbind" % os.getpid()
+    try:
+        b = bare("deepbind", name)
+        t = traced("deepbind", name)
+        expect_same("deepbind: stdout and exit status unchanged under the tracer", b, t)
+        calls = [e["call"] for e in t.events if e.get("pid") == t.main_pid()]
+        want = ["shm_open", "ftruncate", "mmap", "mmap", "munmap", "munmap", "close",
+                "shm_unlink"]
+        check([c for c in calls if c in set(want)] == want,
+              "deepbind: every call the RTLD_DEEPBIND library makes is recorded", calls)
+        o = one(t.calls("shm_open"), "shm_open")
+        mods = [f.get("module") or "" for f in o.get("stack", [])]
+        check(mods and mods[0].endswith("libshmt-deepbind.so") and
+              any((f.get("symbol") or "") == "shmt_deepbind_work" for f in o["stack"]),
+              "deepbind: with its stack, in the library", brief(o.get("stack")))
+        rep = report_json(t.path)
+        kinds = sorted((x["kind"], x["state"]) for x in rep.get("segments", []))
+        check(kinds == [("anon", "removed"), ("posix", "removed")],
+              "deepbind: its object and zone are segments, removed", brief(kinds))
+    finally:
+        unlink_shm(name.lstrip("/"))
+
+
 if __name__ == "__main__":
     sys.exit(harness.main(sys.argv, TESTS, harness.tracer_checks))
