@@ -1346,8 +1346,8 @@ def write_report(mach, load_before, load_after, started, elapsed, slow):
             "alternated; the median. Under the shim every sendmsg/recvmsg, "
             "read, write and accept goes through the shim's interposed symbols "
             "where it has them (sendmsg and recvmsg since issue 12: one test of "
-            "msg_controllen when no descriptor is passed)." % SERVER_SECONDS[0],
-            )
+            "msg_controllen when no descriptor is passed)." % (
+                SERVER_SECONDS[0], max(len(v) for v in SERVER.values())))
         add("")
         rows = [[k, "%.0f" % med(v), " ".join("%.0f" % x for x in v)]
                 for k, v in SERVER.items()]

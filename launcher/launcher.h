@@ -11,6 +11,7 @@
  *   run.c       the region, the environment, starting and waiting for the
  *               program and every descendant
  *   summary.c   the valgrind-like leak summary (through shmview)
+ *   procseen.c  shared mappings /proc/PID/maps shows that no call made
  */
 #ifndef SHMTRACE_LAUNCHER_H
 #define SHMTRACE_LAUNCHER_H
@@ -119,6 +120,13 @@ void sync_live(struct live *L);
 /* Writes the complete trace: header, used slots, used arena right after
  * them, nothing more. */
 int write_final(struct live *L, int status);
+
+/* --- procseen.c --- */
+/* Reads /proc/PID/maps of every traced process alive and records each
+ * shared mapping not recorded for it before (SHMT_CALL_PROC_SEEN). */
+void procseen_tick(struct live *L);
+/* Forgets a reaped process (its pid may come back as another). */
+void procseen_reaped(pid_t pid);
 
 /* --- run.c --- */
 

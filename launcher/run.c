@@ -87,6 +87,7 @@ int wait_all(struct live *L, pid_t main_pid, const sigset_t *set)
 		pid_t p;
 		while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 			record_reaped(L, p, st);
+			procseen_reaped(p);
 			if (p == main_pid) {
 				main_status = st;
 				main_done = 1;
@@ -102,6 +103,7 @@ int wait_all(struct live *L, pid_t main_pid, const sigset_t *set)
 			continue;
 		populate_ahead(L, used_slots(L), POPULATE_AHEAD);
 		if (clock_now_ns() - last_sync >= SYNC_PERIOD_NS) {
+			procseen_tick(L);
 			sync_live(L);
 			last_sync = clock_now_ns();
 		}

@@ -535,6 +535,43 @@ static void put_summary_leak(FILE *out, const struct report *r,
 	fputc('\n', out);
 }
 
+/* How many mappings the kernel showed that no traced call made, and of
+ * which objects (the first few): the tracer's blind spots, said. */
+static void put_summary_proc_only(FILE *out, const struct report *r)
+{
+	const struct model *m = r->model;
+	uint64_t total = 0;
+	unsigned shown = 0;
+
+	for (size_t i = 0; i < m->nsegments; i++)
+		for (size_t j = 0; j < m->segments[i]->natt; j++)
+			total += m->segments[i]->att[j]->proc_only;
+	if (!total)
+		return;
+	fprintf(out, "==%" PRId32 "== shmtrace: %" PRIu64 " mapping%s seen in "
+		"/proc only (made by no call the shim saw; no stack):",
+		r->main_pid, total, words_plural(total));
+	for (size_t i = 0; i < m->nsegments; i++) {
+		const struct segment *s = m->segments[i];
+		uint64_t n = 0;
+		for (size_t j = 0; j < s->natt; j++)
+			n += s->att[j]->proc_only;
+		if (!n)
+			continue;
+		if (shown++ == 5) {
+			fputs(" ...", out);
+			break;
+		}
+		fputs(shown > 1 ? ", " : " ", out);
+		if (s->name && s->kind == SEG_FILE)
+			words_put_safe(out, words_base_name(s->name));
+		else
+			words_put_identity(out, s);
+		fprintf(out, " (%" PRIu64 ")", n);
+	}
+	fputc('\n', out);
+}
+
 void report_summary(FILE *out, const struct report *r)
 {
 	const struct report_totals *t = &r->totals;
@@ -547,4 +584,5 @@ void report_summary(FILE *out, const struct report *r)
 	for (size_t i = 0; i < m->nsegments; i++)
 		if (model_is_leak(m->segments[i]))
 			put_summary_leak(out, r, m->segments[i]);
+	put_summary_proc_only(out, r);
 }

@@ -981,6 +981,59 @@ static void do_sem_unlink(struct model *m, const struct trace_event *ev, uint64_
 	maybe_destroy(m, s, t);
 }
 
+/* --- mappings seen in /proc only -------------------------------------------------------------- */
+
+/* A shared mapping the launcher found in /proc/PID/maps: kept when no
+ * live attachment of the process explains it, as an attachment without a
+ * call to the object the maps line names: a SysV segment by its shmid
+ * ("/SYSV%08x", the inode), an anonymous one by its inode ("/dev/zero
+ * (deleted)"), anything else as an object record would name it. */
+static void do_proc_seen(struct model *m, struct process *p,
+			 const struct trace_event *ev, uint64_t t)
+{
+	uint64_t addr = ev->args[SHMT_ARG_PROC_SEEN_ADDR];
+	uint64_t len = ev->args[SHMT_ARG_PROC_SEEN_LENGTH];
+	for (size_t i = 0; i < p->nlive; i++)
+		if (p->live[i]->addr <= addr &&
+		    addr < p->live[i]->addr + p->live[i]->length)
+			return;
+	struct objinfo o = { SHMT_OBJ_FILE, ev->args[SHMT_ARG_PROC_SEEN_DEV],
+			     ev->args[SHMT_ARG_PROC_SEEN_INODE], 0, NULL, false };
+	static const char deleted[] = " (deleted)";
+	size_t n = strnlen(ev->str, ev->str_len), d = sizeof(deleted) - 1;
+	if (n >= d && memcmp(ev->str + n - d, deleted, d) == 0) {
+		o.deleted = true;
+		n -= d;
+	}
+	o.path = xstrndup(ev->str, n);
+	struct segment *s = NULL;
+	if (strncmp(o.path, "/SYSV", 5) == 0) {
+		struct u64_entry *e = u64_find(m->idx->shmids, (uint32_t)o.ino);
+		s = e ? e->seg : sysv_seg(m, (int32_t)o.ino, ev, t);
+	} else if (strcmp(o.path, "/dev/zero") == 0 && o.deleted) {
+		s = o.ino ? obj_find(m, o.dev, o.ino) : NULL;
+		if (!s) {
+			s = seg_new(m, SEG_ANON, ev, t);
+			s->size = len;
+			obj_identify(m, s, o.dev, o.ino);
+		}
+	} else {
+		if (strncmp(o.path, "/memfd:", 7) == 0)
+			o.kind = SHMT_OBJ_MEMFD;
+		else if (strncmp(o.path, "/dev/shm/sem.", 13) == 0)
+			o.kind = SHMT_OBJ_SEM;
+		else if (strncmp(o.path, "/dev/shm/", 9) == 0)
+			o.kind = SHMT_OBJ_POSIX;
+		s = object_seg(m, &o, ev, t);
+	}
+	free(o.path);
+	s->notes |= SEG_NOTE_SEEN_IN_PROC;
+	struct attach_spec a = { addr, len, addr,
+				 !(ev->args[SHMT_ARG_PROC_SEEN_PROT] & PROT_WRITE), false,
+				 ATTACH_MMAP, t, ev->seq };
+	attach(m, s, p, &a)->proc_only = true;
+}
+
 /* --- mappings ---------------------------------------------------------------------------------- */
 
 /* The segment a successful mmap maps, or NULL for one that maps none (a
@@ -1173,6 +1226,12 @@ static void replay(struct model *m, const struct trace_event *ev)
 		return;
 	if (is_reaper(ev)) {	/* the launcher's, not the program's */
 		do_wait(m, ev, t);
+		return;
+	}
+	if (ev->call == SHMT_CALL_PROC_SEEN) {	/* the launcher's, no call */
+		struct process *q = proc_get(m, ev->pid, t);
+		if (!q->ended)
+			do_proc_seen(m, q, ev, t);
 		return;
 	}
 	decode_event(ev, &v);
