@@ -16,6 +16,7 @@ How to run it and read its output: tests/e2e/harness.py.
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -309,12 +310,49 @@ def t_deepbind():
         o = one(t.calls("shm_open"), "shm_open")
         mods = [f.get("module") or "" for f in o.get("stack", [])]
         check(mods and mods[0].endswith("libshmt-deepbind.so") and
-              any((f.get("symbol") or "") == "shmt_deepbind_work" for f in o["stack"]),
+              any((f.get("symbol") or "") == "share_and_remove" for f in o["stack"]),
               "deepbind: with its stack, in the library", brief(o.get("stack")))
         rep = report_json(t.path)
         kinds = sorted((x["kind"], x["state"]) for x in rep.get("segments", []))
         check(kinds == [("anon", "removed"), ("posix", "removed")],
               "deepbind: its object and zone are segments, removed", brief(kinds))
+    finally:
+        unlink_shm(name.lstrip("/"))
+
+
+@test("frames: demangled, stripped as module+offset")
+def t_frames():
+    tag, sem, path = names("frames")
+    try:
+        t = traced("fd-pass", tag, path)
+        mc = one(t.calls("memfd_create"), "memfd_create")
+        syms = [f.get("symbol") for f in mc.get("stack", [])]
+        check("shmt::pool::create()" in syms,
+              "a C++ name is demangled (shmt::pool::create())", brief(syms))
+        text = harness.report_text(t.path)
+        check("shmt::pool::create()+0x" in text, "report: the demangled name",
+              text[:800])
+    finally:
+        remove(tag, sem, path)
+    strip = shutil.which("strip")
+    if not strip:
+        return
+    lib = os.path.join(TMP, "libstripped-deepbind.so")
+    shutil.copy(os.path.join(harness.EXAMPLES, "libshmt-deepbind.so"), lib)
+    subprocess.run([strip, "--strip-all", lib], check=True)
+    name = "/shmt-id-%d-stripped" % os.getpid()
+    try:
+        t = traced("deepbind", name, lib)
+        o = one(t.calls("shm_open"), "shm_open")
+        f0 = (o.get("stack") or [{}])[0]
+        check(f0.get("module") == lib and f0.get("symbol") is None and
+              harness.num(f0.get("module_offset")) and
+              re.fullmatch(r"[0-9a-f]{40}", f0.get("build_id") or ""),
+              "stripped module: JSON frame has module_offset and build_id",
+              brief(f0))
+        text = harness.dump_text(t.path, "--stack")
+        check("libstripped-deepbind.so+0x%x" % harness.num(f0.get("module_offset")) in text,
+              "stripped module: text frame is module+0xOFFSET", text[:800])
     finally:
         unlink_shm(name.lstrip("/"))
 

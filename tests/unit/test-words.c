@@ -260,17 +260,20 @@ static void test_remove_cmd(void)
 static void test_frames(void)
 {
 	const struct sym_frame frames[] = {
-		{ 0x55d0c3a1b2c4, "/path/server", "main", 0x24, "src/server.c", 76 },
-		{ 0x7f0000001000, NULL, NULL, 0, NULL, 0 },
-		{ 0x10, "/lib/\x1b.so", "op\"x", 1, NULL, 0 },
+		{ 0x55d0c3a1b2c4, "/path/server", "main", 0x24, "src/server.c", 76, 0, NULL },
+		{ 0x7f0000001000, NULL, NULL, 0, NULL, 0, 0, NULL },
+		{ 0x10, "/lib/\x1b.so", "op\"x", 1, NULL, 0, 0, NULL },
+		{ 0x7f0000002345, "/usr/lib/libstripped.so", NULL, 0, NULL, 0, 0x2345, "ab12" },
 	};
 
-	CHECK_STR(WRITTEN(words_put_frames(out, "  ", frames, 3, true)),
+	CHECK_STR(WRITTEN(words_put_frames(out, "  ", frames, 4, true)),
 		  "  #0 0x000055d0c3a1b2c4 main+0x24 (/path/server) server.c:76\n"
 		  "  #1 0x00007f0000001000 ??\n"
 		  "  #2 0x0000000000000010 op\\\"x+0x1 (/lib/\\x1b.so)\n"
+		  "  #3 0x00007f0000002345 libstripped.so+0x2345 (/usr/lib/libstripped.so)\n"
 		  "  ... (deeper frames not recorded)\n",
-		  "frames: symbol, module, file; ?? unknown; escaped; truncated");
+		  "frames: symbol, module, file; ?? unknown; escaped; a stripped module's "
+		  "module+0xOFFSET; truncated");
 	CHECK_STR(WRITTEN(words_put_frames(out, "", frames, 0, false)), "",
 		  "no frames, not truncated: nothing");
 }
@@ -287,7 +290,7 @@ static void test_json_members(void)
 	struct process p = { .pid = 7 };
 	struct attachment a = { .seg = &s, .proc = &p, .addr = 0x1000,
 				.length = 4096, .readonly = true };
-	struct sym_frame f = { 0x10, "/m", "fn", 4, "a.c", 9 };
+	struct sym_frame f = { 0x10, "/m", "fn", 4, "a.c", 9, 0x10, "beef" };
 	struct report_stack st = { true, 1, false, &f };
 
 	s.shmid = 3;
@@ -322,11 +325,13 @@ static void test_json_members(void)
 		  "json attachment: received over a socket, seen in /proc only");
 	CHECK_STR(JSON(json_model_frame(w, 0x20, NULL)),
 		  "{\"ip\":\"0x20\",\"module\":null,\"symbol\":null,\"offset\":null,"
-		  "\"file\":null,\"line\":null}\n", "json frame resolved to nothing");
+		  "\"file\":null,\"line\":null,\"module_offset\":null,\"build_id\":null}\n",
+		  "json frame resolved to nothing");
 	CHECK_STR(JSON(json_begin_object(w); json_model_stack(w, &st);
 		       json_end_object(w)),
 		  "{\"stack\":[{\"ip\":\"0x10\",\"module\":\"/m\",\"symbol\":\"fn\","
-		  "\"offset\":4,\"file\":\"a.c\",\"line\":9}]}\n", "json stack");
+		  "\"offset\":4,\"file\":\"a.c\",\"line\":9,\"module_offset\":\"0x10\","
+		  "\"build_id\":\"beef\"}]}\n", "json stack");
 }
 
 int main(void)

@@ -71,6 +71,12 @@ void json_model_frame(struct json_writer *w, uint64_t ip,
 		json_int(w, f->line);
 	else
 		json_null(w);
+	json_key(w, "module_offset");
+	if (f && f->module)
+		json_hex(w, f->module_offset);
+	else
+		json_null(w);
+	json_member_string(w, "build_id", f ? f->build_id : NULL);
 	json_end_object(w);
 }
 

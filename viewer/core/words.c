@@ -383,6 +383,9 @@ static void put_frame(FILE *out, const char *indent, unsigned i,
 	if (f->symbol) {
 		words_put_safe(out, f->symbol);
 		fprintf(out, "+0x%" PRIx64, f->offset);
+	} else if (f->module) {	/* stripped: where, for eu-addr2line */
+		words_put_safe(out, words_base_name(f->module));
+		fprintf(out, "+0x%" PRIx64, f->module_offset);
 	} else {
 		fputs("??", out);
 	}
