@@ -29,20 +29,27 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* The shim's own definitions: the first in the global scope, so these
- * are the wrappers. */
-static const struct got_symbol *intercepted(size_t *n)
+/* The shim's own wrappers, looked up in the shim's own handle (a
+ * reference to them from here would be a relocation against the shim's
+ * exports, which the shim never makes: tests/unit/test-shim-self-calls.c).
+ * Outside any hook's recording path: dlsym may allocate. */
+static const struct got_symbol *intercepted(__typeof__(&dlopen) open_real,
+					    size_t *n)
 {
-	static struct got_symbol table[32];
+	static const char *const names[] = {
+		"shmget", "shmat", "shmdt", "shmctl", "mmap", "mmap64", "munmap",
+		"mremap", "shm_open", "shm_unlink", "memfd_create", "ftruncate",
+		"ftruncate64", "close", "dup", "dup2", "dup3", "sendmsg", "recvmsg",
+		"sem_open", "sem_close", "sem_unlink",
+	};
+	static struct got_symbol table[sizeof(names) / sizeof(names[0])];
 	static size_t count;
-	if (!count) {
-#define S(fn) table[count++] = (struct got_symbol){ #fn, (void *)&fn }
-		S(shmget); S(shmat); S(shmdt); S(shmctl);
-		S(mmap); S(mmap64); S(munmap); S(mremap);
-		S(shm_open); S(shm_unlink); S(memfd_create);
-		S(ftruncate); S(ftruncate64); S(close); S(dup); S(dup2); S(dup3);
-		S(sendmsg); S(recvmsg); S(sem_open); S(sem_close); S(sem_unlink);
-#undef S
+	const char *self = rec_shim_path();
+	void *h = count || !self ? NULL : open_real(self, RTLD_LAZY | RTLD_NOLOAD);
+	for (size_t i = 0; h && i < sizeof(names) / sizeof(names[0]); i++) {
+		void *fn = dlsym(h, names[i]);
+		if (fn)
+			table[count++] = (struct got_symbol){ names[i], fn };
 	}
 	*n = count;
 	return table;
@@ -51,6 +58,8 @@ static const struct got_symbol *intercepted(size_t *n)
 struct scan {
 	unsigned index, first_new;	/* modules seen, the first to patch */
 	unsigned patched, skipped;
+	const struct got_symbol *table;
+	size_t n;
 };
 
 static int count_module(struct dl_phdr_info *info, size_t size, void *arg)
@@ -64,11 +73,9 @@ static int count_module(struct dl_phdr_info *info, size_t size, void *arg)
 static int patch_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct scan *s = arg;
-	size_t n;
-	const struct got_symbol *t = intercepted(&n);
 	(void)size;
 	if (s->index++ >= s->first_new)
-		s->patched += got_patch_module(info, t, n, &s->skipped);
+		s->patched += got_patch_module(info, s->table, s->n, &s->skipped);
 	return 0;
 }
 
@@ -83,6 +90,7 @@ SHIM_EXPORT void *dlopen(const char *file, int mode)
 	void *h = real_dlopen(file, mode);
 	if (h) {
 		struct scan after = { .first_new = before.index };
+		after.table = intercepted(real_dlopen, &after.n);
 		dl_iterate_phdr(patch_module, &after);
 		rec_note_modules();
 	}
