@@ -284,6 +284,17 @@ def t_frozen():
         check(all(len(v) == 1 for v in by_obj.values()),
               "frozen: each kernel object is one segment of the map", brief(
                   {k: sorted(v) for k, v in by_obj.items()}))
+
+        def rows(segments):
+            return sorted((x["kind"], x["inode"], len(x.get("attachments", [])))
+                          for x in segments if x.get("attachments") and
+                          x.get("name") != "shmtrace-region")    # the tracer's own
+        traced_rows = rows(map_json(trace).get("segments", []))
+        pid_map = harness.viewer_json(["map", "--pid", str(pids[0]), "--children", "--json"])
+        check(rows(pid_map.get("segments", [])) == traced_rows,
+              "map --pid: one row per object, the same kinds, inodes and attachments "
+              "as the trace's map", "pid %s; trace %s" % (
+                  rows(pid_map.get("segments", [])), traced_rows))
     finally:
         for q in stopped:
             os.kill(q, signal.SIGCONT)
