@@ -24,9 +24,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (LAUNCHER, TMP, Fatal, arg, argn, bare, brief, check,  # noqa: E402
+from harness_ident import Paused, frozen_check, one_per_object  # noqa: E402
+from harness import (TMP, Fatal, arg, argn, bare, brief, check,  # noqa: E402
                      describe, example, expect_same, map_json, one, report_json,
-                     ret, seq, trace_path, trace_started, traced, unlink_shm)
+                     ret, seq, trace_path, traced, unlink_shm)
 
 TESTS, test = harness.registry()
 
@@ -142,6 +143,7 @@ def t_one_segment():
     try:
         t = traced("fd-pass", tag, path, "--leave", leak_names=[tag, "sem." + sem.lstrip("/")])
         rep = report_json(t.path)
+        one_per_object("fd-pass", rep)
         main = t.main_pid()
         child = [p for p in t.pids() if p not in (main, t.pid)]
         check(len(rep.get("segments", [])) == 4,
@@ -210,99 +212,29 @@ def t_one_segment():
         remove(tag, sem, path)
 
 
-SHARED = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) [r-][w-][x-]s \S+ \S+ (\d+)\s*(.*)$")
-
-
-def proc_shared(pid):
-    """The shared mappings of pid, the tracer's own region aside:
-    {(addr, length): path}."""
-    out = {}
-    with open("/proc/%d/maps" % pid) as f:
-        for line in f:
-            m = SHARED.match(line.rstrip("\n"))
-            if m and "shmtrace-region" not in m.group(4):
-                lo, hi = int(m.group(1), 16), int(m.group(2), 16)
-                out[(lo, hi - lo)] = m.group(4)
-    return out
-
-
-def wait_for(what, cond, timeout=20):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise Fatal("timed out waiting for " + what)
-
-
 @test("frozen: attachments equal /proc/PID/maps")
 def t_frozen():
     tag, sem, path = names("frozen")
     trace = trace_path("frozen")
-    p = subprocess.Popen([LAUNCHER, "-q", "-o", trace, "--", example("fd-pass"), tag, path,
-                          "--pause"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    stopped = []
     try:
-        line = p.stdout.readline().decode()
-        if not line.startswith("paused "):
-            raise Fatal("fd-pass did not pause: %r %r" % (line, p.stderr.read()[-300:]))
-        pids = [int(x) for x in line.split()[1:3]]
-        for q in pids:
-            os.kill(q, signal.SIGSTOP)
-            stopped.append(q)
-        kernel = {q: proc_shared(q) for q in pids}
-        wait_for("the trace header", lambda: trace_started(trace))
+        with Paused(trace, [example("fd-pass"), tag, path, "--pause"]) as run:
+            run.freeze()
+            frozen_check("fd-pass", trace, run.pids)
 
-        def model():
-            m = map_json(trace)
-            live = {}
-            for sg in m.get("segments", []):
-                for a in sg.get("attachments", []):
-                    live.setdefault(a["pid"], {})[(int(a["addr"], 16), a["length"])] = sg
-            return live if all(set(kernel[q]) <= set(live.get(q, {})) for q in pids) else None
-        try:
-            live = wait_for("the map to hold every kernel mapping", model, timeout=5)
-        except Fatal:
-            live = {}
-            for sg in map_json(trace).get("segments", []):
-                for a in sg.get("attachments", []):
-                    live.setdefault(a["pid"], {})[(int(a["addr"], 16), a["length"])] = sg
-        for q in pids:
-            k, t = set(kernel[q]), set(live.get(q, {}))
-            check(k == t, "frozen pid %s: the map's attachments equal /proc/PID/maps "
-                  "(%d shared mappings)" % ("parent" if q == pids[0] else "child", len(k)),
-                  "kernel only %s; trace only %s" %
-                  (sorted((hex(a), n, kernel[q][(a, n)]) for a, n in k - t),
-                   sorted((hex(a), n) for a, n in t - k)))
-        by_obj = {}
-        for q in pids:
-            for key, sg in live.get(q, {}).items():
-                name = kernel[q].get(key, "").replace(" (deleted)", "")
-                by_obj.setdefault(name, set()).add((sg["kind"], sg["name"], sg["size"]))
-        check(all(len(v) == 1 for v in by_obj.values()),
-              "frozen: each kernel object is one segment of the map", brief(
-                  {k: sorted(v) for k, v in by_obj.items()}))
-
-        def rows(segments):
-            return sorted((x["kind"], x["inode"], len(x.get("attachments", [])))
-                          for x in segments if x.get("attachments") and
-                          x.get("name") != "shmtrace-region")    # the tracer's own
-        traced_rows = rows(map_json(trace).get("segments", []))
-        pid_map = harness.viewer_json(["map", "--pid", str(pids[0]), "--children", "--json"])
-        check(rows(pid_map.get("segments", [])) == traced_rows,
-              "map --pid: one row per object, the same kinds, inodes and attachments "
-              "as the trace's map", "pid %s; trace %s" % (
-                  rows(pid_map.get("segments", [])), traced_rows))
+            def rows(segments):
+                return sorted((x["kind"], x["inode"], len(x.get("attachments", [])))
+                              for x in segments if x.get("attachments") and
+                              x.get("name") != "shmtrace-region")    # the tracer's own
+            traced_rows = rows(map_json(trace).get("segments", []))
+            pid_map = harness.viewer_json(["map", "--pid", str(run.pids[0]), "--children",
+                                           "--json"])
+            check(rows(pid_map.get("segments", [])) == traced_rows,
+                  "map --pid: one row per object, the same kinds, inodes and attachments "
+                  "as the trace's map", "pid %s; trace %s" % (
+                      rows(pid_map.get("segments", [])), traced_rows))
+            run.go()
+        check(run.rc == 0, "fd-pass --pause: runs to the end", run.out[-300:])
     finally:
-        for q in stopped:
-            os.kill(q, signal.SIGCONT)
-        try:
-            p.communicate(b"go\n", timeout=60)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.communicate()
         remove(tag, sem, path)
 
 

@@ -836,11 +836,12 @@ static struct segment *found_object(struct model *m, const struct objinfo *o,
 			name_set(m, s);
 		break;
 	}
-	default:		/* a file, or a device that maps */
+	default:		/* a file, or a device that maps: its making is
+				   no call the trace is about */
 		s = seg_new(m, SEG_FILE, ev, t);
 		if (*p)
 			s->name = xstrdup(p);
-		break;
+		return s;
 	}
 	s->notes |= SEG_NOTE_PREEXISTING;
 	return s;
