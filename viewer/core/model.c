@@ -1465,11 +1465,11 @@ static enum seg_state posix_state(struct model *m, struct segment *s,
 
 /* A file's mappings end, the file stays; unless it was unlinked, which
  * the trace saw ("(deleted)") or the kernel says now (its path names no
- * file or another one). */
+ * file or another one).  Its size is the file's now, when it is there. */
 static enum seg_state file_state(struct segment *s, const struct kernel_view *k)
 {
 	if (k && s->name && s->inode && s->name[0] == '/' &&
-	    !kernel_file_is(s->name, s->dev, s->inode))
+	    !kernel_file_is(s->name, s->dev, s->inode, &s->size))
 		s->notes |= SEG_NOTE_FILE_UNLINKED;
 	return s->live_att ? SEG_LIVE : SEG_ENDED;
 }
