@@ -151,8 +151,10 @@ enum shmt_call {
 	SHMT_CALL_SEM_CLOSE = 24, /* ret as the call returned */
 	SHMT_CALL_SEM_UNLINK = 25, /* str name */
 	SHMT_CALL_FD_SEND = 26, /* one descriptor passed with SCM_RIGHTS by
-	                           sendmsg: one event per descriptor */
-	SHMT_CALL_FD_RECV = 27, /* one descriptor received by recvmsg */
+	                           sendmsg or sendmmsg: one event per
+	                           descriptor; ret the call's bytes sent */
+	SHMT_CALL_FD_RECV = 27, /* one descriptor received by recvmsg or
+	                           recvmmsg */
 	SHMT_CALL_PROC_SEEN = 28, /* a shared mapping the launcher saw in
 	                             /proc/PID/maps that no event explains:
 	                             str the path, pid the process's; no stack,

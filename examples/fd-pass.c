@@ -8,7 +8,8 @@
  * maps each of them and forks a child that gets to them by every other
  * route there is:
  *   - the memfd received over a unix socket (SCM_RIGHTS), and again
- *     through /proc/PPID/fd/N;
+ *     through /proc/PPID/fd/N; the POSIX object's descriptor too, with
+ *     sendmmsg/recvmmsg (received and closed unused);
  *   - the POSIX object opened by its path /dev/shm/TAG, while the parent
  *     maps it through a descriptor dup'ed with fcntl(F_DUPFD);
  *   - the semaphore opened by name and posted, which the parent waits for;
@@ -68,6 +69,40 @@ static void send_fd(int sock, int fd)
 		die("sendmsg");
 }
 
+/* The same with sendmmsg/recvmmsg, one message. */
+static void send_fd_mmsg(int sock, int fd)
+{
+	char byte = 'M';
+	struct iovec iov = { &byte, 1 };
+	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+	struct mmsghdr m = { .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf) } };
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m.msg_hdr);
+	h->cmsg_level = SOL_SOCKET;
+	h->cmsg_type = SCM_RIGHTS;
+	h->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(h), &fd, sizeof(int));
+	if (sendmmsg(sock, &m, 1, 0) != 1)
+		die("sendmmsg");
+}
+
+static int recv_fd_mmsg(int sock)
+{
+	char byte;
+	struct iovec iov = { &byte, 1 };
+	union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } u;
+	struct mmsghdr m = { .msg_hdr = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf) } };
+	if (recvmmsg(sock, &m, 1, 0, NULL) != 1)
+		die("recvmmsg");
+	struct cmsghdr *h = CMSG_FIRSTHDR(&m.msg_hdr);
+	if (!h || h->cmsg_type != SCM_RIGHTS)
+		die("recvmmsg: no descriptor");
+	int fd;
+	memcpy(&fd, CMSG_DATA(h), sizeof(int));
+	return fd;
+}
+
 static int recv_fd(int sock)
 {
 	char byte;
@@ -122,6 +157,7 @@ static int child(int sock, pid_t parent, int pool_fd_in_parent,
 {
 	char path[256];
 	int pool = recv_fd(sock);
+	close(recv_fd_mmsg(sock));
 	char *p = map(pool, POOL_SIZE);
 	strcpy(p + 100, "child was here");
 
@@ -221,6 +257,7 @@ int main(int argc, char **argv)
 	}
 	close(sv[1]);
 	send_fd(sv[0], pool);
+	send_fd_mmsg(sv[0], obj);
 
 	int dup_fd = fcntl(obj, F_DUPFD, 100);
 	if (dup_fd < 0)

@@ -1,6 +1,6 @@
 /*
  * wrap-socket.c - descriptors passed over unix sockets (SCM_RIGHTS):
- * sendmsg and recvmsg.  A server's hot path goes through these, so a call
+ * sendmsg, recvmsg, sendmmsg and recvmmsg.  A server's hot path goes through these, so a call
  * without ancillary data (msg_controllen == 0) forwards after one test;
  * only a message that carries descriptors is looked at, and each one
  * passed is recorded (SHMT_CALL_FD_SEND / FD_RECV) with an object record
@@ -89,5 +89,48 @@ SHIM_EXPORT ssize_t recvmsg(int sock, struct msghdr *msg, int flags)
 		return ret;
 	}
 	note_rights(&c, SHMT_CALL_FD_RECV, sock, msg, ret);
+	return ret;
+}
+
+/* Whether any of the `n` messages carries ancillary data. */
+static int any_control(const struct mmsghdr *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (v[i].msg_hdr.msg_controllen && v[i].msg_hdr.msg_control)
+			return 1;
+	return 0;
+}
+
+/* The descriptors of the first `n` messages, each message's under a
+ * begin of its own (the first one's with the call's stack). */
+static void note_mmsg(uint16_t call, int sock, const struct mmsghdr *v, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct rec_ctx c;
+		if (v[i].msg_hdr.msg_controllen && rec_begin(&c))
+			note_rights(&c, call, sock, &v[i].msg_hdr, (ssize_t)v[i].msg_len);
+	}
+}
+
+SHIM_EXPORT int sendmmsg(int sock, struct mmsghdr *v, unsigned int n, int flags)
+{
+	REAL_OR(sendmmsg, -1);
+	if (!v || !any_control(v, n))
+		return real_sendmmsg(sock, v, n, flags);
+	int ret = real_sendmmsg(sock, v, n, flags);
+	if (ret > 0)
+		note_mmsg(SHMT_CALL_FD_SEND, sock, v, ret);
+	return ret;
+}
+
+SHIM_EXPORT int recvmmsg(int sock, struct mmsghdr *v, unsigned int n, int flags,
+			 struct timespec *timeout)
+{
+	REAL_OR(recvmmsg, -1);
+	if (!v || !any_control(v, n))
+		return real_recvmmsg(sock, v, n, flags, timeout);
+	int ret = real_recvmmsg(sock, v, n, flags, timeout);
+	if (ret > 0)
+		note_mmsg(SHMT_CALL_FD_RECV, sock, v, ret);
 	return ret;
 }

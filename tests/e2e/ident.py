@@ -17,10 +17,8 @@ How to run it and read its output: tests/e2e/harness.py.
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
@@ -48,12 +46,6 @@ def remove(tag, sem, path):
     unlink_shm("sem." + sem.lstrip("/"))
     if os.path.exists(path):
         os.unlink(path)
-
-
-def objects_of(t):
-    """Object records by the seq of the event they describe."""
-    return {argn(e, "of") - 1 if argn(e, "of") is not None else None: e
-            for e in t.calls("object")}
 
 
 def record_of(t, e):
@@ -89,9 +81,10 @@ def t_object_records():
               "file: its path is read once (readlink costs 3 us), by the first mapper",
               "; ".join(describe(o) for o in files[:3]))
         objs = [o for o in recs if argn(o, "inode") == st_obj.st_ino]
-        check(len(objs) == 2 and all(argn(o, "inode") == st_obj.st_ino and
+        check(len(objs) == 4 and all(argn(o, "dev") == st_obj.st_dev and
                                      argn(o, "size") == OBJ for o in objs),
-              "posix object by path and by F_DUPFD: dev and inode recorded",
+              "posix object mapped by path and by F_DUPFD, sent and received: four "
+              "records of its dev and inode",
               "; ".join(describe(o) for o in objs))
         pools = [o for o in recs if str(arg(o, "path") or "").startswith("/memfd:shmt-id-pool")]
         mc = one(t.calls("memfd_create"), "memfd_create")
@@ -117,9 +110,14 @@ def t_object_records():
               "pipe and eventfd: the failed mappings keep ENODEV, their kinds recorded",
               "%s; %s" % (kinds, "; ".join(describe(e) for e in failed)))
         sends, recvs = t.calls("sendmsg"), t.calls("recvmsg")
-        check(len(sends) == 1 and len(recvs) == 1 and
-              sends[0]["pid"] != recvs[0]["pid"],
-              "SCM_RIGHTS: one descriptor sent by the parent, received by the child",
+        check(len(sends) == 2 and len(recvs) == 2 and
+              {e["pid"] for e in sends} == {t.main_pid()} and
+              {e["pid"] for e in recvs} & {t.main_pid()} == set() and
+              sorted((e.get("info") or {}).get("inode") for e in sends) ==
+              sorted((e.get("info") or {}).get("inode") for e in recvs) ==
+              sorted([st_obj.st_ino, argn(mrec, "inode")]),
+              "SCM_RIGHTS: two descriptors (sendmsg, sendmmsg) sent by the parent, "
+              "received by the child (recvmsg, recvmmsg), the memfd and the object",
               "; ".join(describe(e) for e in sends + recvs))
     finally:
         remove(tag, sem, path)
