@@ -33,7 +33,8 @@ static void note_rights(struct rec_ctx *c, uint16_t call, int sock,
 	int saved = errno, first = 1, index = 0;
 	int32_t peer = peer_pid(sock);
 	for (struct cmsghdr *h = CMSG_FIRSTHDR(msg); h; h = CMSG_NXTHDR((struct msghdr *)msg, h)) {
-		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS ||
+		    h->cmsg_len < CMSG_LEN(0))
 			continue;
 		size_t n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		const unsigned char *data = CMSG_DATA(h);
