@@ -468,6 +468,9 @@ static void put_totals(FILE *out, const struct report *r)
 		t->by_state[SEG_LIVE], t->by_state[SEG_PENDING]);
 	if (left)    /* still there, as they were before the trace */
 		fprintf(out, ", %" PRIu64 " left in place", left);
+	if (t->by_state[SEG_ENDED])	/* files whose mappings ended */
+		fprintf(out, ", %" PRIu64 " file%s ended", t->by_state[SEG_ENDED],
+			words_plural(t->by_state[SEG_ENDED]));
 	fputc('\n', out);
 }
 
