@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import (TMP, Fatal, brief, check, fail, report_json, run,  # noqa: E402
                      trace_path, traced)
-from harness_ident import Paused, frozen_check, one_per_object  # noqa: E402
+from harness_ident import Paused, frozen_check, one_per_object, wait_for  # noqa: E402
 
 TESTS, test = harness.registry()
 PYTHON = "/usr/bin/python3"     # Debian's, with the Debian modules
@@ -252,6 +252,76 @@ def t_php():
           "php opcache: its shared memory (from a library loaded with "
           "RTLD_DEEPBIND) is recorded, with stacks in opcache.so",
           brief([(x["size"], x.get("creator")) for x in zones])[:600])
+
+
+FPM_CONF = """[global]
+pid = %(dir)s/fpm.pid
+error_log = %(dir)s/fpm.log
+daemonize = no
+[www]
+listen = 127.0.0.1:%(port)d
+pm = static
+pm.max_children = 3
+"""
+
+
+@test("php-fpm opcache")
+def t_php_fpm():
+    fpm = shutil.which("php-fpm8.2") or "/usr/sbin/php-fpm8.2"
+    if not os.access(fpm, os.X_OK):
+        return skip("php-fpm opcache", "php-fpm")
+    d = os.path.join(TMP, "fpm")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "fpm.conf"), "w") as f:
+        f.write(FPM_CONF % {"dir": d, "port": free_port()})
+    trace = trace_path("php-fpm")
+    p = subprocess.Popen([harness.LAUNCHER, "-q", "-o", trace, "--", fpm, "-R", "-y",
+                          os.path.join(d, "fpm.conf"), "-F"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    stopped = []
+    try:
+        def zone():
+            if not harness.trace_started(trace):
+                return None
+            for x in harness.map_json(trace).get("segments", []):
+                if x["kind"] == "anon" and x["size"] >= 16 << 20 and \
+                        len(x.get("attachments", [])) == 4:
+                    return x
+            return None
+        z = wait_for("opcache's zone in the master and 3 workers", zone, timeout=30)
+        pids = sorted({a["pid"] for a in z["attachments"]})
+        for q in pids:
+            os.kill(q, signal.SIGSTOP)
+            stopped.append(q)
+        frozen_check("php-fpm opcache", trace, pids)
+        for q in stopped:
+            os.kill(q, signal.SIGCONT)
+        stopped = []
+    finally:
+        for q in stopped:
+            os.kill(q, signal.SIGCONT)
+        try:
+            with open(os.path.join(d, "fpm.pid")) as f:
+                os.kill(int(f.read()), signal.SIGQUIT)
+        except (OSError, ValueError):
+            os.killpg(p.pid, signal.SIGTERM)
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    rep = report_json(trace)
+    zones = [x for x in segments(rep, "anon") if x["size"] == 128 << 20 and
+             len({a["pid"] for a in x["attachments"]}) > 1]
+    check(len(zones) == 1 and len({a["pid"] for a in zones[0]["attachments"]}) == 4 and
+          any((f.get("module") or "").endswith("opcache.so")
+              for f in (zones[0].get("creator") or {}).get("stack", [])),
+          "php-fpm opcache: its 128 MiB zone (made by a library loaded with "
+          "RTLD_DEEPBIND) is one segment in the master and its 3 workers, created "
+          "in opcache.so", brief([(x["size"], len(x["attachments"])) for x in zones]))
+    check(p.returncode == 0 and not [x for x in segments(rep) if x["state"] == "leaked"],
+          "php-fpm opcache: stops cleanly, nothing leaked",
+          "exit %s; %s" % (p.returncode, brief([(x["kind"], x["state"]) for x in segments(rep)])))
 
 
 # --------------------------------------------------------------------------

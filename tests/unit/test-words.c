@@ -197,6 +197,12 @@ static void test_identity(void)
 	SHORT(s, "inode 12");
 	s.name = "/srv/db";
 	IDENTITY(s, "file \"/srv/db\" inode 12");
+	SHORT(s, "/srv/db");
+
+	s = seg(SEG_SEM);
+	s.name = "/mp-1";
+	IDENTITY(s, "semaphore \"/mp-1\"");
+	SHORT(s, "/mp-1");
 }
 
 static void test_state_and_notes(void)
@@ -216,6 +222,13 @@ static void test_state_and_notes(void)
 	CHECK_STR(words_state(&s), "live", "state: live");
 	s.state = SEG_REMOVED;
 	CHECK_STR(words_state(&s), "removed", "state: removed");
+	s.state = SEG_ENDED;
+	CHECK_STR(words_state(&s), "ended (the mappings ended; the file remains)",
+		  "state: a file's mappings ended");
+	s.notes = SEG_NOTE_FILE_UNLINKED;
+	CHECK_STR(words_state(&s), "ended (the mappings ended; the file was unlinked)",
+		  "state: ended, the file unlinked");
+	s.notes = 0;
 
 	CHECK_STR(words_note_text(SEG_NOTE_REMOVED_OUTSIDE),
 		  "it was removed by a process outside the trace",
@@ -248,6 +261,9 @@ static void test_remove_cmd(void)
 	REMOVE(s, "rm '/dev/shm/it'\\''s'");
 	s.name = "/\x1b\\'x";
 	REMOVE(s, "rm $'/dev/shm/\\x1b\\\\\\'x'");
+	s = seg(SEG_SEM);
+	s.name = "/mp-1";
+	REMOVE(s, "rm /dev/shm/sem.mp-1");
 	s = seg(SEG_ANON);
 	CHECK(!words_put_remove_cmd(stdout, &s),
 	      "remove: nothing for what goes with its last process");
