@@ -26,6 +26,9 @@ struct seen {
 static struct {
 	int32_t *pids;			/* traced and not reaped */
 	size_t npids, pid_cap;
+	int32_t *reaped;		/* gone: a fork event read late must
+					   not bring one back */
+	size_t nreaped, reaped_cap;
 	struct seen *maps;		/* recorded already */
 	size_t nmaps, map_cap;
 	uint64_t scanned;		/* slots looked at for pids */
@@ -53,8 +56,21 @@ static void add_pid(int32_t pid)
 	S.pids[S.npids++] = pid;
 }
 
+static int was_reaped(int32_t pid)
+{
+	for (size_t i = 0; i < S.nreaped; i++)
+		if (S.reaped[i] == pid)
+			return 1;
+	return 0;
+}
+
 void procseen_reaped(pid_t pid)
 {
+	if (!was_reaped(pid)) {
+		if (S.nreaped == S.reaped_cap)
+			S.reaped = grow(S.reaped, &S.reaped_cap, sizeof(*S.reaped));
+		S.reaped[S.nreaped++] = pid;
+	}
 	for (size_t i = 0; i < S.npids; i++)
 		if (S.pids[i] == pid) {
 			S.pids[i] = S.pids[--S.npids];
@@ -67,7 +83,8 @@ void procseen_reaped(pid_t pid)
 			i++;
 }
 
-/* The processes that recorded events since the last tick. */
+/* The processes that recorded events since the last tick, and the
+ * children their fork and spawn events name. */
 static void learn_pids(struct live *L)
 {
 	uint64_t head = used_slots(L);
@@ -76,8 +93,18 @@ static void learn_pids(struct live *L)
 		const struct shmt_event *ev = region_slot(L->h, &L->layout, S.scanned);
 		if (__atomic_load_n(&ev->commit, __ATOMIC_ACQUIRE) != S.scanned + 1)
 			break;	/* still being written: next tick */
-		if (ev->pid != self && ev->pid > 0)
+		if (ev->pid != self && ev->pid > 0 && ev->call != SHMT_CALL_PROC_SEEN)
 			add_pid(ev->pid);
+		/* a child that records nothing itself is traced all the same,
+		 * unless it is gone already (its pid may be another's now) */
+		int32_t child = 0;
+		if ((ev->call == SHMT_CALL_FORK || ev->call == SHMT_CALL_VFORK) &&
+		    !(ev->flags & SHMT_EVF_CHILD) && ev->ret > 0)
+			child = (int32_t)ev->ret;
+		if (ev->call == SHMT_CALL_POSIX_SPAWN && ev->ret == 0)
+			child = (int32_t)ev->args[SHMT_ARG_SPAWN_PID];
+		if (child > 0 && !was_reaped(child))
+			add_pid(child);
 	}
 }
 
@@ -131,7 +158,7 @@ static void sample(struct live *L, int32_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	FILE *f = fopen(path, "re");
 	if (!f)
-		return;
+		return;	/* gone: its reaping will say so */
 	while (fgets(line, sizeof(line), f)) {
 		uint64_t lo, hi, off, ino;
 		unsigned maj, mnr;
