@@ -184,6 +184,10 @@ def t_one_segment():
         check(leaks == sorted([("posix", tag), ("sem", sem)]),
               "leak verdicts: the object and the semaphore, not the file nor the memfd",
               brief(leaks))
+        shown = sorted((x["kind"], x["name"]) for x in map_json(t.path).get("segments", []))
+        check(shown == sorted([("posix", tag), ("sem", sem)]),
+              "map: what still exists (the leaked object and semaphore), not the ended "
+              "file nor the removed memfd", brief(shown))
         sumlines = harness.summary_lines(t.err)
         check(any("semaphore" in l and sem in l for l in sumlines),
               "exit summary: names the leaked semaphore", "\n".join(sumlines))

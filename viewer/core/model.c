@@ -1650,5 +1650,5 @@ const char *model_shm_name(const struct segment *s, char *buf, size_t size)
 
 bool map_shows(const struct segment *s)
 {
-	return s->state != SEG_REMOVED;
+	return s->state != SEG_REMOVED && s->state != SEG_ENDED;
 }

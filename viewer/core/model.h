@@ -283,7 +283,8 @@ bool model_is_leak(const struct segment *s);
 const char *model_shm_name(const struct segment *s, char *buf, size_t size);
 
 /* Whether segment s belongs on the map: it still exists then (live,
- * pending or leaked), removed ones are history. */
+ * pending or leaked), removed ones and files whose mappings all ended are
+ * history. */
 bool map_shows(const struct segment *s);
 
 #endif /* SHMVIEW_MODEL_H */
