@@ -14,7 +14,8 @@
  *     maps it through a descriptor dup'ed with fcntl(F_DUPFD);
  *   - the semaphore opened by name and posted, which the parent waits for;
  *   - FILE opened and mapped 50 times, one mapping per "request".
- * A pipe and an eventfd are mapped too (the kernel refuses: ENODEV).
+ * A pipe and an eventfd are mapped too (the kernel refuses: ENODEV), and
+ * a descriptor that is not open (EBADF).
  *
  * --pause: once everything is mapped, the parent prints "paused PID CHILD"
  * and waits for a line on stdin before the two unmap anything (a test
@@ -150,6 +151,10 @@ static void map_non_files(void)
 			die("mmap of an eventfd worked");
 		close(e);
 	}
+	/* a descriptor that is not open: EBADF, as without the tracer */
+	if (mmap(NULL, 4096, PROT_READ, MAP_SHARED, 987, 0) != MAP_FAILED ||
+	    errno != EBADF)
+		die("mmap of a closed descriptor did not fail with EBADF");
 }
 
 static int child(int sock, pid_t parent, int pool_fd_in_parent,

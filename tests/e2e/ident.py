@@ -103,6 +103,12 @@ def t_object_records():
               len(t.calls("sem_close")) == 2 and not t.calls("sem_unlink"),
               "semaphore: sem_open twice, sem_close twice, no sem_unlink (--leave)",
               "; ".join(describe(e) for e in t.calls("sem_open", "sem_close", "sem_unlink")))
+        bad = [e for e in t.calls("mmap") if e.get("errno") == "EBADF"]
+        rec = record_of(t, bad[0]) if len(bad) == 1 else None
+        check(rec and (rec.get("info") or {}).get("object") == "badfd" and
+              argn(rec, "errors") & 0xffff == 9,
+              "a closed descriptor: EBADF kept, recorded as badfd with fstat's errno",
+              describe(rec))
         failed = [e for e in t.calls("mmap") if e.get("errno") == "ENODEV"]
         kinds = sorted(str((record_of(t, e) or {}).get("info", {}).get("object"))
                        for e in failed)
