@@ -173,12 +173,33 @@ if __name__ == "__main__":
     print("total", total, flush=True)
 """
 
+# The same, stopped after the first batch with both workers alive.
+TORCH_PAUSED = """import gc, os, sys
+import torch, torch.multiprocessing as mp
+from torch.utils.data import Dataset, DataLoader
+mp.set_sharing_strategy(sys.argv[1])
+class D(Dataset):
+    def __len__(self): return 8
+    def __getitem__(self, i): return torch.full((256,), float(i))
+if __name__ == "__main__":
+    dl = DataLoader(D(), batch_size=2, num_workers=2, prefetch_factor=1)
+    it = iter(dl)
+    first = next(it)
+    print("paused", os.getpid(), *[w.pid for w in it._workers], flush=True)
+    sys.stdin.readline()
+    total = float(first.sum()) + sum(float(b.sum()) for b in it)
+    del first, it, dl
+    gc.collect()
+    print("total", total, flush=True)
+"""
+
 
 @test("torch")
 def t_torch():
     if not has_module("torch"):
         return skip("torch", "python3-torch")
     py = script("torch-loader.py", TORCH)
+    paused = script("torch-paused.py", TORCH_PAUSED)
     for strategy in ("file_descriptor", "file_system"):
         title = "torch DataLoader (%s)" % strategy
         b = run([PYTHON, py, strategy])
@@ -209,6 +230,12 @@ def t_torch():
         check(not [x for x in segments(rep) if x["state"] == "leaked"],
               "%s: nothing leaked" % title,
               brief([(x["kind"], x["name"]) for x in segments(rep) if x["state"] == "leaked"]))
+        with Paused(trace_path("torch-paused-" + strategy), [PYTHON, paused, strategy]) as p:
+            p.freeze()
+            frozen_check(title + ", main and 2 workers", p.trace, p.pids)
+            p.go()
+        check(p.rc == 0 and p.out.endswith(b"total 7168.0\n"),
+              "%s: the paused run ends as it should" % title, p.out[-200:])
 
 
 # --------------------------------------------------------------------------
