@@ -383,6 +383,21 @@ def free_port():
     return port
 
 
+def freeze_tree(trace):
+    """Every traced process alive, stopped: the map equals /proc."""
+    pids = sorted(q["pid"] for q in harness.map_json(trace).get("processes", [])
+                  if q.get("alive"))
+    stopped = []
+    try:
+        for q in pids:
+            os.kill(q, signal.SIGSTOP)
+            stopped.append(q)
+        frozen_check("apache (%d processes)" % len(pids), trace, pids)
+    finally:
+        for q in stopped:
+            os.kill(q, signal.SIGCONT)
+
+
 def run_apache(d, port, trace):
     argv = ["/usr/sbin/apache2", "-f", os.path.join(d, "httpd.conf"), "-DFOREGROUND"]
     if trace:
@@ -401,6 +416,8 @@ def run_apache(d, port, trace):
             raise Fatal("apache did not listen: %r" % p.stderr.read()[-300:])
         res = run(["ab", "-q", "-n", str(REQUESTS), "-c", "4",
                    "http://127.0.0.1:%d/index.html" % port])
+        if trace:
+            freeze_tree(trace)
     finally:
         try:
             with open(os.path.join(d, "httpd.pid")) as f:
