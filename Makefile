@@ -44,6 +44,11 @@ DEPS_PKGS += prometheus prometheus-node-exporter
 # ... sandboxes the traced program may enter (tests/e2e/reliability.py):
 # bubblewrap, and Chromium with its own sandbox (run as nobody)
 DEPS_PKGS += bubblewrap chromium
+# ... the programs that share memory through descriptors, files and
+# semaphores (tests/e2e/ident-real.py: one segment per kernel object), and
+# wrk to measure a server's requests/s under the tracer (make bench)
+DEPS_PKGS += python3-lmdb apache2 apache2-utils php-fpm default-jre-headless \
+             python3-torch wrk
 # ... and the ones only `make bench` uses (tracers to compare with, the
 # profiler, /usr/bin/time for peak memory).
 DEPS_PKGS += strace ltrace linux-perf valgrind time
@@ -54,7 +59,7 @@ COMMON_SRC := $(wildcard common/*.c)
 SHIM_COMMON := common/region-layout.c common/region-file.c common/clock.c
 
 # --- the shim: a recorder core and thin wrappers ------------------------------
-SHIM_CORE := shim/recorder.c shim/track.c shim/modules.c
+SHIM_CORE := shim/recorder.c shim/track.c shim/modules.c shim/object.c shim/got.c
 SHIM_WRAP := $(wildcard shim/wrap-*.c)
 SHIM_CFLAGS := -fPIC -fvisibility=hidden -ftls-model=initial-exec \
                -fno-omit-frame-pointer -D_GNU_SOURCE
@@ -112,6 +117,12 @@ EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 $(B)/examples/%: examples/%.c | $(B)/examples
 	$(CC) $(WARN) $(CFLAGS) -MMD -MP -D_GNU_SOURCE -o $@ $< $(LDFLAGS) -lpthread
 
+# A library the deepbind example loads with RTLD_DEEPBIND (issue 12: calls
+# that bind past the preload).
+EXAMPLE_LIBS := $(patsubst examples/lib/%.c,$(B)/examples/lib%.so,$(wildcard examples/lib/*.c))
+$(B)/examples/lib%.so: examples/lib/%.c | $(B)/examples
+	$(CC) $(WARN) $(CFLAGS) -MMD -MP -D_GNU_SOURCE -fPIC -shared -o $@ $< $(LDFLAGS)
+
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test-*.c))
 # Unit tests link the viewer's core and the shim's recorder core directly
 # (no preloading), the way heaptrack tests its core.
@@ -161,7 +172,7 @@ $(B)/shim/common $(B)/shim-test/common $(B)/common $(B)/launcher $(B)/viewer/cor
 
 .PHONY: all deps test demo clean examples unit fuzz fuzz-deps install uninstall
 all: $(B)/libshmtrace.so $(B)/shmtrace $(B)/shmview
-examples: $(EXAMPLES)
+examples: $(EXAMPLES) $(EXAMPLE_LIBS)
 unit: $(UNIT_TESTS)
 
 deps:

@@ -17,7 +17,8 @@ Environment:
     BENCH_CALLGRIND=0 no callgrind instruction counts
     BENCH_ONLY=LIST   only these parts, comma-separated: matrix (workloads,
                       deep stacks, threads and processes), loss, syscalls,
-                      launcher, viewer, callgrind, profile; the results then
+                      launcher, viewer, callgrind, server (nginx under wrk),
+                      profile; the results then
                       go to bench/RESULTS-partial.md unless BENCH_OUT says
     SHMTRACE_BUILD    the build directory (default build/)
 
@@ -40,6 +41,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import statistics
 import struct
 import subprocess
@@ -70,7 +72,7 @@ TMP = TRACE = None      # a directory of build/bench, made by main()
 
 
 def default_depth():
-    with open(os.path.join(ROOT, "shim", "shmtrace-format.h")) as f:
+    with open(os.path.join(ROOT, "common", "shmtrace-format.h")) as f:
         m = re.search(r"#define SHMT_DEFAULT_DEPTH (\d+)u", f.read())
     return int(m.group(1)) if m else 16
 
@@ -254,6 +256,10 @@ WORKLOADS = [
     ("private", lambda k: ["private", str(k)], 2, n(50000),
      {"strace": n(8000), "strace-k": n(150), "ltrace": n(1500)},
      "mmap(MAP_PRIVATE|MAP_ANONYMOUS)/touch/munmap: pass-through"),
+    ("file", lambda k: ["file", str(k)], 2, n(25000),
+     {"strace": n(6000), "strace-k": n(120), "ltrace": n(1000)},
+     "mmap(MAP_SHARED) of a regular file/touch/munmap: an object record "
+     "(fstat + readlink) per mapping"),
     ("malloc", lambda k: ["malloc", str(k)], 0, n(2000000),
      {"strace": n(1000000), "strace-k": n(15000), "ltrace": n(60)},
      "16 malloc/free (16 B-4 KiB) + a 256 KiB block every 64: not intercepted"),
@@ -1333,6 +1339,20 @@ def write_report(mach, load_before, load_after, started, elapsed, slow):
                 add("%6.2f%%  %-22s %s" % (pct, dso, sym))
             add("```")
             add("")
+    if SERVER:
+        add("## A network server: nginx requests/s (wrk on loopback)")
+        add("")
+        add("nginx, 1 worker, `return 200`; `wrk -t2 -c32 -d%ds`, %d runs each, "
+            "alternated; the median. Under the shim every sendmsg/recvmsg, "
+            "read, write and accept goes through the shim's interposed symbols "
+            "where it has them (sendmsg and recvmsg since issue 12: one test of "
+            "msg_controllen when no descriptor is passed)." % (
+                SERVER_SECONDS[0], max(len(v) for v in SERVER.values())))
+        add("")
+        rows = [[k, "%.0f" % med(v), " ".join("%.0f" % x for x in v)]
+                for k, v in SERVER.items()]
+        add(table(["run", "requests/s (median)", "each run"], rows))
+        add("")
     if NOTES:
         add("## Notes")
         add("")
@@ -1340,6 +1360,76 @@ def write_report(mach, load_before, load_after, started, elapsed, slow):
             add("- " + t)
         add("")
     return "\n".join(L)
+
+
+SERVER = {}             # label -> requests/s of each run
+SERVER_SECONDS = [4]
+NGINX_CONF = """daemon off;
+master_process on;
+worker_processes 1;
+error_log %(dir)s/error.log;
+pid %(dir)s/nginx.pid;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path %(dir)s/body;
+  proxy_temp_path %(dir)s/proxy;
+  fastcgi_temp_path %(dir)s/fcgi;
+  uwsgi_temp_path %(dir)s/uwsgi;
+  scgi_temp_path %(dir)s/scgi;
+  server { listen 127.0.0.1:%(port)d; location / { return 200 "hello\\n"; } }
+}
+"""
+
+
+def server_once(traced, port, d):
+    import socket
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(NGINX_CONF % {"dir": d, "port": port})
+    argv = ["/usr/sbin/nginx", "-c", conf, "-p", d]
+    if traced:
+        argv = [LAUNCHER, "-q", "--force", "-o", TRACE, "--"] + argv
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        out = subprocess.run(["wrk", "-t2", "-c32", "-d%ds" % SERVER_SECONDS[0],
+                              "http://127.0.0.1:%d/" % port], capture_output=True,
+                             text=True, timeout=60).stdout
+        m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        return float(m.group(1)) if m else None
+    finally:
+        try:
+            with open(os.path.join(d, "nginx.pid")) as f:
+                os.kill(int(f.read()), signal.SIGQUIT)
+        except (OSError, ValueError):
+            os.killpg(p.pid, signal.SIGTERM)
+        p.wait(timeout=30)
+
+
+def server_bench():
+    """nginx requests/s bare and under the shim (wrk on loopback)."""
+    import socket
+    if not (have("wrk") and os.path.exists("/usr/sbin/nginx")):
+        note("server: wrk or nginx not installed: skipped (make deps)")
+        return
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    d = os.path.join(TMP, "nginx")
+    os.makedirs(d, exist_ok=True)
+    for _ in range(max(3, REPS)):
+        for label, traced in (("bare", False), ("under the shim", True)):
+            r = server_once(traced, port, d)
+            if r:
+                SERVER.setdefault(label, []).append(r)
 
 
 def snapshot():
@@ -1412,6 +1502,9 @@ def main():
         if part("callgrind"):
             log("instructions per call (callgrind)")
             callgrind_bench()
+        if part("server"):
+            log("nginx under wrk")
+            server_bench()
         evaluate()
         missed = any(v.startswith("MISS") for _, _, v in TARGETS)
         if PROFILE and (missed and not ONLY or "profile" in ONLY):

@@ -7,6 +7,9 @@
  *   posix N       shm_open/ftruncate/mmap/touch/munmap/close/shm_unlink
  *   anon N        mmap(MAP_SHARED|MAP_ANONYMOUS)/touch/munmap
  *   private N     mmap(MAP_PRIVATE|MAP_ANONYMOUS)/touch/munmap (pass-through)
+ *   file N        mmap(MAP_SHARED) of one regular file (a temporary one,
+ *                 opened once)/touch/munmap: the shim's rare path, an
+ *                 fstat and a readlink per mapping (the object record)
  *   malloc N      16 malloc/free of 16 B..4 KiB, and one 256 KiB block every
  *                 64 iterations (glibc's own mmap: never intercepted)
  *   fail N        shmctl(-1, IPC_STAT, &buf): fails with EINVAL, cheapest
@@ -160,6 +163,24 @@ static void loop_mmap(long n, int flags)
 		if (munmap(p, PAGE) == -1)
 			die("munmap");
 	}
+}
+
+static void loop_file(long n)
+{
+	char path[] = "/tmp/shmtrace-bench-file-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || ftruncate(fd, PAGE) < 0)
+		die("mkstemp");
+	for (long i = 0; i < n; i++) {
+		volatile char *p = mmap(NULL, PAGE, PROT_READ, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			die("mmap");
+		(void)p[0];
+		if (munmap((void *)p, PAGE) == -1)
+			die("munmap");
+	}
+	close(fd);
+	unlink(path);
 }
 
 static volatile long sink;
@@ -361,6 +382,10 @@ int main(int argc, char **argv)
 		iters = count(argv[2]), calls = 2 * iters;
 		c0 = cpu_ns(), t0 = now_ns();
 		loop_mmap(iters, m[0] == 'a' ? MAP_SHARED : MAP_PRIVATE);
+	} else if (!strcmp(m, "file") && argc == 3) {
+		iters = count(argv[2]), calls = 2 * iters;
+		c0 = cpu_ns(), t0 = now_ns();
+		loop_file(iters);
 	} else if (!strcmp(m, "malloc") && argc == 3) {
 		iters = count(argv[2]), calls = 0;
 		c0 = cpu_ns(), t0 = now_ns();

@@ -109,7 +109,7 @@ int records_writer_event(struct records_writer *w, const struct records_event *e
 				      nframes * sizeof(*frames), 1) : 0;
 	r.str_id = str_len ? intern(w, &w->strings, &w->nstrings, str, str_len, 0) : 0;
 	unsigned char *p = room(w);
-	size_t n = records_put_event(p, &r);
+	size_t n = records_put_event(p, &r, w->events);
 	w->used += n;
 	w->events++;
 	w->event_bytes += n;

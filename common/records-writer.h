@@ -37,7 +37,8 @@ int records_writer_open(struct records_writer *w, int fd,
 
 /*
  * Appends one event with its backtrace and string (the ids in `e` are
- * ignored: they are found or made here).  Returns 0, or -1 once a write
+ * ignored: they are found or made here).  Events are appended in the
+ * order of their seq, which only grows.  Returns 0, or -1 once a write
  * failed (w->error; later records are dropped, the caller reports it).
  */
 int records_writer_event(struct records_writer *w, const struct records_event *e,

@@ -85,9 +85,11 @@ static size_t frame(unsigned char *buf, unsigned type, size_t len)
 
 #define PAYLOAD(buf) ((buf) + 1 + RECORDS_VARINT_MAX)
 
-size_t records_put_event(unsigned char *buf, const struct records_event *e)
+size_t records_put_event(unsigned char *buf, const struct records_event *e,
+			 uint64_t n)
 {
 	unsigned char *p = PAYLOAD(buf), *q = p;
+	q += put_s(q, (int64_t)(e->seq - n));
 	q += put_u(q, e->call);
 	q += put_u(q, e->flags);
 	q += put_u(q, e->err);
@@ -171,10 +173,19 @@ int records_next(const unsigned char *p, size_t avail, struct records_frame *f)
 	return 1;
 }
 
-int records_get_event(const struct records_frame *f, struct records_event *e)
+uint64_t records_get_seq(const struct records_frame *f, uint64_t n)
+{
+	struct cursor c = cursor_of(f);
+	uint64_t seq = n + (uint64_t)get_s(&c);
+	return c.bad ? UINT64_MAX : seq;
+}
+
+int records_get_event(const struct records_frame *f, uint64_t n,
+		      struct records_event *e)
 {
 	struct cursor c = cursor_of(f);
 	memset(e, 0, sizeof(*e));
+	e->seq = n + (uint64_t)get_s(&c);
 	e->call = (uint16_t)get_u(&c);
 	e->flags = (uint16_t)get_u(&c);
 	e->err = (uint16_t)get_u(&c);

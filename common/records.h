@@ -25,8 +25,13 @@
  * ticks by the launcher.
  *
  * Payloads (fields in order):
- *   EVENT   call, flags, err, obj, zz pid, zz (tid - pid), time, duration,
- *           zz ret, u8 argmask, args[i] for each set bit, stack id, str id
+ *   EVENT   zz (seq - n), call, flags, err, obj, zz pid, zz (tid - pid),
+ *           time, duration, zz ret, u8 argmask, args[i] for each set bit,
+ *           stack id, str id; n is the event's place among the file's
+ *           events, seq its slot in the region, which events refer to
+ *           each other by (SHMT_ARG_ORIGIN, SHMT_ARG_OBJECT_OF): events
+ *           are written in slot order, so seq - n only grows, by the slots
+ *           left out (abandoned, corrupt)
  *   STACK   id, n, frame[0], zz (frame[i] - frame[i-1]) for i > 0
  *   STRING  id, n, n raw bytes (may hold NULs: exec's path\0argv...)
  *   LOSS    cause (enum records_loss), count, zz pid, from, to: `count`
@@ -60,7 +65,7 @@ enum records_loss {
 
 #define RECORDS_VARINT_MAX 10u
 /* The most an EVENT record takes, framing included. */
-#define RECORDS_EVENT_MAX (2u + 2u + (16u + SHMT_ARG_COUNT) * RECORDS_VARINT_MAX)
+#define RECORDS_EVENT_MAX (2u + 2u + (17u + SHMT_ARG_COUNT) * RECORDS_VARINT_MAX)
 /* The most a STACK record of n frames takes, framing included. */
 #define RECORDS_STACK_MAX(n) (1u + (3u + (n)) * RECORDS_VARINT_MAX)
 /* The most a STRING record of n bytes takes, framing included. */
@@ -68,6 +73,7 @@ enum records_loss {
 
 /* One event as a record holds it. */
 struct records_event {
+	uint64_t seq;           /* its slot in the region */
 	uint16_t call, flags, err;
 	uint32_t obj;
 	int32_t pid, tid;
@@ -89,8 +95,10 @@ struct records_frame {
 
 /* --- writing: each puts one whole record into buf, returns its size ---- */
 
-/* buf holds at least RECORDS_EVENT_MAX bytes. */
-size_t records_put_event(unsigned char *buf, const struct records_event *e);
+/* buf holds at least RECORDS_EVENT_MAX bytes; `n` is the event's place
+ * among the file's events. */
+size_t records_put_event(unsigned char *buf, const struct records_event *e,
+			 uint64_t n);
 /* buf holds at least RECORDS_STACK_MAX(n) bytes. */
 size_t records_put_stack(unsigned char *buf, uint64_t id, const uint64_t *frames,
 			 unsigned n);
@@ -109,9 +117,14 @@ size_t records_put_loss(unsigned char *buf, enum records_loss cause, uint64_t co
  */
 int records_next(const unsigned char *p, size_t avail, struct records_frame *f);
 
-/* Decode an EVENT/STACK/STRING/LOSS payload.  Return 0, or -1 when it is
- * malformed (truncated, a varint too long, too many frames). */
-int records_get_event(const struct records_frame *f, struct records_event *e);
+/* Decode an EVENT/STACK/STRING/LOSS payload (an event as the n-th of the
+ * file).  Return 0, or -1 when it is malformed (truncated, a varint too
+ * long, too many frames). */
+int records_get_event(const struct records_frame *f, uint64_t n,
+		      struct records_event *e);
+/* Only the seq of the n-th event, from its first field; UINT64_MAX when
+ * malformed. */
+uint64_t records_get_seq(const struct records_frame *f, uint64_t n);
 int records_get_stack(const struct records_frame *f, uint64_t *id,
 		      uint64_t *frames, unsigned max, unsigned *n);
 int records_get_string(const struct records_frame *f, uint64_t *id,

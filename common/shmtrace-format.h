@@ -104,7 +104,10 @@ struct shmt_header {
 	uint64_t untraced;             /* 448 processes that run untraced: the
 	                                      region was out of their reach */
 	char reserved_rely[56];        /* 456 kept for more loss counters */
-	char reserved1[680 - 512];
+	uint64_t proc_seen;            /* 512 mappings the launcher found in
+	                                      /proc/PID/maps that no event
+	                                      explains (SHMT_CALL_PROC_SEEN) */
+	char reserved1[680 - 520];
 	uint64_t capacity_lost;        /* 680 the launcher's capacity records
 	                                      (SHMT_CALL_TMPFS, _CGROUP_MEM)
 	                                      lost to a full region; never in
@@ -158,6 +161,28 @@ enum shmt_call {
 	SHMT_CALL_WAIT = 21,    /* a child reaped; ret as the call returned.
 	                           The launcher records what it reaps as
 	                           SHMT_WAIT_REAPER. */
+	/* 22..29: objects behind descriptors (issue 12) */
+	SHMT_CALL_OBJECT = 22,  /* what the descriptor of the event OBJECT_OF
+	                           names (no call of its own; no stack): obj
+	                           its kind, str the path /proc/self/fd/N
+	                           links to (may be empty: see OBJECT_ERRORS) */
+	SHMT_CALL_SEM_OPEN = 23, /* str name; ret the sem_t address, -1 on
+	                            failure (SEM_FAILED); an object record
+	                            follows */
+	SHMT_CALL_SEM_CLOSE = 24, /* ret as the call returned */
+	SHMT_CALL_SEM_UNLINK = 25, /* str name */
+	SHMT_CALL_FD_SEND = 26, /* one descriptor passed with SCM_RIGHTS by
+	                           sendmsg or sendmmsg: one event per
+	                           descriptor; ret the call's bytes sent */
+	SHMT_CALL_FD_RECV = 27, /* one descriptor received by recvmsg or
+	                           recvmmsg */
+	SHMT_CALL_PROC_SEEN = 28, /* a shared mapping the launcher saw in
+	                             /proc/PID/maps that no event explains:
+	                             str the path, pid the process's; no stack;
+	                             time_ns when the launcher began to read the
+	                             maps, duration_ns until it read this line:
+	                             the mapping was there at some moment of
+	                             that span */
 	/* 40..44: the launcher's capacity samples (not calls; pid is the
 	 * launcher's).  Recorded at the end of the run, one per mount, and
 	 * when the launcher reaps a process that a signal killed, one per
@@ -236,7 +261,8 @@ enum shmt_arg {
 
 	/* memfd_create: the name is the string, slot 0 stays 0 */
 	SHMT_ARG_MEMFD_FLAGS = 1,
-	SHMT_ARG_MEMFD_INODE = SHMT_ARG_INODE,    /* 0: not recorded */
+	SHMT_ARG_MEMFD_INODE = SHMT_ARG_INODE,    /* from fstat; an object
+	                                             record follows */
 
 	SHMT_ARG_FTRUNCATE_FD = 0,
 	SHMT_ARG_FTRUNCATE_LENGTH = 1,
@@ -277,6 +303,41 @@ enum shmt_arg {
 	SHMT_ARG_WAIT_STATUS = 1,       /* wait status, as waitpid gives it */
 	SHMT_ARG_WAIT_VARIANT = 2,      /* enum shmt_wait_variant */
 
+	/* An object record: what fstat and readlink said of a descriptor. */
+	SHMT_ARG_OBJECT_DEV = 0,        /* st_dev */
+	SHMT_ARG_OBJECT_INODE = 1,      /* st_ino */
+	SHMT_ARG_OBJECT_SIZE = 2,       /* st_size */
+	SHMT_ARG_OBJECT_MODE = 3,       /* st_mode (type and permissions) */
+	SHMT_ARG_OBJECT_FD = 4,         /* the descriptor */
+	SHMT_ARG_OBJECT_OF = 6,         /* seq + 1 of the event it describes
+	                                   (mmap, memfd_create, sem_open,
+	                                   fd send/receive); 0 when dropped */
+	SHMT_ARG_OBJECT_ERRORS = 7,     /* fstat's errno | readlink's << 16;
+	                                   0 when both worked */
+
+	/* sem_open: the name is the string */
+	SHMT_ARG_SEM_OPEN_OFLAG = 1,
+	SHMT_ARG_SEM_OPEN_MODE = 2,
+	SHMT_ARG_SEM_OPEN_VALUE = 3,
+	SHMT_ARG_SEM_CLOSE_ADDR = 0,    /* the sem_t */
+
+	/* an fd sent or received over a unix socket (SCM_RIGHTS); an object
+	 * record (OBJECT_OF this event) says what it is */
+	SHMT_ARG_FD_SOCKET = 0,         /* the socket */
+	SHMT_ARG_FD_FD = 1,             /* the descriptor, in this process */
+	SHMT_ARG_FD_PEER = 2,           /* the pid of the other end, 0 when
+	                                   unknown (the shim leaves it 0: a
+	                                   sandbox may trap SO_PEERCRED) */
+	SHMT_ARG_FD_INDEX = 3,          /* its place among the message's fds */
+	SHMT_ARG_FD_INODE = SHMT_ARG_INODE, /* its inode, 0 when unknown */
+
+	/* a mapping seen in /proc only (SHMT_CALL_PROC_SEEN) */
+	SHMT_ARG_PROC_SEEN_ADDR = SHMT_ARG_ADDR,
+	SHMT_ARG_PROC_SEEN_LENGTH = SHMT_ARG_LENGTH,
+	SHMT_ARG_PROC_SEEN_PROT = 2,    /* PROT_* from the perms column */
+	SHMT_ARG_PROC_SEEN_DEV = 3,     /* makedev(major, minor) */
+	SHMT_ARG_PROC_SEEN_OFFSET = 5,
+	SHMT_ARG_PROC_SEEN_INODE = SHMT_ARG_INODE,
 	/* tmpfs: one mount as statvfs saw it (bytes; size 0: unlimited) */
 	SHMT_ARG_TMPFS_DEV = 0,         /* st_dev of its files */
 	SHMT_ARG_TMPFS_SIZE = 1,
@@ -309,6 +370,10 @@ enum shmt_obj {
 	SHMT_OBJ_FILE = 5,    /* a regular file (or an fd opened by path) */
 	SHMT_OBJ_OTHER = 6,   /* another kind of descriptor */
 	SHMT_OBJ_BADFD = 7,   /* the descriptor could not be inspected */
+	SHMT_OBJ_SOCKET = 8,  /* a socket (object records) */
+	SHMT_OBJ_PIPE = 9,    /* a pipe or FIFO (object records) */
+	SHMT_OBJ_ANON_INODE = 10, /* eventfd, timerfd... (anon_inode:[...]) */
+	SHMT_OBJ_SEM = 11,    /* a POSIX named semaphore, /dev/shm/sem.NAME */
 	SHMT_OBJ_COUNT
 };
 

@@ -133,7 +133,7 @@ static void append_slot(struct live *L, struct records_writer *w,
 {
 	uint64_t frames[SHMT_MAX_DEPTH];
 	struct records_event r = {
-		.call = e->call, .flags = e->flags, .err = e->err, .obj = e->obj,
+		.seq = e->commit - 1, .call = e->call, .flags = e->flags, .err = e->err, .obj = e->obj,
 		.pid = e->pid, .tid = e->tid, .time_ns = rel_ns(L, e->time_ns),
 		.duration_ns = span_ns(L, e->duration_ns), .ret = e->ret,
 	};
@@ -144,8 +144,8 @@ static void append_slot(struct live *L, struct records_writer *w,
 			     e->str_len);
 }
 
-/* Looks at slot i: appends it when committed (and valid), or keeps it
- * as a hole to look at again.  Returns 1 when it was committed. */
+/* Looks at slot i: appends it when committed (and valid).  Returns 1
+ * when it was committed. */
 static int take_slot(struct live *L, uint64_t i, uint64_t arena_used,
 		     uint64_t *corrupt)
 {
@@ -158,39 +158,33 @@ static int take_slot(struct live *L, uint64_t i, uint64_t arena_used,
 	if (slot_valid(L, &e, arena_used)) {
 		append_slot(L, &L->w, &e, slot);
 		capacity_saw(&L->cap, &e);
-	} else
+	} else {
 		(*corrupt)++;
+	}
 	return 1;
 }
 
-static void keep_hole(struct live *L, uint64_t i)
+/* Appends the committed slots from L->done on, in slot order (events
+ * refer to each other by slot), up to the first still being written.  A
+ * slot left open for ABANDON_AFTER_NS, or any when `last` (the run is
+ * over), is given up: its writer died mid-write (or left by siglongjmp). */
+static void take_slots(struct live *L, int last, uint64_t *corrupt)
 {
-	if (L->nholes == HOLES_MAX) {
-		L->abandoned++;
-		return;
-	}
-	if (L->nholes == L->holes_cap) {
-		size_t cap = L->holes_cap ? 2 * L->holes_cap : 64;
-		uint64_t *h = realloc(L->holes, cap * sizeof(*h));
-		if (!h) {
-			L->abandoned++;
-			return;
+	uint64_t head = used_slots(L), now = clock_now_ns();
+	uint64_t arena_used = __atomic_load_n(&L->h->arena_head, __ATOMIC_ACQUIRE);
+	if (arena_used > L->layout.arena_size)
+		arena_used = L->layout.arena_size;
+	for (; L->done < head; L->done++) {
+		if (take_slot(L, L->done, arena_used, corrupt))
+			continue;
+		if (L->open_slot != L->done + 1) {	/* newly found open */
+			L->open_slot = L->done + 1;
+			L->open_since = now;
 		}
-		L->holes = h;
-		L->holes_cap = cap;
+		if (!last && now - L->open_since < ABANDON_AFTER_NS)
+			break;	/* it may still commit: next pass */
+		L->abandoned++;
 	}
-	L->holes[L->nholes++] = i;
-}
-
-/* Holes whose writer has committed since: appended now, out of slot
- * order (readers order events by time). */
-static void fill_holes(struct live *L, uint64_t arena_used, uint64_t *corrupt)
-{
-	size_t kept = 0;
-	for (size_t k = 0; k < L->nholes; k++)
-		if (!take_slot(L, L->holes[k], arena_used, corrupt))
-			L->holes[kept++] = L->holes[k];
-	L->nholes = kept;
 }
 
 /* Loss records for what the region dropped (full) and what was corrupt
@@ -228,22 +222,21 @@ int start_trace(struct live *L)
 	return 0;
 }
 
-void sync_live(struct live *L)
+/* One pass (see launcher.h); `last` gives up on the slots still open. */
+static void pass(struct live *L, int last)
 {
-	uint64_t head = used_slots(L), corrupt = 0;
-	uint64_t arena_used = __atomic_load_n(&L->h->arena_head, __ATOMIC_ACQUIRE);
-	if (arena_used > L->layout.arena_size)
-		arena_used = L->layout.arena_size;
+	uint64_t corrupt = 0;
 	calibrate(L);
-	fill_holes(L, arena_used, &corrupt);
-	for (uint64_t i = L->done; i < head; i++)
-		if (!take_slot(L, i, arena_used, &corrupt))
-			keep_hole(L, i);
-	L->done = head;
+	take_slots(L, last, &corrupt);
 	capacity_record_pending(L, &L->cap);	/* taken out next pass */
 	note_losses(L, corrupt, rel_ns(L, L->tsc ? clock_ticks() : clock_now_ns()));
 	if (records_writer_flush(&L->w) == 0)
 		write_header(L, 0);
+}
+
+void sync_live(struct live *L)
+{
+	pass(L, 0);
 }
 
 int write_final(struct live *L, int status)
@@ -251,18 +244,15 @@ int write_final(struct live *L, int status)
 	struct shmt_header *h = L->h;
 	h->end_ns = clock_now_ns();
 	h->exit_status = status;
-	sync_live(L);
-	uint64_t abandoned = L->abandoned + L->nholes;
-	if (abandoned)	/* never committed: their writers died mid-write */
-		records_writer_loss(&L->w, RECORDS_LOSS_ABANDONED, abandoned, 0, 0,
+	pass(L, 1);
+	if (L->abandoned)	/* never committed: their writers died mid-write */
+		records_writer_loss(&L->w, RECORDS_LOSS_ABANDONED, L->abandoned, 0, 0,
 				    h->end_ns - h->start_ns);
 	/* a file that could not be written whole is not final: a reader
 	 * takes its whole records and drops the torn one */
 	write_header(L, records_writer_flush(&L->w) == 0 ? SHMT_HF_FINAL : 0);
 	int err = L->w.error;
 	records_writer_free(&L->w);
-	free(L->holes);
-	L->holes = NULL;
 	if (err)
 		return error("cannot write the trace: %s", strerror(err));
 	h->flags |= SHMT_HF_FINAL;

@@ -14,6 +14,7 @@
  *   inject.c    calling functions inside a running process by ptrace
  *               (inject.h): loading the shim for `shmtrace -p PID`
  *   capacity.c  how full the tmpfs mounts and the memory cgroup got
+ *   procseen.c  shared mappings /proc/PID/maps shows that no call made
  */
 #ifndef SHMTRACE_LAUNCHER_H
 #define SHMTRACE_LAUNCHER_H
@@ -35,7 +36,7 @@
 #define POPULATE_AHEAD (32u << 20)
 #define POPULATE_STEP (16u << 20)	/* at most this much per wake */
 #define POPULATE_FIRST (2u << 20)	/* before the program starts */
-#define HOLES_MAX 65536u	/* open slots kept to look at again */
+#define ABANDON_AFTER_NS 2000000000u	/* a slot open this long is given up */
 #define VIEWER_LEAK_EXIT 99	/* what we ask `shmview report` to exit with
 				   when something leaked */
 
@@ -78,10 +79,11 @@ struct live {
 	struct shmt_header *h;
 	struct region_layout layout;	/* ours: never re-read from the region */
 	struct records_writer w;	/* the trace file, appended as we go */
-	uint64_t done;		/* slots before this have been looked at */
-	uint64_t *holes;	/* slots looked at and not committed yet */
-	size_t nholes, holes_cap;
-	uint64_t abandoned;	/* holes given up on: no room to keep them */
+	uint64_t done;		/* slots before this are in the file (or
+				   given up) */
+	uint64_t open_slot;	/* 1 + the open slot `done` waits on, 0: none */
+	uint64_t open_since;	/* since when */
+	uint64_t abandoned;	/* open slots given up */
 	uint64_t seen_dropped;	/* the region's `dropped` at the last pass */
 	uint64_t last_pass_ns;	/* since the start, for loss time ranges */
 	uint64_t populated;	/* bytes of the region pre-faulted */
@@ -154,9 +156,9 @@ void start_clock(struct live *L);
  * header.  Returns 0, or -1 after saying why. */
 int start_trace(struct live *L);
 
-/* One pass: appends the slots committed since the last pass (and those
- * committed late, after an earlier pass found them still open) to the
- * trace file as records, a loss record for what the region dropped or
+/* One pass: appends the slots committed since the last pass to the trace
+ * file as records, in slot order, up to one still being written (given up
+ * after ABANDON_AFTER_NS), a loss record for what the region dropped or
  * held corrupt since, then the header.  Every SYNC_PERIOD_NS. */
 void sync_live(struct live *L);
 
@@ -164,6 +166,13 @@ void sync_live(struct live *L);
  * the header saying the run is final.  Returns 0, or -1 after saying
  * why. */
 int write_final(struct live *L, int status);
+
+/* --- procseen.c --- */
+/* Reads /proc/PID/maps of every traced process alive and records each
+ * shared mapping not recorded for it before (SHMT_CALL_PROC_SEEN). */
+void procseen_tick(struct live *L);
+/* Forgets a reaped process (its pid may come back as another). */
+void procseen_reaped(pid_t pid);
 
 /* --- run.c --- */
 

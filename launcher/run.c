@@ -191,6 +191,7 @@ int wait_all(struct live *L, pid_t main_pid, const sigset_t *set, int main_only)
 				capacity_record(L, &L->cap, p);
 			else
 				capacity_sample(&L->cap);
+			procseen_reaped(p);
 			if (p == main_pid) {
 				main_status = st;
 				main_done = 1;
@@ -221,6 +222,7 @@ int wait_all(struct live *L, pid_t main_pid, const sigset_t *set, int main_only)
 		populate_ahead(L, used_slots(L), POPULATE_AHEAD);
 		if (clock_now_ns() - last_sync >= SYNC_PERIOD_NS) {
 			capacity_sample(&L->cap);
+			procseen_tick(L);
 			sync_live(L);
 			last_sync = clock_now_ns();
 		}

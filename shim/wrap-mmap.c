@@ -11,11 +11,10 @@
 #include "real.h"
 #include "recorder.h"
 #include "track.h"
+#include "object.h"
 
 #include <stdarg.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -23,24 +22,6 @@ static void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd,
 		      off_t off)
 {
 	return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
-}
-
-/* What lies behind fd, for a shared mapping of a descriptor the shim did
- * not see being made.  A raw fstat: this path is rare. */
-static uint32_t classify_fd(int fd, uint64_t *inode)
-{
-	struct stat st;
-	int saved = errno;
-	long r = syscall(SYS_fstat, fd, &st);
-	errno = saved;
-	if (r != 0)
-		return SHMT_OBJ_BADFD;
-	*inode = st.st_ino;
-	if (S_ISREG(st.st_mode))
-		return SHMT_OBJ_FILE;
-	if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 5))
-		return SHMT_OBJ_DEVZERO;
-	return SHMT_OBJ_OTHER;
 }
 
 static void *mmap_traced(void *addr, size_t len, int prot, int flags, int fd,
@@ -61,16 +42,26 @@ static void *mmap_traced(void *addr, size_t len, int prot, int flags, int fd,
 			  [SHMT_ARG_MMAP_FD] = (uint64_t)(int64_t)fd,
 			  [SHMT_ARG_MMAP_OFFSET] = (uint64_t)off },
 	};
-	if (flags & MAP_ANONYMOUS)
+	/* a descriptor the shim did not see made: what it names, for the
+	 * object record after the event (the rare path: fstat, readlink) */
+	struct object_info oi;
+	int inspected = 0;
+	if (flags & MAP_ANONYMOUS) {
 		ev.obj = (flags & MAP_SHARED) ? SHMT_OBJ_ANON : SHMT_OBJ_NONE;
-	else if (!track_fd_get(fd, &ev.obj, &ev.args[SHMT_ARG_MMAP_ORIGIN]))
-		ev.obj = classify_fd(fd, &ev.args[SHMT_ARG_MMAP_INODE]);
+	} else if (!track_fd_get(fd, &ev.obj, &ev.args[SHMT_ARG_MMAP_ORIGIN])) {
+		inspected = 1;
+		object_inspect(fd, flags & MAP_SHARED, &oi);
+		ev.obj = object_mmap_kind(&oi);
+		ev.args[SHMT_ARG_MMAP_INODE] = oi.inode;
+	}
 	struct track_taken replaced;
 	if (!err && (flags & MAP_FIXED))	/* replaced what was there */
 		track_map_take((uintptr_t)ret, len, &replaced);
 	if (!err && (flags & MAP_SHARED))
 		track_map_add((uintptr_t)ret, len);
-	rec_end(&c, &ev);
+	uint64_t seq = rec_end(&c, &ev);
+	if (inspected && (flags & MAP_SHARED))
+		object_note(&oi, fd, seq);
 	return ret;
 }
 

@@ -61,7 +61,8 @@ static size_t find_leaks(const struct model *m, const struct segment ***out)
 		const struct segment *s = m->segments[i];
 
 		if (model_is_leak(s) &&
-		    (s->kind == SEG_SYSV || (s->kind == SEG_POSIX && s->name)))
+		    (s->kind == SEG_SYSV ||
+		     ((s->kind == SEG_POSIX || s->kind == SEG_SEM) && s->name)))
 			leaks[n++] = s;
 	}
 	*out = leaks;
@@ -107,16 +108,18 @@ static struct clean_verdict check(const struct model *m,
 	struct clean_window w = clean_trace_window(m->trace);
 	struct clean_posix_now now;
 
+	char name[4096];
 	if (s->kind == SEG_SYSV)
 		return clean_check_sysv(m, s, k, w);
-	clean_stat_posix(s->name, &now);
+	clean_stat_posix(model_shm_name(s, name, sizeof(name)), &now);
 	return clean_check_posix(s, &now, w);
 }
 
 static int remove_one(const struct segment *s)
 {
+	char name[4096];
 	int rc = s->kind == SEG_SYSV ? shmctl(s->shmid, IPC_RMID, NULL) :
-		 shm_unlink(s->name);
+		 shm_unlink(model_shm_name(s, name, sizeof(name)));
 
 	if (rc < 0)
 		return -1;

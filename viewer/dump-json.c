@@ -20,7 +20,8 @@
  *                when unknown, [] when no frames were recorded
  *   info         only when there is something to say: shmat segsz,
  *                shmctl's IPC_STAT result, the object behind a mapping's
- *                fd, truncated, nested
+ *                fd, truncated, nested; an object record's kind and
+ *                of_seq, the event it describes
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -183,7 +184,18 @@ static void json_info(struct json_writer *w, const struct trace_event *ev)
 	case SHMT_CALL_MMAP:
 	case SHMT_CALL_FTRUNCATE:
 	case SHMT_CALL_CLOSE:
+	case SHMT_CALL_SEM_OPEN:
+	case SHMT_CALL_FD_SEND:
+	case SHMT_CALL_FD_RECV:
 		info_object(w, &open, ev);
+		break;
+	case SHMT_CALL_OBJECT:	/* what it is, and which event it is of */
+		info_key(w, &open, "object");
+		json_string(w, decode_obj_name(ev->obj) ? decode_obj_name(ev->obj) : "none");
+		if (ev->args[SHMT_ARG_OBJECT_OF]) {
+			info_key(w, &open, "of_seq");
+			json_uint(w, ev->args[SHMT_ARG_OBJECT_OF] - 1);
+		}
 		break;
 	}
 	if (ev->flags & SHMT_EVF_STR_TRUNC) {

@@ -88,7 +88,7 @@ static int state_rank(enum seg_state s)
 {
 	static const int rank[SEG_STATE_COUNT] = {
 		[SEG_LEAKED] = 0, [SEG_PENDING] = 1, [SEG_LIVE] = 2,
-		[SEG_REMOVED] = 3 };
+		[SEG_REMOVED] = 3, [SEG_ENDED] = 3 };
 	return s < SEG_STATE_COUNT ? rank[s] : 4;
 }
 

@@ -134,7 +134,8 @@ static chtype state_attr(enum seg_state s)
 {
 	static const enum live_style styles[SEG_STATE_COUNT] = {
 		[SEG_LIVE] = LIVE_STYLE_LIVE, [SEG_PENDING] = LIVE_STYLE_PENDING,
-		[SEG_REMOVED] = LIVE_STYLE_REMOVED, [SEG_LEAKED] = LIVE_STYLE_LEAKED };
+		[SEG_REMOVED] = LIVE_STYLE_REMOVED, [SEG_LEAKED] = LIVE_STYLE_LEAKED,
+		[SEG_ENDED] = LIVE_STYLE_REMOVED };
 	return style_attr(s < SEG_STATE_COUNT ? styles[s] : LIVE_STYLE_TEXT);
 }
 

@@ -21,16 +21,19 @@ static size_t alive_processes(const struct model *m)
 	return n;
 }
 
-static void text_attachment(FILE *out, const struct attachment *a)
+static void text_attachment(FILE *out, const struct model *m,
+			    const struct attachment *a)
 {
 	fprintf(out, "    pid %-7d 0x%012" PRIx64 "-0x%012" PRIx64 " %s %-5s ",
 		a->proc->pid, a->addr, a->addr + a->length,
 		a->readonly ? "ro" : "rw", model_how_name(a->how));
 	words_put_safe(out, words_base_name(a->proc->exe));
+	words_put_att_origin(out, m, a);
 	fputc('\n', out);
 }
 
-static void text_segment(FILE *out, const struct segment *s)
+static void text_segment(FILE *out, const struct model *m,
+			 const struct segment *s)
 {
 	fputs("  ", out);
 	words_put_identity(out, s);
@@ -38,7 +41,7 @@ static void text_segment(FILE *out, const struct segment *s)
 		model_state_name(s->state), s->live_att);
 	for (size_t i = 0; i < s->natt; i++)
 		if (s->att[i]->live)
-			text_attachment(out, s->att[i]);
+			text_attachment(out, m, s->att[i]);
 }
 
 static void text_process(FILE *out, const struct process *p)
@@ -68,7 +71,7 @@ void map_text(FILE *out, const struct model *m, const char *path)
 	}
 	for (size_t i = 0; i < m->nsegments; i++)
 		if (map_shows(m->segments[i]))
-			text_segment(out, m->segments[i]);
+			text_segment(out, m, m->segments[i]);
 	fputs("processes:\n", out);
 	for (size_t i = 0; i < m->nprocesses; i++)
 		text_process(out, m->processes[i]);

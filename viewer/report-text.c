@@ -107,7 +107,8 @@ static int att_cmp(const void *x, const void *y)
 	return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
-static void put_attachment(FILE *out, const struct attachment *a)
+static void put_attachment(FILE *out, const struct model *m,
+			   const struct attachment *a)
 {
 	fprintf(out, "        0x%" PRIx64 "-0x%" PRIx64 " %s %-5s ", a->addr,
 		a->addr + a->length, a->readonly ? "ro" : "rw",
@@ -121,7 +122,32 @@ static void put_attachment(FILE *out, const struct attachment *a)
 	}
 	if (a->private_map)
 		fputs(" (private copy)", out);
+	words_put_att_origin(out, m, a);
 	fputc('\n', out);
+}
+
+/* A process's attachments, the first few and the last few, with a line
+ * for what lies between: 5000 per-request mappings of one file read as
+ * one run. */
+#define ATT_HEAD 4
+#define ATT_TAIL 2
+static void put_process_attachments(FILE *out, const struct model *m,
+				    const struct att_ref *refs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (n > ATT_HEAD + ATT_TAIL + 1 && i == ATT_HEAD) {
+			size_t skip = n - ATT_HEAD - ATT_TAIL;
+			fprintf(out, "        ... %zu more attachments, ", skip);
+			words_put_time(out, refs[i].a->attached_ns);
+			fputs(" .. ", out);
+			words_put_time(out, refs[i + skip - 1].a->live ?
+				       m->until_ns : refs[i + skip - 1].a->detached_ns);
+			fputc('\n', out);
+			i += skip - 1;
+			continue;
+		}
+		put_attachment(out, m, refs[i].a);
+	}
 }
 
 static void put_attachments(FILE *out, const struct report *r,
@@ -139,14 +165,18 @@ static void put_attachments(FILE *out, const struct report *r,
 		refs[i] = (struct att_ref){ s->att[i], i };
 	qsort(refs, s->natt, sizeof(*refs), att_cmp);
 	fprintf(out, "    attachments (%zu):\n", s->natt);
-	for (size_t i = 0; i < s->natt; i++) {
-		if (refs[i].a->proc != last) {
-			last = refs[i].a->proc;
-			fputs("      ", out);
-			put_pid(out, r->model, last->pid);
-			fputc('\n', out);
-		}
-		put_attachment(out, refs[i].a);
+	for (size_t i = 0, first = 0; i <= s->natt; i++) {
+		if (i < s->natt && refs[i].a->proc == last)
+			continue;
+		if (last)
+			put_process_attachments(out, r->model, refs + first, i - first);
+		if (i == s->natt)
+			break;
+		last = refs[i].a->proc;
+		first = i;
+		fputs("      ", out);
+		put_pid(out, r->model, last->pid);
+		fputc('\n', out);
 	}
 	free(refs);
 }
@@ -473,6 +503,9 @@ static void put_totals(FILE *out, const struct report *r)
 			words_plural(r->suppressed));
 	if (left)    /* still there, as they were before the trace */
 		fprintf(out, ", %" PRIu64 " left in place", left);
+	if (t->by_state[SEG_ENDED])	/* files whose mappings ended */
+		fprintf(out, ", %" PRIu64 " file%s ended", t->by_state[SEG_ENDED],
+			words_plural(t->by_state[SEG_ENDED]));
 	fputc('\n', out);
 }
 
@@ -522,8 +555,8 @@ static void put_sigbus_map(FILE *out, const struct run_capacity *c,
 	words_put_identity(out, sm->seg);
 	fprintf(out, " at 0x%" PRIx64 "-0x%" PRIx64 " (%s)", sm->addr,
 		sm->addr + sm->length, words_bytes(sm->length, a, sizeof(a)));
-	if (sm->path) {
-		fputs(", ", out);
+	if (sm->path && !(sm->seg->name && !strcmp(sm->seg->name, sm->path))) {
+		fputs(", ", out);	/* unless the identity says it already */
 		words_put_safe(out, sm->path);
 	}
 	if (sm->fs >= 0) {
@@ -687,6 +720,43 @@ static void put_summary_capacity(FILE *out, const struct report *r)
 	}
 }
 
+/* How many mappings the kernel showed that no traced call made, and of
+ * which objects (the first few): the tracer's blind spots, said. */
+static void put_summary_proc_only(FILE *out, const struct report *r)
+{
+	const struct model *m = r->model;
+	uint64_t total = 0;
+	unsigned shown = 0;
+
+	for (size_t i = 0; i < m->nsegments; i++)
+		for (size_t j = 0; j < m->segments[i]->natt; j++)
+			total += m->segments[i]->att[j]->proc_only;
+	if (!total)
+		return;
+	fprintf(out, "==%" PRId32 "== shmtrace: %" PRIu64 " mapping%s seen in "
+		"/proc only (made by no call the shim saw; no stack):",
+		r->main_pid, total, words_plural(total));
+	for (size_t i = 0; i < m->nsegments; i++) {
+		const struct segment *s = m->segments[i];
+		uint64_t n = 0;
+		for (size_t j = 0; j < s->natt; j++)
+			n += s->att[j]->proc_only;
+		if (!n)
+			continue;
+		if (shown++ == 5) {
+			fputs(" ...", out);
+			break;
+		}
+		fputs(shown > 1 ? ", " : " ", out);
+		if (s->name && s->kind == SEG_FILE)
+			words_put_safe(out, words_base_name(s->name));
+		else
+			words_put_identity(out, s);
+		fprintf(out, " (%" PRIu64 ")", n);
+	}
+	fputc('\n', out);
+}
+
 void report_summary(FILE *out, const struct report *r)
 {
 	const struct report_totals *t = &r->totals;
@@ -709,4 +779,5 @@ void report_summary(FILE *out, const struct report *r)
 		if (model_is_leak(m->segments[i]) && !r->segs[i].suppressed)
 			put_summary_leak(out, r, m->segments[i]);
 	put_summary_capacity(out, r);
+	put_summary_proc_only(out, r);
 }

@@ -74,9 +74,9 @@ def t_sigbus():
         check(re.search(r"==\d+== pid %d \(fill-tmpfs\) was killed by SIGBUS "
                         r"with 1 shared mapping" % pid, err),
               "capacity-sigbus: the summary says SIGBUS killed it", err[-1500:])
-        check(re.search(r"==\d+==\s+file inode %d at 0x[0-9a-f]+-0x[0-9a-f]+ "
-                        r"\(1\.0 MiB\), %s on tmpfs %s\n" %
-                        (os.stat(target).st_ino, re.escape(target), re.escape(point)),
+        check(re.search(r"==\d+==\s+file \"%s\" inode %d at 0x[0-9a-f]+-0x[0-9a-f]+ "
+                        r"\(1\.0 MiB\) on tmpfs %s\n" %
+                        (re.escape(target), os.stat(target).st_ino, re.escape(point)),
                         err),
               "capacity-sigbus: it names the mapping, its file and its tmpfs",
               err[-1500:])

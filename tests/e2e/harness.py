@@ -671,9 +671,9 @@ def read_region(path):
     committed, calls = 0, {}
     if h["version"] == 2:
         for kind, payload in _records(data):
-            if kind == 1:           # EVENT: its first field is the call
+            if kind == 1:           # EVENT: zz(seq - n), then the call
                 committed += 1
-                call = _varint(payload, 0)[0]
+                call = _varint(payload, _varint(payload, 0)[1])[0]
                 calls[call] = calls.get(call, 0) + 1
         h["slot_capacity"] = committed
         h["committed"], h["calls"] = committed, calls

@@ -90,7 +90,8 @@ def t_sysv_leak():
               and f.get("line") == line,
               "sysv-leak: report --json: created by main at examples/sysv-server.c:%d" % line,
               brief(s.get("creator")))
-        check(set(f) == {"ip", "module", "symbol", "offset", "file", "line"},
+        check(set(f) == {"ip", "module", "symbol", "offset", "file", "line",
+                         "module_offset", "build_id"},
               "sysv-leak: report --json: frames have dump's fields", brief(f))
         check(s.get("removed_by") is None and rep.get("leaks") == 1
               and rep.get("running") is False and rep.get("trace") == t.path,

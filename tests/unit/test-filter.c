@@ -56,7 +56,7 @@ static void test_parse(void)
 	      "-e trace= refuses an unknown call");
 	CHECK(filter_parse_kinds("sysv,anon,sem", &f) == 0 &&
 	      (f.kinds & (1u << SEG_SYSV)) && (f.kinds & (1u << SEG_DEVZERO)) &&
-	      (f.kinds & FILTER_KIND_SEM) && !(f.kinds & (1u << SEG_POSIX)),
+	      (f.kinds & (1u << SEG_SEM)) && !(f.kinds & (1u << SEG_POSIX)),
 	      "--kind sysv,anon,sem (anon takes /dev/zero too)");
 	CHECK(filter_parse_kinds("sysv,bogus", &f) == -1,
 	      "--kind refuses an unknown kind");

@@ -53,6 +53,7 @@ int main(void)
 	PIN(shmt_header, stacks_no_room, 440, 8);
 	PIN(shmt_header, untraced, 448, 8);
 	PIN(shmt_header, capacity_lost, 680, 8);
+	PIN(shmt_header, proc_seen, 512, 8);
 	CHECK(sizeof(struct shmt_header) == 4096, "header is 4096 bytes");
 
 	PIN(shmt_event, commit, 0, 8);
@@ -94,6 +95,12 @@ int main(void)
 	CHECK(RECORDS_EVENT == 1 && RECORDS_STACK == 2 && RECORDS_STRING == 3 &&
 	      RECORDS_LOSS == 4 && RECORDS_LOSS_RING_FULL == 1 &&
 	      RECORDS_LOSS_STRING == 4, "record types and loss causes unchanged");
+	CHECK(SHMT_CALL_OBJECT == 22 && SHMT_CALL_SEM_OPEN == 23 &&
+	      SHMT_CALL_SEM_CLOSE == 24 && SHMT_CALL_SEM_UNLINK == 25 &&
+	      SHMT_CALL_FD_SEND == 26 && SHMT_CALL_FD_RECV == 27 &&
+	      SHMT_CALL_PROC_SEEN == 28, "object, semaphore, fd-passing calls");
+	CHECK(SHMT_OBJ_SOCKET == 8 && SHMT_OBJ_PIPE == 9 &&
+	      SHMT_OBJ_ANON_INODE == 10 && SHMT_OBJ_SEM == 11, "object kinds 8..11");
 
 	/* argument slots are part of the format: where each value lives */
 	static const struct { const char *name; unsigned got, want; } slots[] = {
@@ -180,6 +187,28 @@ int main(void)
 		SLOT(SHMT_ARG_CGROUP_SHMEM_PEAK, 4),
 		SLOT(SHMT_ARG_CGROUP_PID, 5),
 		SLOT(SHMT_ARG_CGROUP_VERSION, 6),
+		SLOT(SHMT_ARG_OBJECT_DEV, 0),
+		SLOT(SHMT_ARG_OBJECT_INODE, 1),
+		SLOT(SHMT_ARG_OBJECT_SIZE, 2),
+		SLOT(SHMT_ARG_OBJECT_MODE, 3),
+		SLOT(SHMT_ARG_OBJECT_FD, 4),
+		SLOT(SHMT_ARG_OBJECT_OF, 6),
+		SLOT(SHMT_ARG_OBJECT_ERRORS, 7),
+		SLOT(SHMT_ARG_SEM_OPEN_OFLAG, 1),
+		SLOT(SHMT_ARG_SEM_OPEN_MODE, 2),
+		SLOT(SHMT_ARG_SEM_OPEN_VALUE, 3),
+		SLOT(SHMT_ARG_SEM_CLOSE_ADDR, 0),
+		SLOT(SHMT_ARG_FD_SOCKET, 0),
+		SLOT(SHMT_ARG_FD_FD, 1),
+		SLOT(SHMT_ARG_FD_PEER, 2),
+		SLOT(SHMT_ARG_FD_INDEX, 3),
+		SLOT(SHMT_ARG_FD_INODE, 7),
+		SLOT(SHMT_ARG_PROC_SEEN_ADDR, 0),
+		SLOT(SHMT_ARG_PROC_SEEN_LENGTH, 1),
+		SLOT(SHMT_ARG_PROC_SEEN_PROT, 2),
+		SLOT(SHMT_ARG_PROC_SEEN_DEV, 3),
+		SLOT(SHMT_ARG_PROC_SEEN_OFFSET, 5),
+		SLOT(SHMT_ARG_PROC_SEEN_INODE, 7),
 #undef SLOT
 	};
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)

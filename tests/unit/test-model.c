@@ -246,6 +246,146 @@ static void test_pid_reuse(void)
 	tb_free(&b);
 }
 
+/* An object record after event `of` (its seq) of pid: (dev, ino), size,
+ * the path its descriptor links to. */
+static void object_rec(struct tb *b, int32_t pid, uint64_t us, uint64_t of,
+		       uint32_t kind, uint64_t ino, uint64_t size, const char *path)
+{
+	struct shmt_event *e = ev(b, SHMT_CALL_OBJECT, pid, us, 0);
+	e->obj = kind;
+	e->args[SHMT_ARG_OBJECT_DEV] = 1;
+	e->args[SHMT_ARG_OBJECT_INODE] = ino;
+	e->args[SHMT_ARG_OBJECT_SIZE] = size;
+	e->args[SHMT_ARG_OBJECT_OF] = of + 1;
+	if (path)
+		tb_str(b, e, path, strlen(path));
+}
+
+static struct shmt_event *fd_mmap(struct tb *b, int32_t pid, uint64_t us,
+				  uint64_t addr, uint64_t len, uint32_t obj)
+{
+	struct shmt_event *e = ev(b, SHMT_CALL_MMAP, pid, us, (int64_t)addr);
+	e->obj = obj;
+	e->args[SHMT_ARG_MMAP_LENGTH] = len;
+	e->args[SHMT_ARG_MMAP_PROT] = PROT_READ | PROT_WRITE;
+	e->args[SHMT_ARG_MMAP_FLAGS] = MAP_SHARED;
+	e->args[SHMT_ARG_MMAP_FD] = 5;
+	return e;
+}
+
+/* One object, many routes: a memfd passed over a socket and mapped by
+ * the receiver; a POSIX object mapped through a descriptor opened by path
+ * (joined by name); one file mapped 3 times (one segment, ended); a
+ * semaphore opened twice by inode; a mapping seen in /proc only. */
+static void test_identity(void)
+{
+	struct tb b;
+	struct trace t;
+	struct model m;
+	tb_init(&b);
+	start(&b, 100, 1, 1);
+	start(&b, 101, 100, 2);
+	struct shmt_event *e = ev(&b, SHMT_CALL_MEMFD_CREATE, 100, 10, 5);
+	tb_str(&b, e, "pool", 4);
+	object_rec(&b, 100, 11, last_seq(&b), SHMT_OBJ_MEMFD, 77, 0, NULL);
+	e = ev(&b, SHMT_CALL_FD_SEND, 100, 12, 1);
+	object_rec(&b, 100, 13, last_seq(&b), SHMT_OBJ_MEMFD, 77, 4096, "/memfd:pool (deleted)");
+	ev(&b, SHMT_CALL_FD_RECV, 101, 14, 1);
+	object_rec(&b, 101, 15, last_seq(&b), SHMT_OBJ_MEMFD, 77, 4096, "/memfd:pool (deleted)");
+	fd_mmap(&b, 101, 16, 0x20000, 4096, SHMT_OBJ_FILE);
+	object_rec(&b, 101, 17, last_seq(&b), SHMT_OBJ_MEMFD, 77, 4096, "");
+	posix_open(&b, 100, 20, "/obj", 6, SHMT_EVF_CREATED);
+	fd_mmap(&b, 101, 21, 0x30000, 8192, SHMT_OBJ_FILE);
+	object_rec(&b, 101, 22, last_seq(&b), SHMT_OBJ_POSIX, 88, 8192, "/dev/shm/obj");
+	for (int i = 0; i < 3; i++) {
+		fd_mmap(&b, 101, 30 + 3 * (uint64_t)i, 0x40000, 4096, SHMT_OBJ_FILE);
+		object_rec(&b, 101, 31 + 3 * (uint64_t)i, last_seq(&b), SHMT_OBJ_FILE, 99, 13,
+			   i ? "" : "/srv/index.html");
+		e = ev(&b, SHMT_CALL_MUNMAP, 101, 32 + 3 * (uint64_t)i, 0);
+		e->args[SHMT_ARG_MUNMAP_ADDR] = 0x40000;
+		e->args[SHMT_ARG_MUNMAP_LENGTH] = 4096;
+	}
+	for (int32_t pid = 100; pid <= 101; pid++) {
+		e = ev(&b, SHMT_CALL_SEM_OPEN, pid, 50 + (uint64_t)pid - 100, 0x50000);
+		e->flags = pid == 100 ? SHMT_EVF_CREATED : 0;
+		tb_str(&b, e, "/s", 2);
+		object_rec(&b, pid, 52, last_seq(&b), SHMT_OBJ_SEM, 66, 32, "/dev/shm/sem.s");
+	}
+	e = ev(&b, SHMT_CALL_PROC_SEEN, 101, 60, 0);
+	e->args[SHMT_ARG_PROC_SEEN_ADDR] = 0x60000;
+	e->args[SHMT_ARG_PROC_SEEN_LENGTH] = 8192;
+	e->args[SHMT_ARG_PROC_SEEN_DEV] = 1;
+	e->args[SHMT_ARG_PROC_SEEN_INODE] = 55;
+	tb_str(&b, e, "/usr/lib/gconv.cache", 20);
+	e = ev(&b, SHMT_CALL_PROC_SEEN, 101, 61, 0);	/* explained: no new one */
+	e->args[SHMT_ARG_PROC_SEEN_ADDR] = 0x20000;
+	e->args[SHMT_ARG_PROC_SEEN_LENGTH] = 4096;
+	e->args[SHMT_ARG_PROC_SEEN_DEV] = 1;
+	e->args[SHMT_ARG_PROC_SEEN_INODE] = 77;
+	build_with(&b, &t, &m, "identity.trace", NULL);
+
+	CHECK(m.nsegments == 5, "5 objects, 5 segments (%zu)", m.nsegments);
+	struct segment *pool = m.segments[0], *obj = m.segments[1], *file = m.segments[2];
+	struct segment *sem = m.segments[3], *seen = m.nsegments > 4 ? m.segments[4] : NULL;
+	CHECK(pool->kind == SEG_MEMFD && pool->inode == 77 && pool->dev == 1 &&
+	      pool->natt == 1 && pool->att[0]->proc->pid == 101 &&
+	      pool->att[0]->received_from == 100 && pool->nxfers == 1 &&
+	      pool->xfers[0].from == 100 && pool->xfers[0].to == 101,
+	      "memfd: the receiver's mapping joins it, received from the sender");
+	CHECK(obj->kind == SEG_POSIX && obj->natt == 1 && obj->inode == 88 &&
+	      obj->created, "posix: a mapping by path joins by name and gives its inode");
+	CHECK(file->kind == SEG_FILE && file->natt == 3 && file->name &&
+	      strcmp(file->name, "/srv/index.html") == 0 && file->size == 13 &&
+	      file->state == SEG_ENDED && !model_is_leak(file),
+	      "file: three mappings, one segment with path and size, ended, no leak");
+	CHECK(sem->kind == SEG_SEM && sem->natt == 2 && sem->created &&
+	      sem->state == SEG_LEAKED && model_is_leak(sem),
+	      "semaphore: opened twice, one segment; never unlinked: leaked");
+	CHECK(seen && seen->kind == SEG_FILE && seen->natt == 1 && seen->att[0]->proc_only &&
+	      (seen->notes & SEG_NOTE_SEEN_IN_PROC),
+	      "a mapping seen in /proc only, and one the trace explains ignored");
+	model_free(&m);
+	trace_close(&t);
+	tb_free(&b);
+}
+
+/* The launcher reads /proc/PID/maps over a span (the event's time and
+ * duration): a traced mapping unmapped while it read still explains what
+ * it saw; one that was gone before it began to read does not. */
+static void test_proc_seen_window(void)
+{
+	struct tb b;
+	struct trace t;
+	struct model m;
+	tb_init(&b);
+	start(&b, 100, 1, 1);
+	anon_mmap(&b, 100, 10, 0x70000, 4096);
+	struct shmt_event *e = ev(&b, SHMT_CALL_MUNMAP, 100, 12, 0);
+	e->args[SHMT_ARG_MUNMAP_ADDR] = 0x70000;
+	e->args[SHMT_ARG_MUNMAP_LENGTH] = 4096;
+	for (int late = 0; late < 2; late++) {
+		/* read from +11us (+13us) for 5 us: the munmap at +12 falls in
+		 * the first read, before the second */
+		e = ev(&b, SHMT_CALL_PROC_SEEN, 100, late ? 13 : 11, 0);
+		e->duration_ns = 5000;
+		e->args[SHMT_ARG_PROC_SEEN_ADDR] = 0x70000;
+		e->args[SHMT_ARG_PROC_SEEN_LENGTH] = 4096;
+		e->args[SHMT_ARG_PROC_SEEN_PROT] = PROT_READ | PROT_WRITE;
+		e->args[SHMT_ARG_PROC_SEEN_DEV] = 1;
+		e->args[SHMT_ARG_PROC_SEEN_INODE] = 4242 + (uint64_t)late;
+		tb_str(&b, e, "/dev/zero (deleted)", 19);
+	}
+	build_with(&b, &t, &m, "procwindow.trace", NULL);
+	CHECK(m.nsegments == 2 && m.segments[0]->kind == SEG_ANON &&
+	      m.segments[1]->natt == 1 && m.segments[1]->att[0]->proc_only,
+	      "a /proc sighting during the read of a mapping unmapped meanwhile is "
+	      "explained; one after it is seen in /proc only (%zu segments)",
+	      m.nsegments);
+	model_free(&m);
+	trace_close(&t);
+	tb_free(&b);
+}
+
 int main(void)
 {
 	modelgen_init();
@@ -255,6 +395,8 @@ int main(void)
 	test_posix();
 	test_exec_and_mremap();
 	test_pid_reuse();
+	test_identity();
+	test_proc_seen_window();
 	CHECK(modelgen_done() == 0, "cleaned up");
 	return check_exit();
 }

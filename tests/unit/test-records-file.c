@@ -18,6 +18,8 @@
 
 #define START_NS 1000000000000ull
 #define NEVENTS 3000
+/* the slot of event i: one slot left out (abandoned) every 1000 */
+#define SEQ_OF(i) ((uint64_t)(i) + (uint64_t)(i) / 1000u * 1u + 5u)
 
 static char path[64];
 
@@ -38,6 +40,7 @@ static void event(unsigned i, struct records_event *e, uint64_t *frames,
 	static const char *names[] = { "/zone", "exec\0argv0\0argv1" };
 	static const size_t lens[] = { 5, 16 };
 	memset(e, 0, sizeof(*e));
+	e->seq = SEQ_OF(i);
 	e->call = (uint16_t)(1 + i % (SHMT_CALL_COUNT - 1));
 	e->pid = 100 + (int32_t)(i % 5);
 	e->tid = e->pid + (int32_t)(i % 2);
@@ -96,9 +99,9 @@ static unsigned matching(struct trace *t, uint64_t *seen)
 		unsigned n;
 		const char *s;
 		size_t len;
-		event((unsigned)ev->seq, &e, frames, &n, &s, &len);
+		event((unsigned)*seen, &e, frames, &n, &s, &len);
 		(*seen)++;
-		good += ev->call == e.call && ev->pid == e.pid && ev->tid == e.tid &&
+		good += ev->seq == e.seq && ev->call == e.call && ev->pid == e.pid && ev->tid == e.tid &&
 			trace_event_reltime(t, ev) == (int64_t)e.time_ns &&
 			ev->duration_ns == e.duration_ns && ev->ret == e.ret &&
 			ev->err == e.err && !memcmp(ev->args, e.args, sizeof(e.args)) &&
@@ -120,6 +123,22 @@ static void test_round_trip(void)
 	const struct trace_loss *l = trace_losses(&t, &nl);
 	CHECK(nl == 1 && l[0].cause == RECORDS_LOSS_RING_FULL && l[0].count == 99 &&
 	      l[0].pid == 101, "its loss record is there, with cause, count and pid");
+	struct trace_iter it;
+	const struct trace_event *ev;
+	int found = 1;
+	for (unsigned i = 0; i < NEVENTS; i += 7) {
+		trace_iter_init_at(&it, &t, SEQ_OF(i));
+		ev = trace_iter_next(&it);
+		found &= ev && ev->seq == SEQ_OF(i);
+	}
+	trace_iter_init_at(&it, &t, SEQ_OF(999) + 1);	/* a slot left out */
+	ev = trace_iter_next(&it);
+	found &= ev && ev->seq == SEQ_OF(1000);
+	trace_iter_init_at(&it, &t, 0);	/* before the first */
+	ev = trace_iter_next(&it);
+	found &= ev && ev->seq == SEQ_OF(0);
+	CHECK(found, "a pass started at a seq finds that event, or the next one "
+	      "when its slot was left out");
 	struct trace_counters c;
 	trace_counters(&t, &c);
 	CHECK(c.dropped == 7 && c.head == NEVENTS,
@@ -161,8 +180,9 @@ static void test_damage(void)
 {
 	size_t size = write_trace(SHMT_HF_FINAL);
 	int fd = open(path, O_RDWR);
-	unsigned char zero = 0;
-	pwrite(fd, &zero, 1, (off_t)(SHMT_HEADER_SIZE + size) / 2);
+	unsigned char junk[12];
+	memset(junk, 0xff, sizeof(junk));	/* varints that never end */
+	pwrite(fd, junk, sizeof(junk), (off_t)(SHMT_HEADER_SIZE + size) / 2);
 	close(fd);
 	struct trace t;
 	uint64_t seen;

@@ -29,6 +29,7 @@ static uint64_t any(void)
 static void random_event(struct records_event *e)
 {
 	memset(e, 0, sizeof(*e));
+	e->seq = any();
 	e->call = (uint16_t)any();
 	e->flags = (uint16_t)any();
 	e->err = (uint16_t)any();
@@ -46,7 +47,7 @@ static void random_event(struct records_event *e)
 
 static int same_event(const struct records_event *a, const struct records_event *b)
 {
-	return a->call == b->call && a->flags == b->flags && a->err == b->err &&
+	return a->seq == b->seq && a->call == b->call && a->flags == b->flags && a->err == b->err &&
 	       a->obj == b->obj && a->pid == b->pid && a->tid == b->tid &&
 	       a->time_ns == b->time_ns && a->duration_ns == b->duration_ns &&
 	       a->ret == b->ret && !memcmp(a->args, b->args, sizeof(a->args)) &&
@@ -66,11 +67,13 @@ static void test_event_round_trip(void)
 			e.pid = INT32_MIN;
 			e.tid = INT32_MAX;
 		}
-		size_t n = records_put_event(buf, &e);
+		uint64_t place = any();
+		size_t n = records_put_event(buf, &e, place);
 		struct records_frame f;
 		sized &= n <= RECORDS_EVENT_MAX;
 		same &= records_next(buf, n, &f) == 1 && f.size == n &&
-			f.type == RECORDS_EVENT && records_get_event(&f, &d) == 0 &&
+			f.type == RECORDS_EVENT && records_get_event(&f, place, &d) == 0 &&
+			records_get_seq(&f, place) == e.seq &&
 			same_event(&e, &d);
 	}
 	CHECK(same, "20000 events of any values decode as they were encoded");
@@ -139,7 +142,7 @@ static void test_cut_and_damage(void)
 	unsigned char shortev[3] = { RECORDS_EVENT, 1, 5 };
 	struct records_event e;
 	CHECK(records_next(shortev, sizeof(shortev), &f) == 1 &&
-	      records_get_event(&f, &e) == -1, "an event payload cut short is refused");
+	      records_get_event(&f, 0, &e) == -1, "an event payload cut short is refused");
 }
 
 static void test_random_bytes(void)
@@ -161,7 +164,7 @@ static void test_random_bytes(void)
 			int32_t pid;
 			const unsigned char *s;
 			size_t len;
-			records_get_event(&f, &e);
+			records_get_event(&f, 3, &e);
 			records_get_stack(&f, &id, frames, 16, &k);
 			if (records_get_string(&f, &id, &s, &len) == 0)
 				fine &= s + len <= f.payload + f.len;
@@ -176,13 +179,14 @@ static void test_random_bytes(void)
 static void test_size(void)
 {
 	struct records_event e = {
-		.call = SHMT_CALL_SHMGET, .flags = SHMT_EVF_CREATED, .pid = 123456,
+		.seq = 1000000, .call = SHMT_CALL_SHMGET, .flags = SHMT_EVF_CREATED,
+		.pid = 123456,
 		.tid = 123456, .time_ns = 3600ull * 1000000000ull, .duration_ns = 2100,
 		.ret = 98347, .stack_id = 40, .args = { [SHMT_ARG_SHMGET_SIZE] = 65536,
 		[SHMT_ARG_SHMGET_FLAGS] = 01600 },
 	};
 	unsigned char buf[RECORDS_EVENT_MAX];
-	size_t n = records_put_event(buf, &e);
+	size_t n = records_put_event(buf, &e, 999990);	/* 10 slots left out */
 	CHECK(n <= 32, "a churn event an hour into the run takes %zu bytes (a slot: 256)", n);
 }
 

@@ -11,9 +11,9 @@
 #include "suppress.h"
 
 static const struct sym_frame frames[] = {
-	{ 0x1000, "/usr/bin/server", "make_zone", 0x10, "zone.c", 31 },
-	{ 0x2000, "/usr/bin/server", "main", 0x20, "/src/server.c", 76 },
-	{ 0x3000, "/lib/libc.so.6", "__libc_start_main", 0x30, NULL, 0 },
+	{ 0x1000, "/usr/bin/server", "make_zone", 0x10, "zone.c", 31, 0x1000, NULL },
+	{ 0x2000, "/usr/bin/server", "main", 0x20, "/src/server.c", 76, 0x2000, NULL },
+	{ 0x3000, "/lib/libc.so.6", "__libc_start_main", 0x30, NULL, 0, 0x3000, NULL },
 };
 
 static struct report_stack stack(void)

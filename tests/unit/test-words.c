@@ -197,6 +197,12 @@ static void test_identity(void)
 	SHORT(s, "inode 12");
 	s.name = "/srv/db";
 	IDENTITY(s, "file \"/srv/db\" inode 12");
+	SHORT(s, "/srv/db");
+
+	s = seg(SEG_SEM);
+	s.name = "/mp-1";
+	IDENTITY(s, "semaphore \"/mp-1\"");
+	SHORT(s, "/mp-1");
 }
 
 static void test_state_and_notes(void)
@@ -216,6 +222,13 @@ static void test_state_and_notes(void)
 	CHECK_STR(words_state(&s), "live", "state: live");
 	s.state = SEG_REMOVED;
 	CHECK_STR(words_state(&s), "removed", "state: removed");
+	s.state = SEG_ENDED;
+	CHECK_STR(words_state(&s), "ended (the mappings ended; the file remains)",
+		  "state: a file's mappings ended");
+	s.notes = SEG_NOTE_FILE_UNLINKED;
+	CHECK_STR(words_state(&s), "ended (the mappings ended; the file was unlinked)",
+		  "state: ended, the file unlinked");
+	s.notes = 0;
 
 	CHECK_STR(words_note_text(SEG_NOTE_REMOVED_OUTSIDE),
 		  "it was removed by a process outside the trace",
@@ -248,6 +261,9 @@ static void test_remove_cmd(void)
 	REMOVE(s, "rm '/dev/shm/it'\\''s'");
 	s.name = "/\x1b\\'x";
 	REMOVE(s, "rm $'/dev/shm/\\x1b\\\\\\'x'");
+	s = seg(SEG_SEM);
+	s.name = "/mp-1";
+	REMOVE(s, "rm /dev/shm/sem.mp-1");
 	s = seg(SEG_ANON);
 	CHECK(!words_put_remove_cmd(stdout, &s),
 	      "remove: nothing for what goes with its last process");
@@ -260,17 +276,20 @@ static void test_remove_cmd(void)
 static void test_frames(void)
 {
 	const struct sym_frame frames[] = {
-		{ 0x55d0c3a1b2c4, "/path/server", "main", 0x24, "src/server.c", 76 },
-		{ 0x7f0000001000, NULL, NULL, 0, NULL, 0 },
-		{ 0x10, "/lib/\x1b.so", "op\"x", 1, NULL, 0 },
+		{ 0x55d0c3a1b2c4, "/path/server", "main", 0x24, "src/server.c", 76, 0, NULL },
+		{ 0x7f0000001000, NULL, NULL, 0, NULL, 0, 0, NULL },
+		{ 0x10, "/lib/\x1b.so", "op\"x", 1, NULL, 0, 0, NULL },
+		{ 0x7f0000002345, "/usr/lib/libstripped.so", NULL, 0, NULL, 0, 0x2345, "ab12" },
 	};
 
-	CHECK_STR(WRITTEN(words_put_frames(out, "  ", frames, 3, true)),
+	CHECK_STR(WRITTEN(words_put_frames(out, "  ", frames, 4, true)),
 		  "  #0 0x000055d0c3a1b2c4 main+0x24 (/path/server) server.c:76\n"
 		  "  #1 0x00007f0000001000 ??\n"
 		  "  #2 0x0000000000000010 op\\\"x+0x1 (/lib/\\x1b.so)\n"
+		  "  #3 0x00007f0000002345 libstripped.so+0x2345 (/usr/lib/libstripped.so)\n"
 		  "  ... (deeper frames not recorded)\n",
-		  "frames: symbol, module, file; ?? unknown; escaped; truncated");
+		  "frames: symbol, module, file; ?? unknown; escaped; a stripped module's "
+		  "module+0xOFFSET; truncated");
 	CHECK_STR(WRITTEN(words_put_frames(out, "", frames, 0, false)), "",
 		  "no frames, not truncated: nothing");
 }
@@ -287,7 +306,7 @@ static void test_json_members(void)
 	struct process p = { .pid = 7 };
 	struct attachment a = { .seg = &s, .proc = &p, .addr = 0x1000,
 				.length = 4096, .readonly = true };
-	struct sym_frame f = { 0x10, "/m", "fn", 4, "a.c", 9 };
+	struct sym_frame f = { 0x10, "/m", "fn", 4, "a.c", 9, 0x10, "beef" };
 	struct report_stack st = { true, 1, false, &f };
 
 	s.shmid = 3;
@@ -296,28 +315,39 @@ static void test_json_members(void)
 	CHECK_STR(JSON(json_begin_object(w); json_model_identity(w, &s);
 		       json_end_object(w)),
 		  "{\"kind\":\"sysv\",\"shmid\":3,\"key\":\"0x1234\",\"name\":null,"
-		  "\"inode\":null,\"size\":4096,\"state\":\"live\"}\n",
+		  "\"inode\":null,\"dev\":null,\"size\":4096,\"state\":\"live\"}\n",
 		  "json identity of a sysv segment");
 	s = seg(SEG_POSIX);
 	s.name = "/n";
 	s.inode = 5;
+	s.dev = 27;
 	s.state = SEG_LEAKED;
 	CHECK_STR(JSON(json_begin_object(w); json_model_identity(w, &s);
 		       json_end_object(w)),
 		  "{\"kind\":\"posix\",\"shmid\":null,\"key\":null,\"name\":\"/n\","
-		  "\"inode\":5,\"size\":0,\"state\":\"leaked\"}\n",
+		  "\"inode\":5,\"dev\":27,\"size\":0,\"state\":\"leaked\"}\n",
 		  "json identity of a posix object");
 	CHECK_STR(JSON(json_begin_object(w); json_model_attachment_where(w, &a);
 		       json_end_object(w)),
-		  "{\"pid\":7,\"addr\":\"0x1000\",\"length\":4096,\"readonly\":true}\n",
+		  "{\"pid\":7,\"addr\":\"0x1000\",\"length\":4096,\"readonly\":true,"
+		  "\"received_from\":null,\"proc_only\":false}\n",
 		  "json attachment: where it is");
+	a.received_from = 42;
+	a.proc_only = true;
+	CHECK_STR(JSON(json_begin_object(w); json_model_attachment_where(w, &a);
+		       json_end_object(w)),
+		  "{\"pid\":7,\"addr\":\"0x1000\",\"length\":4096,\"readonly\":true,"
+		  "\"received_from\":42,\"proc_only\":true}\n",
+		  "json attachment: received over a socket, seen in /proc only");
 	CHECK_STR(JSON(json_model_frame(w, 0x20, NULL)),
 		  "{\"ip\":\"0x20\",\"module\":null,\"symbol\":null,\"offset\":null,"
-		  "\"file\":null,\"line\":null}\n", "json frame resolved to nothing");
+		  "\"file\":null,\"line\":null,\"module_offset\":null,\"build_id\":null}\n",
+		  "json frame resolved to nothing");
 	CHECK_STR(JSON(json_begin_object(w); json_model_stack(w, &st);
 		       json_end_object(w)),
 		  "{\"stack\":[{\"ip\":\"0x10\",\"module\":\"/m\",\"symbol\":\"fn\","
-		  "\"offset\":4,\"file\":\"a.c\",\"line\":9}]}\n", "json stack");
+		  "\"offset\":4,\"file\":\"a.c\",\"line\":9,\"module_offset\":\"0x10\","
+		  "\"build_id\":\"beef\"}]}\n", "json stack");
 }
 
 int main(void)

@@ -343,8 +343,10 @@ static const struct segment *traced_segment(const struct model *m,
 		    s->shmid == o->sysv->shmid &&
 		    (s->key == o->key || (o->sysv->dest && !o->key)))
 			found = s;
-		if (o->family == AUDIT_POSIX && s->kind == SEG_POSIX &&
-		    s->name && same_name(s->name, o->posix->name) &&
+		char name[4096];
+		if (o->family == AUDIT_POSIX &&
+		    model_shm_name(s, name, sizeof(name)) &&
+		    same_name(name, o->posix->name) &&
 		    (s->inode ? s->inode == o->posix->inode : s->in_kernel))
 			found = s;
 	}

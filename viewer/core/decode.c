@@ -374,7 +374,9 @@ const char *decode_obj_name(uint32_t obj)
 		[SHMT_OBJ_ANON] = "anon",     [SHMT_OBJ_POSIX] = "posix",
 		[SHMT_OBJ_MEMFD] = "memfd",   [SHMT_OBJ_DEVZERO] = "devzero",
 		[SHMT_OBJ_FILE] = "file",     [SHMT_OBJ_OTHER] = "other",
-		[SHMT_OBJ_BADFD] = "badfd",
+		[SHMT_OBJ_BADFD] = "badfd",   [SHMT_OBJ_SOCKET] = "socket",
+		[SHMT_OBJ_PIPE] = "pipe",     [SHMT_OBJ_ANON_INODE] = "anon_inode",
+		[SHMT_OBJ_SEM] = "sem",
 	};
 	return obj < SHMT_OBJ_COUNT ? names[obj] : NULL;
 }
@@ -475,6 +477,32 @@ static const struct call_desc calls[SHMT_CALL_COUNT] = {
 	[SHMT_CALL_WAIT] = { "wait", DECODE_RET_INT, {
 		A("pid", INT, SHMT_ARG_WAIT_PID),
 		FL("status", WSTATUS, SHMT_ARG_WAIT_STATUS) } },
+	[SHMT_CALL_OBJECT] = { "object", DECODE_RET_HIDDEN, {
+		A("fd", INT, SHMT_ARG_OBJECT_FD), A("path", STRING, 0),
+		A("dev", HEX, SHMT_ARG_OBJECT_DEV),
+		A("inode", SIZE, SHMT_ARG_OBJECT_INODE),
+		A("size", SIZE, SHMT_ARG_OBJECT_SIZE),
+		FL("mode", MODE, SHMT_ARG_OBJECT_MODE),
+		AC("errors", HEX, SHMT_ARG_OBJECT_ERRORS, JSON, ALWAYS) } },
+	[SHMT_CALL_SEM_OPEN] = { "sem_open", DECODE_RET_ADDR, {
+		A("name", STRING, 0), FL("oflag", OPEN, SHMT_ARG_SEM_OPEN_OFLAG),
+		FL("mode", MODE, SHMT_ARG_SEM_OPEN_MODE),
+		A("value", SIZE, SHMT_ARG_SEM_OPEN_VALUE) } },
+	[SHMT_CALL_SEM_CLOSE] = { "sem_close", DECODE_RET_INT, {
+		A("sem", PTR, SHMT_ARG_SEM_CLOSE_ADDR) } },
+	[SHMT_CALL_SEM_UNLINK] = { "sem_unlink", DECODE_RET_INT, {
+		A("name", STRING, 0) } },
+	[SHMT_CALL_FD_SEND] = { "sendmsg", DECODE_RET_INT, {
+		A("sockfd", INT, SHMT_ARG_FD_SOCKET), A("fd", INT, SHMT_ARG_FD_FD),
+		A("peer", INT, SHMT_ARG_FD_PEER) } },
+	[SHMT_CALL_FD_RECV] = { "recvmsg", DECODE_RET_INT, {
+		A("sockfd", INT, SHMT_ARG_FD_SOCKET), A("fd", INT, SHMT_ARG_FD_FD),
+		A("peer", INT, SHMT_ARG_FD_PEER) } },
+	[SHMT_CALL_PROC_SEEN] = { "seen_in_proc", DECODE_RET_HIDDEN, {
+		A("path", STRING, 0), A("addr", PTR, SHMT_ARG_PROC_SEEN_ADDR),
+		A("length", SIZE, SHMT_ARG_PROC_SEEN_LENGTH),
+		FL("prot", PROT, SHMT_ARG_PROC_SEEN_PROT),
+		A("inode", SIZE, SHMT_ARG_PROC_SEEN_INODE) } },
 	/* the launcher's capacity samples: shown by dump --modules */
 	[SHMT_CALL_TMPFS] = { "tmpfs", DECODE_RET_HIDDEN, {
 		A("mount", STRING, 0), A("size", SIZE, SHMT_ARG_TMPFS_SIZE),

@@ -146,12 +146,6 @@ static int add_kind(const char *s, void *target)
 			f->kinds |= 1u << SEG_DEVZERO;
 		return 0;
 	}
-	/* semaphores: a word taken now, a kind once the model has one
-	 * (then the loop above finds it first) */
-	if (strcmp(s, "sem") == 0) {
-		f->kinds |= FILTER_KIND_SEM;
-		return 0;
-	}
 	return -1;
 }
 

@@ -41,10 +41,6 @@
 #include "trace.h"
 #include "util.h"
 
-/* --kind bits: one per enum seg_kind, and semaphores (a kind the model
- * does not have yet). */
-#define FILTER_KIND_SEM (1u << SEG_KIND_COUNT)
-
 struct filter_ids {
 	int32_t *v;
 	size_t n, cap;
@@ -58,8 +54,7 @@ struct filter {
 	bool calls[SHMT_CALL_COUNT];     /* a whole family ("exec") */
 	const char **names;              /* display names ("execvp") */
 	size_t nnames, names_cap;
-	unsigned kinds;                  /* 1u << seg_kind | FILTER_KIND_SEM;
-	                                    0: every kind */
+	unsigned kinds;                  /* 1u << seg_kind; 0: every kind */
 	char **segments;                 /* --segment values */
 	size_t nsegments, segments_cap;
 	bool since_set, until_set;

@@ -23,6 +23,11 @@ void json_model_identity(struct json_writer *w, const struct segment *s)
 		json_uint(w, s->inode);
 	else
 		json_null(w);
+	json_key(w, "dev");
+	if (s->dev)
+		json_uint(w, s->dev);
+	else
+		json_null(w);
 	json_member_uint(w, "size", s->size);
 	json_member_string(w, "state", model_state_name(s->state));
 }
@@ -41,6 +46,12 @@ void json_model_attachment_where(struct json_writer *w,
 	json_member_hex(w, "addr", a->addr);
 	json_member_uint(w, "length", a->length);
 	json_member_bool(w, "readonly", a->readonly);
+	json_key(w, "received_from");	/* a pid, 0 for "unknown", or null */
+	if (a->received_from)
+		json_int(w, a->received_from > 0 ? a->received_from : 0);
+	else
+		json_null(w);
+	json_member_bool(w, "proc_only", a->proc_only);
 }
 
 void json_model_frame(struct json_writer *w, uint64_t ip,
@@ -61,6 +72,12 @@ void json_model_frame(struct json_writer *w, uint64_t ip,
 		json_int(w, f->line);
 	else
 		json_null(w);
+	json_key(w, "module_offset");
+	if (f && f->module)
+		json_hex(w, f->module_offset);
+	else
+		json_null(w);
+	json_member_string(w, "build_id", f ? f->build_id : NULL);
 	json_end_object(w);
 }
 

@@ -17,7 +17,7 @@
 #include "symbolize.h"
 
 /* A segment's identity and state as members: kind, shmid, key, name,
- * inode, size, state (null where they do not apply). */
+ * inode, dev, size, state (null where they do not apply). */
 void json_model_identity(struct json_writer *w, const struct segment *s);
 
 /* A process's identity as members: pid, ppid, exe (null when unknown).
@@ -25,7 +25,9 @@ void json_model_identity(struct json_writer *w, const struct segment *s);
  * argv and how they ended. */
 void json_model_process(struct json_writer *w, const struct process *p);
 
-/* Where an attachment is, as members: pid, addr, length, readonly.  The
+/* Where an attachment is, as members: pid, addr, length, readonly,
+ * received_from (the pid that passed its descriptor over a socket, 0 when
+ * not known, null when none did) and proc_only (seen in /proc only).  The
  * map's attachments are these; the report's add their lifetime. */
 void json_model_attachment_where(struct json_writer *w,
 				 const struct attachment *a);

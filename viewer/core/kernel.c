@@ -322,6 +322,17 @@ const struct kernel_posix *kernel_find_posix(const struct kernel_view *k,
  * /proc/PID/stat reads "PID (COMM) S ...": COMM may hold spaces and ')'
  * but is at most 16 bytes, so the state is the byte after the last ") ".
  */
+bool kernel_file_is(const char *path, uint64_t dev, uint64_t ino,
+		    uint64_t *size)
+{
+	struct stat st;
+	if (stat(path, &st) != 0 || st.st_ino != ino || (dev && st.st_dev != dev))
+		return false;
+	if (size)
+		*size = (uint64_t)st.st_size;
+	return true;
+}
+
 bool kernel_pid_alive(int32_t pid)
 {
 	char path[32], buf[256];

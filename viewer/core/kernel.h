@@ -84,6 +84,11 @@ const struct kernel_posix *kernel_find_posix(const struct kernel_view *k,
 /* Whether process pid exists and is not a zombie. */
 bool kernel_pid_alive(int32_t pid);
 
+/* Whether `path` names the file (dev, ino) now (dev 0: any device);
+ * then *size (may be NULL) gets its size. */
+bool kernel_file_is(const char *path, uint64_t dev, uint64_t ino,
+		    uint64_t *size);
+
 /* --- /proc/PID/maps: who has what mapped now ------------------------------
  *
  * A line of /proc/PID/maps is "START-END PERMS OFFSET MAJ:MIN INODE PATH";

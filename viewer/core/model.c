@@ -56,8 +56,34 @@ struct name_entry {		/* POSIX name -> its current object */
 	UT_hash_handle hh;	/* keyed by seg->name */
 };
 
+/* What an object record said of the descriptor behind one event. */
+struct objinfo {
+	uint32_t kind;			/* enum shmt_obj */
+	uint64_t dev, ino, size;
+	char *path;			/* without " (deleted)"; "" when unknown */
+	bool deleted;			/* the link ended in " (deleted)" */
+};
+
+struct objinfo_entry {		/* described event's seq -> objinfo */
+	uint64_t of;
+	struct objinfo info;
+	UT_hash_handle hh;
+};
+
+struct obj_key {
+	uint64_t dev, ino;
+};
+
+struct obj_entry {		/* (dev, inode) -> the segment of that object */
+	struct obj_key key;
+	struct segment *seg;
+	UT_hash_handle hh;
+};
+
 struct model_index {
 	struct pid_entry *pids;
+	struct objinfo_entry *objinfo;	/* object records, by event */
+	struct obj_entry *objects;	/* every fd-backed object by identity */
 	struct u64_entry *shmids;	/* SysV segments not yet destroyed */
 	struct u64_entry *origins;	/* shm_open/memfd event seq -> object */
 	struct u64_entry *inodes;	/* mapped files */
@@ -138,6 +164,67 @@ static void name_drop(struct model *m, struct segment *seg)
 		HASH_DEL(m->idx->names, e);
 		free(e);
 	}
+}
+
+/* --- objects by identity (dev, inode) ------------------------------------ */
+
+static const struct objinfo *info_of(const struct model *m, uint64_t seq)
+{
+	struct objinfo_entry *e;
+	HASH_FIND(hh, m->idx->objinfo, &seq, sizeof(seq), e);
+	return e ? &e->info : NULL;
+}
+
+/* An object record, kept for the event it describes (read before the
+ * replay: the record follows its event). */
+static void info_put(struct model *m, const struct trace_event *ev)
+{
+	static const char deleted[] = " (deleted)";
+	uint64_t of = ev->args[SHMT_ARG_OBJECT_OF];
+	if (!of || info_of(m, of - 1))
+		return;
+	struct objinfo_entry *e = xcalloc(1, sizeof(*e));
+	e->of = of - 1;
+	e->info.kind = ev->obj;
+	e->info.dev = ev->args[SHMT_ARG_OBJECT_DEV];
+	e->info.ino = ev->args[SHMT_ARG_OBJECT_INODE];
+	e->info.size = ev->args[SHMT_ARG_OBJECT_SIZE];
+	size_t n = strnlen(ev->str, ev->str_len), d = sizeof(deleted) - 1;
+	if (n >= d && memcmp(ev->str + n - d, deleted, d) == 0) {
+		e->info.deleted = true;
+		n -= d;
+	}
+	e->info.path = xstrndup(ev->str, n);
+	HASH_ADD(hh, m->idx->objinfo, of, sizeof(e->of), e);
+}
+
+static struct segment *obj_find(const struct model *m, uint64_t dev, uint64_t ino)
+{
+	struct obj_key k = { dev, ino };
+	struct obj_entry *e;
+	HASH_FIND(hh, m->idx->objects, &k, sizeof(k), e);
+	return e ? e->seg : NULL;
+}
+
+/* s is the object (dev, ino) from now on.  Kept while the model lives: a
+ * descriptor the trace did not see (received, inherited by an untraced
+ * process) can map it again after its last known holder let go. */
+static void obj_identify(struct model *m, struct segment *s, uint64_t dev,
+			 uint64_t ino)
+{
+	if (!ino)
+		return;
+	s->dev = dev;
+	s->inode = ino;
+	struct obj_key k = { dev, ino };
+	struct obj_entry *e;
+	HASH_FIND(hh, m->idx->objects, &k, sizeof(k), e);
+	if (!e) {
+		e = xcalloc(1, sizeof(*e));
+		e->key = k;
+		HASH_ADD(hh, m->idx->objects, key, sizeof(e->key), e);
+	}
+	e->seg = s;
 }
 
 /* --- the history of each segment ---------------------------------------------- */
@@ -244,14 +331,15 @@ static void maybe_destroy(struct model *m, struct segment *s, uint64_t t)
 {
 	if (s->destroyed || s->live_att || s->open_fds)
 		return;
-	if ((s->kind == SEG_SYSV || s->kind == SEG_POSIX) && !s->marked)
+	if ((s->kind == SEG_SYSV || s->kind == SEG_POSIX || s->kind == SEG_SEM) &&
+	    !s->marked)
+		return;
+	if (s->kind == SEG_FILE)	/* a file stays: its mappings end */
 		return;
 	s->destroyed = true;
 	s->destroyed_ns = t;
 	if (s->kind == SEG_SYSV)
 		u64_del(&m->idx->shmids, (uint32_t)s->shmid, s);
-	if (s->kind == SEG_FILE)
-		u64_del(&m->idx->inodes, s->inode, s);
 }
 
 /* --- attachments -------------------------------------------------------------------- */
@@ -316,6 +404,7 @@ static void detach(struct model *m, struct attachment *at, uint64_t t)
 	at->live = false;
 	at->detached_ns = t;
 	unlist(at->proc, at);
+	at->proc->last_ended[at->proc->last_ended_at++ % 8] = at;
 	at->seg->live_att--;
 	touch(m, at->seg);
 	bytes_changed(m, -(int64_t)at->length, t);
@@ -690,6 +779,9 @@ static void do_memfd(struct model *m, struct process *p,
 	struct segment *s = seg_new(m, SEG_MEMFD, ev, t);
 	seg_name(s, ev);
 	s->inode = ev->args[SHMT_ARG_MEMFD_INODE];
+	const struct objinfo *o = info_of(m, ev->seq);
+	if (o)
+		obj_identify(m, s, o->dev, o->ino);
 	s->created = true;
 	u64_put(&m->idx->origins, ev->seq, s);
 	fd_hold(p, s, ev->args[SHMT_ARG_MEMFD_FLAGS] & 1u /* MFD_CLOEXEC */);
@@ -719,6 +811,266 @@ static void do_close(struct model *m, struct process *p,
 	struct segment *s = origin_seg(m, ev);
 	if (s)
 		fd_close(m, p, s, t);
+}
+
+/* --- objects named by an object record ------------------------------------------------------ */
+
+/* The latest segment of `kind` called `name` that may be inode `ino`
+ * (its inode unknown or that one): a POSIX object or semaphore a
+ * descriptor opened by path, dup'ed or passed on leads back to. */
+static struct segment *named_object(struct model *m, enum seg_kind kind,
+				    const char *name, uint64_t ino)
+{
+	struct segment *s = kind == SEG_POSIX ? name_find(m, name) : NULL;
+	if (s && (!s->inode || s->inode == ino))
+		return s;
+	for (size_t i = m->nsegments; i-- > 0;) {
+		s = m->segments[i];
+		if (s->kind == kind && s->name && strcmp(s->name, name) == 0 &&
+		    (!s->inode || s->inode == ino))
+			return s;
+	}
+	return NULL;
+}
+
+/* A segment the trace did not see made, for the object o names. */
+static struct segment *found_object(struct model *m, const struct objinfo *o,
+				    const struct trace_event *ev, uint64_t t)
+{
+	struct segment *s;
+	const char *p = o->path;
+	switch (o->kind) {
+	case SHMT_OBJ_MEMFD:	/* "/memfd:NAME" */
+		s = seg_new(m, SEG_MEMFD, ev, t);
+		s->name = xstrdup(p + strlen("/memfd:"));
+		s->marked = true;	/* nameless: nothing to unlink */
+		break;
+	case SHMT_OBJ_POSIX:	/* "/dev/shm/NAME" */
+	case SHMT_OBJ_SEM: {	/* "/dev/shm/sem.NAME" */
+		enum seg_kind kind = o->kind == SHMT_OBJ_SEM ? SEG_SEM : SEG_POSIX;
+		char *name = xmalloc(strlen(p) + 2);
+		name[0] = '/';
+		strcpy(name + 1, p + strlen(kind == SEG_SEM ? "/dev/shm/sem." : "/dev/shm/"));
+		s = named_object(m, kind, name, o->ino);
+		if (s) {
+			free(name);
+			return s;
+		}
+		s = seg_new(m, kind, ev, t);
+		s->name = name;
+		if (o->deleted)
+			s->marked = true;
+		else if (kind == SEG_POSIX)
+			name_set(m, s);
+		break;
+	}
+	default:		/* a file, or a device that maps: its making is
+				   no call the trace is about */
+		s = seg_new(m, SEG_FILE, ev, t);
+		if (*p)
+			s->name = xstrdup(p);
+		return s;
+	}
+	s->notes |= SEG_NOTE_PREEXISTING;
+	return s;
+}
+
+/* The segment of the object o describes, found by identity (or by name,
+ * for a /dev/shm object the trace knows no inode of), made when new.  A
+ * segment the model had destroyed lives on: a descriptor the trace did
+ * not see held it. */
+static struct segment *object_seg(struct model *m, const struct objinfo *o,
+				  const struct trace_event *ev, uint64_t t)
+{
+	struct segment *s = o->ino ? obj_find(m, o->dev, o->ino) : NULL;
+	if (!s)
+		s = found_object(m, o, ev, t);
+	if (s->destroyed && s->kind != SEG_SYSV) {
+		s->destroyed = false;
+		if (s->kind == SEG_POSIX && !s->marked)
+			name_set(m, s);
+	}
+	obj_identify(m, s, o->dev, o->ino);
+	if (o->size && (s->kind == SEG_FILE || !s->size))
+		s->size = o->size;
+	if (o->deleted && s->kind == SEG_FILE)
+		s->notes |= SEG_NOTE_FILE_UNLINKED;
+	touch(m, s);
+	return s;
+}
+
+/* --- descriptors passed over sockets ------------------------------------------------------------ */
+
+static void do_fd_send(struct model *m, struct process *p,
+		       const struct trace_event *ev, uint64_t t)
+{
+	const struct objinfo *o = info_of(m, ev->seq);
+	if (!o || !o->ino || ev->obj == SHMT_OBJ_SOCKET || ev->obj == SHMT_OBJ_PIPE)
+		return;
+	struct segment *s = object_seg(m, o, ev, t);
+	XGROW(s->xfers, s->nxfers, s->xfer_cap, 4);
+	s->xfers[s->nxfers++] = (struct transfer){ p->pid, 0, t, 0 };
+}
+
+/* The sender is the first process whose send of this object is not
+ * received yet; the socket's peer when the trace saw no send. */
+static void do_fd_recv(struct model *m, struct process *p,
+		       const struct trace_event *ev, uint64_t t)
+{
+	const struct objinfo *o = info_of(m, ev->seq);
+	if (!o || !o->ino || ev->obj == SHMT_OBJ_SOCKET || ev->obj == SHMT_OBJ_PIPE)
+		return;
+	struct segment *s = object_seg(m, o, ev, t);
+	int32_t from = 0;
+	for (size_t i = 0; i < s->nxfers && !from; i++)
+		if (!s->xfers[i].to && s->xfers[i].from != p->pid) {
+			s->xfers[i].to = p->pid;
+			s->xfers[i].received_ns = t;
+			from = s->xfers[i].from;
+		}
+	if (!from) {
+		from = (int32_t)ev->args[SHMT_ARG_FD_PEER];
+		if (from == p->pid)
+			from = 0;
+		XGROW(s->xfers, s->nxfers, s->xfer_cap, 4);
+		s->xfers[s->nxfers++] = (struct transfer){ from, p->pid, t, t };
+	}
+	XGROW(p->recvd, p->nrecvd, p->recvd_cap, 4);
+	p->recvd[p->nrecvd++] = (struct received){ s, from };
+}
+
+/* The pid p received s from, 0 when it did not. */
+static int32_t received_from(const struct process *p, const struct segment *s)
+{
+	for (size_t i = p->nrecvd; i-- > 0;)
+		if (p->recvd[i].seg == s)
+			return p->recvd[i].from ? p->recvd[i].from : -1;
+	return 0;
+}
+
+/* --- named semaphores ------------------------------------------------------------------------------ */
+
+static void do_sem_open(struct model *m, struct process *p,
+			const struct trace_event *ev, uint64_t t)
+{
+	const struct objinfo *o = info_of(m, ev->seq);
+	uint64_t addr = (uint64_t)ev->ret;
+	struct segment *s = o && o->ino ? obj_find(m, o->dev, o->ino) : NULL;
+	if (!s || (ev->flags & SHMT_EVF_CREATED)) {
+		s = seg_new(m, SEG_SEM, ev, t);
+		seg_name(s, ev);
+		s->created = ev->flags & SHMT_EVF_CREATED;
+		if (!s->created)
+			s->notes |= SEG_NOTE_PREEXISTING;
+	}
+	if (o)
+		obj_identify(m, s, o->dev, o->ino);
+	if (!s->size)
+		s->size = o && o->size ? o->size : 32;	/* sizeof(sem_t) */
+	touch(m, s);
+	for (size_t i = 0; i < p->nlive; i++)	/* glibc maps it once */
+		if (p->live[i]->seg == s && p->live[i]->addr == addr)
+			return;
+	struct attach_spec a = { addr, PAGE, addr, false, false, ATTACH_MMAP, t,
+				 ev->seq };
+	attach(m, s, p, &a);
+}
+
+static void do_sem_close(struct model *m, struct process *p,
+			 const struct trace_event *ev, uint64_t t)
+{
+	uint64_t addr = ev->args[SHMT_ARG_SEM_CLOSE_ADDR];
+	for (size_t i = 0; i < p->nlive; i++)
+		if (p->live[i]->seg->kind == SEG_SEM && p->live[i]->addr == addr) {
+			detach(m, p->live[i], t);
+			return;
+		}
+}
+
+static void do_sem_unlink(struct model *m, const struct trace_event *ev, uint64_t t)
+{
+	char *name = xstrndup(ev->str, strnlen(ev->str, ev->str_len));
+	struct segment *s = NULL;
+	for (size_t i = m->nsegments; i-- > 0 && !s;)
+		if (m->segments[i]->kind == SEG_SEM && !m->segments[i]->marked &&
+		    strcmp(m->segments[i]->name, name) == 0)
+			s = m->segments[i];
+	if (!s) {	/* one made before the trace */
+		s = seg_new(m, SEG_SEM, ev, t);
+		s->name = name;
+		name = NULL;
+		s->notes |= SEG_NOTE_PREEXISTING;
+	}
+	free(name);
+	touch(m, s);
+	s->marked = true;
+	s->marked_ns = t;
+	s->remover.pid = ev->pid;
+	s->remover.seq = ev->seq;
+	maybe_destroy(m, s, t);
+}
+
+/* --- mappings seen in /proc only -------------------------------------------------------------- */
+
+/* A shared mapping the launcher found in /proc/PID/maps: kept when no
+ * live attachment of the process explains it, as an attachment without a
+ * call to the object the maps line names: a SysV segment by its shmid
+ * ("/SYSV%08x", the inode), an anonymous one by its inode ("/dev/zero
+ * (deleted)"), anything else as an object record would name it. */
+static void do_proc_seen(struct model *m, struct process *p,
+			 const struct trace_event *ev, uint64_t t)
+{
+	uint64_t addr = ev->args[SHMT_ARG_PROC_SEEN_ADDR];
+	uint64_t len = ev->args[SHMT_ARG_PROC_SEEN_LENGTH];
+	/* The launcher read the maps from t - duration to t (replayed at the
+	 * read's end): a traced mapping live at any moment of the read
+	 * explains it, even one unmapped before the read ended. */
+	uint64_t from = t > ev->duration_ns ? t - ev->duration_ns : 0;
+	for (size_t i = 0; i < p->nlive; i++)
+		if (p->live[i]->addr <= addr &&
+		    addr < p->live[i]->addr + p->live[i]->length)
+			return;
+	for (unsigned i = 0; i < 8; i++) {
+		const struct attachment *a = p->last_ended[i];
+		if (a && a->detached_ns >= from && a->addr <= addr &&
+		    addr < a->addr + a->length)
+			return;
+	}
+	struct objinfo o = { SHMT_OBJ_FILE, ev->args[SHMT_ARG_PROC_SEEN_DEV],
+			     ev->args[SHMT_ARG_PROC_SEEN_INODE], 0, NULL, false };
+	static const char deleted[] = " (deleted)";
+	size_t n = strnlen(ev->str, ev->str_len), d = sizeof(deleted) - 1;
+	if (n >= d && memcmp(ev->str + n - d, deleted, d) == 0) {
+		o.deleted = true;
+		n -= d;
+	}
+	o.path = xstrndup(ev->str, n);
+	struct segment *s = NULL;
+	if (strncmp(o.path, "/SYSV", 5) == 0) {
+		struct u64_entry *e = u64_find(m->idx->shmids, (uint32_t)o.ino);
+		s = e ? e->seg : sysv_seg(m, (int32_t)o.ino, ev, t);
+	} else if (strcmp(o.path, "/dev/zero") == 0 && o.deleted) {
+		s = o.ino ? obj_find(m, o.dev, o.ino) : NULL;
+		if (!s) {
+			s = seg_new(m, SEG_ANON, ev, t);
+			s->size = len;
+			obj_identify(m, s, o.dev, o.ino);
+		}
+	} else {
+		if (strncmp(o.path, "/memfd:", 7) == 0)
+			o.kind = SHMT_OBJ_MEMFD;
+		else if (strncmp(o.path, "/dev/shm/sem.", 13) == 0)
+			o.kind = SHMT_OBJ_SEM;
+		else if (strncmp(o.path, "/dev/shm/", 9) == 0)
+			o.kind = SHMT_OBJ_POSIX;
+		s = object_seg(m, &o, ev, t);
+	}
+	free(o.path);
+	s->notes |= SEG_NOTE_SEEN_IN_PROC;
+	struct attach_spec a = { addr, len, addr,
+				 !(ev->args[SHMT_ARG_PROC_SEEN_PROT] & PROT_WRITE), false,
+				 ATTACH_MMAP, t, ev->seq };
+	attach(m, s, p, &a)->proc_only = true;
 }
 
 /* --- mappings ---------------------------------------------------------------------------------- */
@@ -752,6 +1104,8 @@ static struct segment *mmap_seg(struct model *m, const struct trace_event *ev,
 	case SHMT_OBJ_OTHER:
 		if (!shared)
 			return NULL;
+		if (info_of(m, ev->seq))	/* what the object record names */
+			return object_seg(m, info_of(m, ev->seq), ev, t);
 		if (ev->args[SHMT_ARG_MMAP_INODE]) {
 			struct u64_entry *e =
 				u64_find(m->idx->inodes, ev->args[SHMT_ARG_MMAP_INODE]);
@@ -783,7 +1137,7 @@ static void do_mmap(struct model *m, struct process *p,
 	struct attach_spec a = { addr, len, addr, !(ev->args[SHMT_ARG_MMAP_PROT] & PROT_WRITE),
 				 !(ev->args[SHMT_ARG_MMAP_FLAGS] & MAP_SHARED), ATTACH_MMAP, t,
 				 ev->seq };
-	attach(m, s, p, &a);
+	attach(m, s, p, &a)->received_from = received_from(p, s);
 }
 
 static void do_munmap(struct model *m, struct process *p,
@@ -907,10 +1261,16 @@ static void replay(struct model *m, const struct trace_event *ev)
 {
 	uint64_t t = (uint64_t)trace_event_reltime(m->trace, ev);
 	struct decode_view v;
-	if (decode_is_record(ev->call))	/* not the program's calls */
+	if (decode_is_record(ev->call) || ev->call == SHMT_CALL_OBJECT)
 		return;
 	if (is_reaper(ev)) {	/* the launcher's, not the program's */
 		do_wait(m, ev, t);
+		return;
+	}
+	if (ev->call == SHMT_CALL_PROC_SEEN) {	/* the launcher's, no call */
+		struct process *q = proc_get(m, ev->pid, t);
+		if (!q->ended)	/* at the read's end: see do_proc_seen */
+			do_proc_seen(m, q, ev, t + ev->duration_ns);
 		return;
 	}
 	decode_event(ev, &v);
@@ -935,6 +1295,11 @@ static void replay(struct model *m, const struct trace_event *ev)
 	case SHMT_CALL_MEMFD_CREATE: do_memfd(m, p, ev, t); break;
 	case SHMT_CALL_FTRUNCATE:    do_ftruncate(m, ev); break;
 	case SHMT_CALL_CLOSE:        do_close(m, p, ev, t); break;
+	case SHMT_CALL_SEM_OPEN:     do_sem_open(m, p, ev, t); break;
+	case SHMT_CALL_SEM_CLOSE:    do_sem_close(m, p, ev, t); break;
+	case SHMT_CALL_SEM_UNLINK:   do_sem_unlink(m, ev, t); break;
+	case SHMT_CALL_FD_SEND:      do_fd_send(m, p, ev, t); break;
+	case SHMT_CALL_FD_RECV:      do_fd_recv(m, p, ev, t); break;
 	case SHMT_CALL_FORK:
 		if (ev->flags & SHMT_EVF_CHILD) {
 			struct process *parent =
@@ -985,6 +1350,15 @@ static int order_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* Calls that take effect when they return, not when they are entered:
+ * a wait (it blocked until the child ended), a receive (it blocked until
+ * the sender sent), the launcher's /proc read (see do_proc_seen). */
+static bool takes_effect_at_end(unsigned call)
+{
+	return call == SHMT_CALL_WAIT || call == SHMT_CALL_FD_RECV ||
+	       call == SHMT_CALL_PROC_SEEN;
+}
+
 static struct order *collect(struct model *m, uint64_t until_ns, size_t *n)
 {
 	struct trace_iter it;
@@ -995,16 +1369,20 @@ static struct order *collect(struct model *m, uint64_t until_ns, size_t *n)
 	trace_iter_init(&it, m->trace);
 	while ((ev = trace_iter_next(&it))) {
 		int64_t rel = trace_event_reltime(m->trace, ev);
+		if (ev->call == SHMT_CALL_OBJECT)	/* what an earlier event's
+							   descriptor was */
+			info_put(m, ev);
 		if (rel > 0 && (uint64_t)rel > until_ns)
 			continue;
 		/* every event the trace holds up to then, as the launcher
 		 * and dump --modules count them */
 		m->events++;
-		if (ev->call == SHMT_CALL_MODULE || rel < 0)
+		if (ev->call == SHMT_CALL_MODULE || ev->call == SHMT_CALL_OBJECT ||
+		    rel < 0)
 			continue;
 		GROW(o, *n, cap);
 		o[*n].when = ev->time_ns +
-			(ev->call == SHMT_CALL_WAIT ? ev->duration_ns : 0);
+			(takes_effect_at_end(ev->call) ? ev->duration_ns : 0);
 		o[(*n)++].seq = ev->seq;
 	}
 	m->abandoned = it.abandoned;
@@ -1114,13 +1492,14 @@ static bool born_elsewhen(const struct model *m, const struct segment *s,
 	return d > slack || d < -slack;
 }
 
+/* A POSIX object or semaphore, which /dev/shm calls `kname`. */
 static enum seg_state posix_state(struct model *m, struct segment *s,
-				  const struct kernel_view *k)
+				  const struct kernel_view *k, const char *kname)
 {
-	const struct kernel_posix *kp = k && k->posix_ok && s->name ?
-		kernel_find_posix(k, s->name) : NULL;
+	const struct kernel_posix *kp = k && k->posix_ok && kname ?
+		kernel_find_posix(k, kname) : NULL;
 	if (s->marked) {
-		if (kp && name_find(m, s->name) == NULL)
+		if (kp && (s->kind != SEG_POSIX || name_find(m, s->name) == NULL))
 			s->notes |= SEG_NOTE_NAME_REUSED;
 		return s->destroyed ? SEG_REMOVED : SEG_PENDING;
 	}
@@ -1137,6 +1516,17 @@ static enum seg_state posix_state(struct model *m, struct segment *s,
 	if (kp && !s->inode)
 		s->inode = kp->inode;
 	return m->running ? SEG_LIVE : SEG_LEAKED;
+}
+
+/* A file's mappings end, the file stays; unless it was unlinked, which
+ * the trace saw ("(deleted)") or the kernel says now (its path names no
+ * file or another one).  Its size is the file's now, when it is there. */
+static enum seg_state file_state(struct segment *s, const struct kernel_view *k)
+{
+	if (k && s->name && s->inode && s->name[0] == '/' &&
+	    !kernel_file_is(s->name, s->dev, s->inode, &s->size))
+		s->notes |= SEG_NOTE_FILE_UNLINKED;
+	return s->live_att ? SEG_LIVE : SEG_ENDED;
 }
 
 void model_reconcile(struct model *m, const struct kernel_view *k)
@@ -1165,7 +1555,16 @@ void model_reconcile(struct model *m, const struct kernel_view *k)
 			s->state = sysv_state(m, s, k);
 			break;
 		case SEG_POSIX:
-			s->state = posix_state(m, s, k);
+			s->state = posix_state(m, s, k, s->name);
+			break;
+		case SEG_SEM: {	/* /dev/shm/sem.NAME */
+			char kname[4096];
+			s->state = posix_state(m, s, k,
+					       model_shm_name(s, kname, sizeof(kname)));
+			break;
+		}
+		case SEG_FILE:
+			s->state = file_state(s, k);
 			break;
 		default:
 			s->state = s->destroyed ? SEG_REMOVED : SEG_LIVE;
@@ -1195,6 +1594,7 @@ void model_free(struct model *m)
 			free(s->att[j]);
 		free(s->att);
 		free(s->hist);
+		free(s->xfers);
 		free(s->name);
 		free(s);
 	}
@@ -1204,6 +1604,7 @@ void model_free(struct model *m)
 		free_argv(p->argv);
 		free(p->live);
 		free(p->fds);
+		free(p->recvd);
 		free(p);
 	}
 	free(m->segments);
@@ -1222,6 +1623,17 @@ void model_free(struct model *m)
 		u64_clear(&m->idx->shmids);
 		u64_clear(&m->idx->origins);
 		u64_clear(&m->idx->inodes);
+		struct objinfo_entry *oe, *otmp;
+		HASH_ITER(hh, m->idx->objinfo, oe, otmp) {
+			HASH_DEL(m->idx->objinfo, oe);
+			free(oe->info.path);
+			free(oe);
+		}
+		struct obj_entry *be, *btmp;
+		HASH_ITER(hh, m->idx->objects, be, btmp) {
+			HASH_DEL(m->idx->objects, be);
+			free(be);
+		}
 		free(m->idx);
 	}
 	memset(m, 0, sizeof(*m));
@@ -1266,14 +1678,14 @@ struct attachment *model_add_attachment(struct model *m, struct segment *s,
 const char *model_kind_name(enum seg_kind kind)
 {
 	static const char *const names[SEG_KIND_COUNT] = {
-		"sysv", "posix", "anon", "devzero", "memfd", "file" };
+		"sysv", "posix", "anon", "devzero", "memfd", "file", "sem" };
 	return kind < SEG_KIND_COUNT ? names[kind] : "?";
 }
 
 const char *model_state_name(enum seg_state state)
 {
 	static const char *const names[SEG_STATE_COUNT] = {
-		"live", "pending", "removed", "leaked" };
+		"live", "pending", "removed", "leaked", "ended" };
 	return state < SEG_STATE_COUNT ? names[state] : "?";
 }
 
@@ -1288,7 +1700,18 @@ bool model_is_leak(const struct segment *s)
 	return s->created && s->state == SEG_LEAKED;
 }
 
+const char *model_shm_name(const struct segment *s, char *buf, size_t size)
+{
+	if (!s->name || (s->kind != SEG_POSIX && s->kind != SEG_SEM))
+		return NULL;
+	const char *n = s->name;
+	while (*n == '/')
+		n++;
+	snprintf(buf, size, "/%s%s", s->kind == SEG_SEM ? "sem." : "", n);
+	return buf;
+}
+
 bool map_shows(const struct segment *s)
 {
-	return s->state != SEG_REMOVED;
+	return s->state != SEG_REMOVED && s->state != SEG_ENDED;
 }

@@ -34,12 +34,17 @@ enum seg_kind {
 	SEG_ANON,    /* mmap(MAP_SHARED|MAP_ANONYMOUS), shared through fork */
 	SEG_DEVZERO, /* mmap of /dev/zero, MAP_SHARED */
 	SEG_MEMFD,   /* memfd_create */
-	SEG_FILE,    /* MAP_SHARED mapping of a regular file, by inode */
+	SEG_FILE,    /* MAP_SHARED mapping of a regular file, by (dev, inode) */
+	SEG_SEM,     /* a POSIX named semaphore (sem_open): /dev/shm/sem.NAME,
+	                by inode; name is the sem_open name "/NAME" */
 	SEG_KIND_COUNT
 };
 
 enum seg_state {
-	SEG_LIVE, SEG_PENDING, SEG_REMOVED, SEG_LEAKED, SEG_STATE_COUNT
+	SEG_LIVE, SEG_PENDING, SEG_REMOVED, SEG_LEAKED,
+	SEG_ENDED,   /* a file's mappings all ended; the file remains (it is
+	                no leak: a file is meant to stay) */
+	SEG_STATE_COUNT
 };
 
 /* Notes on a segment: what the trace alone cannot explain. */
@@ -52,6 +57,12 @@ enum seg_state {
                                           object than the one traced */
 #define SEG_NOTE_UNKNOWN_ORIGIN  0x10u /* mapped from a descriptor whose
                                           opening event was dropped */
+#define SEG_NOTE_FILE_UNLINKED   0x20u /* a file unlinked during the run
+                                          (mapped as "(deleted)", or its
+                                          path now names another file) */
+#define SEG_NOTE_SEEN_IN_PROC    0x40u /* attached in a way the trace did
+                                          not see: found in /proc/PID/maps
+                                          by the launcher */
 
 enum attach_how { ATTACH_SHMAT, ATTACH_MMAP, ATTACH_FORK };
 
@@ -81,7 +92,16 @@ struct attachment {
 	uint64_t attached_ns;  /* since the trace's start */
 	uint64_t detached_ns;  /* valid when !live */
 	bool live;
+	bool proc_only;        /* seen in /proc only: no call, no stack */
+	int32_t received_from; /* the process got the object's descriptor
+	                          from this pid over a socket; 0 if not */
 	uint64_t seq;          /* the event that made it (fork: the fork) */
+};
+
+/* A descriptor of a segment passed over a unix socket (SCM_RIGHTS). */
+struct transfer {
+	int32_t from, to;      /* to is 0 until it is received */
+	uint64_t sent_ns, received_ns;
 };
 
 struct segment {
@@ -94,6 +114,8 @@ struct segment {
 	uint32_t key;            /* SysV */
 	char *name;              /* POSIX / memfd name (owned), or NULL */
 	uint64_t inode;          /* file (and POSIX when known), else 0 */
+	uint64_t dev;            /* its device, 0 when unknown: (dev, inode)
+	                            is the identity of every fd-backed object */
 	uint64_t size;           /* bytes, 0 when unknown */
 
 	bool created;            /* the trace saw its creation */
@@ -114,6 +136,9 @@ struct segment {
 	uint32_t k_nattch;
 	int32_t k_cpid;
 
+	struct transfer *xfers;  /* passed over sockets, in order */
+	size_t nxfers, xfer_cap;
+
 	/* its history, read with history_of() (history.h) */
 	uint64_t *hist;
 	size_t nhist, hist_cap;
@@ -131,9 +156,20 @@ struct process {
 	bool traced;             /* it recorded events itself */
 	struct attachment **live;/* its attachments live now */
 	size_t nlive, live_cap;
+	struct attachment *last_ended[8]; /* its last attachments to end, newest
+	                            at last_ended_at - 1 (mod 8): a /proc sighting
+	                            they explain may come a little after */
+	unsigned last_ended_at;
 	struct fd_hold *fds;     /* descriptors it holds on segments */
 	size_t nfds, fds_cap;
+	struct received *recvd;  /* objects it received over a socket */
+	size_t nrecvd, recvd_cap;
 	unsigned index;          /* position in model.processes */
+};
+
+struct received {
+	struct segment *seg;
+	int32_t from;
 };
 
 struct fd_hold {
@@ -238,7 +274,8 @@ const struct trace_event *model_event(const struct model *m, uint64_t seq,
 				      struct trace_iter *it);
 
 /* Names for JSON and text: "sysv", "posix", "anon", "devzero", "memfd",
- * "file"; "live", "pending", "removed", "leaked"; "shmat", "mmap", "fork". */
+ * "file", "sem"; "live", "pending", "removed", "leaked", "ended";
+ * "shmat", "mmap", "fork". */
 const char *model_kind_name(enum seg_kind kind);
 const char *model_state_name(enum seg_state state);
 const char *model_how_name(enum attach_how how);
@@ -252,8 +289,14 @@ const char *model_how_name(enum attach_how how);
  */
 bool model_is_leak(const struct segment *s);
 
+/* The name of s's file in /dev/shm as shm_open takes it, "/NAME" for a
+ * POSIX object, "/sem.NAME" for a semaphore, in buf (cut to size);
+ * NULL for the other kinds and for a segment without a name. */
+const char *model_shm_name(const struct segment *s, char *buf, size_t size);
+
 /* Whether segment s belongs on the map: it still exists then (live,
- * pending or leaked), removed ones are history. */
+ * pending or leaked), removed ones and files whose mappings all ended are
+ * history. */
 bool map_shows(const struct segment *s);
 
 #endif /* SHMVIEW_MODEL_H */

@@ -74,6 +74,10 @@ static struct obj *object_of(struct procmap *pm, const struct kernel_map *km)
 
 	memset(&key, 0, sizeof(key));
 	key.kind = seg_kind_of(km->kind);
+	/* /dev/shm/sem.NAME is the named semaphore "/NAME", as a trace has it */
+	bool sem = km->kind == KMAP_POSIX && km->name && strncmp(km->name, "/sem.", 5) == 0;
+	if (sem)
+		key.kind = SEG_SEM;
 	key.dev = makedev(km->dev_major, km->dev_minor);
 	key.inode = km->inode;
 	HASH_FIND(hh, pm->objs, &key, sizeof(key), o);
@@ -83,6 +87,7 @@ static struct obj *object_of(struct procmap *pm, const struct kernel_map *km)
 	o->key = key;
 	o->seg = model_add_segment(pm->m, key.kind);
 	o->seg->inode = km->inode;
+	o->seg->dev = key.dev;
 	switch (km->kind) {
 	case KMAP_SYSV:
 		o->seg->shmid = (int32_t)km->inode;
@@ -90,6 +95,12 @@ static struct obj *object_of(struct procmap *pm, const struct kernel_map *km)
 		o->seg->inode = 0;
 		break;
 	case KMAP_POSIX:
+		if (sem) {
+			o->seg->name = xstrdup(km->name + 4);	/* "/NAME" */
+			o->seg->name[0] = '/';
+			break;
+		}
+		/* fall through */
 	case KMAP_MEMFD:
 		o->seg->name = xstrdup(km->name);
 		break;
@@ -118,7 +129,7 @@ static int add_map(const struct kernel_map *km, void *arg)
 	end = km->offset + (km->end - km->start);
 	if (end > o->extent)
 		o->extent = end;
-	if (km->kind == KMAP_POSIX && km->deleted)
+	if (km->kind == KMAP_POSIX && km->deleted)  /* sem.NAME too */
 		o->deleted = true;
 	model_add_attachment(pm->m, o->seg, pm->proc, km->start,
 			     km->end - km->start, !km->writable,
@@ -160,19 +171,25 @@ static void settle(struct procmap *pm, struct obj *o)
 		s->state = ks->dest ? SEG_PENDING : SEG_LIVE;
 		break;
 	case SEG_POSIX:
+	case SEG_SEM: {
+		char kname[4096];
 		if (o->deleted) {
 			s->marked = true;
 			s->state = SEG_PENDING;
 			break;
 		}
-		kp = k && k->posix_ok ? kernel_find_posix(k, s->name) : NULL;
+		kp = k && k->posix_ok ?
+			kernel_find_posix(k, model_shm_name(s, kname, sizeof(kname))) : NULL;
 		if (!kp || kp->inode != s->inode)
 			break;
 		s->size = kp->size;
 		s->in_kernel = true;
-		free(s->name);          /* the exact bytes of the name */
-		s->name = xstrdup(kp->name);
+		if (s->kind == SEG_POSIX) {
+			free(s->name);          /* the exact bytes of the name */
+			s->name = xstrdup(kp->name);
+		}
 		break;
+	}
 	case SEG_FILE:
 		if (o->path && stat(o->path, &st) == 0 &&
 		    (uint64_t)st.st_ino == s->inode &&

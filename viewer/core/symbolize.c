@@ -11,6 +11,7 @@
  * library mapped at different addresses in different processes is then
  * parsed once, and an address is looked up as (ip - recorded bias).
  */
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -51,6 +52,7 @@ struct sym_module {
 	char *path;                /* NULL when recorded empty */
 	unsigned char build_id[SHMT_BUILD_ID_MAX];
 	size_t id_len;
+	char id_hex[2 * SHMT_BUILD_ID_MAX + 1];	/* "" when none */
 	struct sym_file *file;     /* resolved on first use */
 	bool file_tried;
 	uint64_t seq;              /* the event that recorded it */
@@ -278,6 +280,8 @@ static void add_module(struct sym_image *img, const struct trace_event *ev)
 	m.low = ev->args[SHMT_ARG_MODULE_LO];
 	m.high = ev->args[SHMT_ARG_MODULE_HI];
 	m.id_len = decode_build_id_bytes(ev, m.build_id);
+	for (size_t i = 0; i < m.id_len; i++)
+		sprintf(m.id_hex + 2 * i, "%02x", m.build_id[i]);
 	/* A path with a NUL in it cannot name a file; keep what precedes. */
 	if (ev->str_len && ev->str[0])
 		m.path = xstrndup(ev->str, ev->str_len);
@@ -506,11 +510,40 @@ static struct sym_file *file_of(struct sym_table *st, struct sym_module *m)
 	return f;
 }
 
+/* libstdc++'s demangler, looked up once at run time so the viewer needs
+ * no C++ runtime to build or run: NULL where there is none. */
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+static demangle_fn demangler(void)
+{
+	static demangle_fn fn;
+	static bool tried;
+	if (!tried) {
+		tried = true;
+		void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+		if (h)
+			fn = (demangle_fn)dlsym(h, "__cxa_demangle");
+	}
+	return fn;
+}
+
 /* "__libc_start_main@@GLIBC_2.34" -> "__libc_start_main": the version
- * is noise to a reader and a C name never holds an '@'.  Owned copy. */
+ * is noise to a reader and a C name never holds an '@'.  A C++ name
+ * ("_ZN3foo3barEv") is demangled ("foo::bar()") where libstdc++ is.
+ * Owned copy. */
 static char *plain_name(const char *name)
 {
-	return name ? xstrndup(name, strcspn(name, "@")) : NULL;
+	if (!name)
+		return NULL;
+	char *plain = xstrndup(name, strcspn(name, "@"));
+	demangle_fn d = strncmp(plain, "_Z", 2) == 0 ? demangler() : NULL;
+	int status = -1;
+	char *nice = d ? d(plain, NULL, NULL, &status) : NULL;
+	if (nice && status == 0) {
+		free(plain);
+		return nice;
+	}
+	free(nice);
+	return plain;
 }
 
 /*
@@ -577,6 +610,8 @@ void sym_resolve(struct sym_table *st, int32_t pid, uint64_t seq,
 	if (!m)
 		return;
 	out->module = m->path;
+	out->module_offset = ip - m->bias;
+	out->build_id = m->id_hex[0] ? m->id_hex : NULL;
 	f = file_of(st, m);
 	if (!f || !f->dwfl)
 		return;

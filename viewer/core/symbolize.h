@@ -34,6 +34,10 @@ struct sym_frame {
 	uint64_t offset;       /* ip - function start; meaningful with symbol */
 	const char *file;      /* source file (as DWARF names it), or NULL */
 	int line;              /* source line, 0 when unknown */
+	uint64_t module_offset;/* ip - the module's load bias, with module:
+	                          what eu-addr2line -e MODULE takes */
+	const char *build_id;  /* the module's recorded build-id in hex, or
+	                          NULL: for debuginfod when it is stripped */
 };
 
 /*

@@ -151,15 +151,59 @@ static int validate(struct trace *t, char *w, size_t wn)
  * damage and counted.  The pass stops at a torn tail (a launcher killed
  * mid-write) or at damage: what lies before stays readable.
  */
+struct seq_jump {
+	uint64_t from;                  /* the first event (its place n) */
+	uint64_t offset;                /* seq - n from there on */
+};
+
 struct trace_records {
 	uint64_t *events;               /* offsets of EVENT records */
 	size_t nevents, events_cap;
+	/* seq - n grows by the slots the launcher left out: where it does,
+	 * so a seq finds its event (trace_iter_init_at) */
+	struct seq_jump *jumps;
+	size_t njumps, jumps_cap;
 	uint64_t *stacks, *strings;     /* [id - 1]: offsets */
 	size_t nstacks, stacks_cap, nstrings, strings_cap;
 	struct trace_loss *losses;
 	size_t nlosses, losses_cap;
 	uint64_t damaged;               /* records that broke the rules */
 };
+
+/* Notes the seq of the next event; false when it does not come after the
+ * last one's (events are written in slot order). */
+static bool index_seq(struct trace_records *r, uint64_t seq)
+{
+	uint64_t n = r->nevents;
+	const struct seq_jump *last = r->njumps ? &r->jumps[r->njumps - 1] : NULL;
+	if (seq == UINT64_MAX || seq < n || (n && last &&
+	    seq <= n - 1 + last->offset))
+		return false;
+	if (!last || seq - n != last->offset) {
+		XGROW(r->jumps, r->njumps, r->jumps_cap, 16);
+		r->jumps[r->njumps++] = (struct seq_jump){ n, seq - n };
+	}
+	return true;
+}
+
+/* The place of the first event whose seq is at least `seq`. */
+static uint64_t place_of_seq(const struct trace_records *r, uint64_t seq)
+{
+	size_t lo = 0, hi = r->njumps;	/* the last jump starting at or below */
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		if (r->jumps[mid].from + r->jumps[mid].offset <= seq)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (!r->njumps || seq < r->jumps[0].from + r->jumps[0].offset)
+		return 0;
+	uint64_t n = seq - r->jumps[lo].offset;
+	if (lo + 1 < r->njumps && n >= r->jumps[lo + 1].from)
+		n = r->jumps[lo + 1].from;	/* a seq left out: the next one */
+	return n;
+}
 
 static void index_record(struct trace_records *r, const struct records_frame *f,
 			 uint64_t off)
@@ -173,6 +217,10 @@ static void index_record(struct trace_records *r, const struct records_frame *f,
 
 	switch (f->type) {
 	case RECORDS_EVENT:
+		if (!index_seq(r, records_get_seq(f, r->nevents))) {
+			r->damaged++;
+			break;
+		}
 		XGROW(r->events, r->nevents, r->events_cap, 1024);
 		r->events[r->nevents++] = off;
 		break;
@@ -231,6 +279,7 @@ static void free_records(struct trace_records *r)
 	if (!r)
 		return;
 	free(r->events);
+	free(r->jumps);
 	free(r->stacks);
 	free(r->strings);
 	free(r->losses);
@@ -262,26 +311,26 @@ static void frame_at(const struct trace *t, uint64_t off, struct records_frame *
 	records_next(t->base + off, t->size - off, f);
 }
 
-/* Decodes event `seq` of a compact file into it->ev; false when the
+/* Decodes the n-th event of a compact file into it->ev; false when the
  * record breaks the rules (then counted corrupt). */
-static bool fill_record_event(struct trace_iter *it, uint64_t seq)
+static bool fill_record_event(struct trace_iter *it, uint64_t n)
 {
 	const struct trace *t = it->trace;
 	const struct trace_records *r = t->rec;
 	struct trace_event *ev = &it->ev;
 	struct records_frame f;
 	struct records_event e;
-	unsigned n = 0;
+	unsigned nframes = 0;
 	uint64_t id;
 
-	frame_at(t, r->events[seq], &f);
-	if (records_get_event(&f, &e) < 0 || e.call == SHMT_CALL_NONE ||
+	frame_at(t, r->events[n], &f);
+	if (records_get_event(&f, n, &e) < 0 || e.call == SHMT_CALL_NONE ||
 	    e.call >= SHMT_CALL_COUNT || e.obj >= SHMT_OBJ_COUNT ||
 	    e.stack_id > r->nstacks || e.str_id > r->nstrings)
 		return false;
 	if (e.stack_id) {
 		frame_at(t, r->stacks[e.stack_id - 1], &f);
-		if (records_get_stack(&f, &id, it->frames, t->max_depth, &n) < 0)
+		if (records_get_stack(&f, &id, it->frames, t->max_depth, &nframes) < 0)
 			return false;
 	}
 	ev->str = "";
@@ -296,14 +345,14 @@ static bool fill_record_event(struct trace_iter *it, uint64_t seq)
 		ev->str = (const char *)str;
 		ev->str_len = (uint32_t)len;
 	}
-	ev->seq = seq;
+	ev->seq = e.seq;
 	ev->time_ns = t->start_ns + e.time_ns;
 	ev->duration_ns = e.duration_ns;
 	ev->ret = e.ret;
 	ev->pid = e.pid;
 	ev->tid = e.tid;
 	ev->call = e.call;
-	ev->nframes = (uint16_t)n;
+	ev->nframes = (uint16_t)nframes;
 	ev->flags = e.flags;
 	ev->err = e.err;
 	ev->obj = e.obj;
@@ -414,6 +463,8 @@ void trace_iter_init_at(struct trace_iter *it, const struct trace *t,
 	memset(it, 0, offsetof(struct trace_iter, frames));
 	it->trace = t;
 	it->end = head < t->capacity ? head : t->capacity;
+	if (t->rec)	/* `first` is a seq: its place among the events */
+		first = place_of_seq(t->rec, first);
 	it->next = first < it->end ? first : it->end;
 	it->arena_used = t->rec ? 0 : arena_used(t);
 	if (t->rec && first == 0)	/* what the launcher found when it wrote */

@@ -221,8 +221,12 @@ void words_put_identity(FILE *out, const struct segment *s)
 	case SEG_DEVZERO:
 		fputs("shared mapping of /dev/zero", out);
 		break;
+	case SEG_SEM:
+		fputs("semaphore ", out);
+		words_put_quoted(out, s->name ? s->name : "");
+		break;
 	case SEG_FILE:
-		if (s->name) {         /* known from /proc (procmap.c) */
+		if (s->name) {         /* the object record's, or /proc's */
 			fputs("file ", out);
 			words_put_quoted(out, s->name);
 			fprintf(out, " inode %" PRIu64, s->inode);
@@ -268,10 +272,14 @@ void words_short_identity(const struct segment *s, char *buf, size_t size)
 			return;
 		/* fall through */
 	case SEG_POSIX:
+	case SEG_SEM:
 		append_escaped(buf, size, &len, s->name ? s->name : "?");
 		return;
 	case SEG_FILE:
-		snprintf(buf, size, "inode %" PRIu64, s->inode);
+		if (s->name)
+			append_escaped(buf, size, &len, s->name);
+		else
+			snprintf(buf, size, "inode %" PRIu64, s->inode);
 		return;
 	default:	/* anonymous: who made it, when the trace says */
 		if (s->creator.seq != MODEL_NO_SEQ)
@@ -289,6 +297,10 @@ const char *words_state(const struct segment *s)
 		       "left in place (the trace did not create it)";
 	case SEG_PENDING:
 		return "PENDING (marked for removal, still attached)";
+	case SEG_ENDED:
+		return s->notes & SEG_NOTE_FILE_UNLINKED ?
+		       "ended (the mappings ended; the file was unlinked)" :
+		       "ended (the mappings ended; the file remains)";
 	default:
 		return model_state_name(s->state);
 	}
@@ -305,6 +317,10 @@ static const struct { unsigned bit; const char *name, *text; } notes[] = {
 	  "its name now belongs to another object" },
 	{ SEG_NOTE_UNKNOWN_ORIGIN, "unknown_origin",
 	  "mapped from a descriptor whose opening was not recorded" },
+	{ SEG_NOTE_FILE_UNLINKED, "file_unlinked",
+	  "the file was unlinked during the run" },
+	{ SEG_NOTE_SEEN_IN_PROC, "seen_in_proc",
+	  "attached where the trace saw no call (seen in /proc only)" },
 };
 
 const char *words_note_text(unsigned bit)
@@ -370,17 +386,32 @@ bool words_put_remove_cmd(FILE *out, const struct segment *s)
 		fprintf(out, "ipcrm -m %" PRId32, s->shmid);
 		return true;
 	}
-	if (s->kind != SEG_POSIX || !name)
+	if ((s->kind != SEG_POSIX && s->kind != SEG_SEM) || !name)
 		return false;
 	while (*name == '/')    /* shm_open("/x") is /dev/shm/x */
 		name++;
-	path = xmalloc(strlen(name) + sizeof("/dev/shm/"));
-	strcpy(path, "/dev/shm/");
+	path = xmalloc(strlen(name) + sizeof("/dev/shm/sem."));
+	strcpy(path, s->kind == SEG_SEM ? "/dev/shm/sem." : "/dev/shm/");
 	strcat(path, name);
 	fputs("rm ", out);
 	put_shell_word(out, path);
 	free(path);
 	return true;
+}
+
+void words_put_att_origin(FILE *out, const struct model *m,
+			  const struct attachment *a)
+{
+	if (a->received_from > 0) {
+		fputs(" received from ", out);
+		words_put_pid(out, a->received_from,
+			      m ? model_process(m, a->received_from) : NULL);
+		fputs(" over a socket", out);
+	} else if (a->received_from < 0) {
+		fputs(" received over a socket", out);
+	}
+	if (a->proc_only)
+		fputs(" seen in /proc only", out);
 }
 
 /* --- backtraces ----------------------------------------------------------- */
@@ -392,6 +423,9 @@ static void put_frame(FILE *out, const char *indent, unsigned i,
 	if (f->symbol) {
 		words_put_safe(out, f->symbol);
 		fprintf(out, "+0x%" PRIx64, f->offset);
+	} else if (f->module) {	/* stripped: where, for eu-addr2line */
+		words_put_safe(out, words_base_name(f->module));
+		fprintf(out, "+0x%" PRIx64, f->module_offset);
 	} else {
 		fputs("??", out);
 	}

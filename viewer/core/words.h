@@ -116,8 +116,9 @@ extern const char words_abandoned_why[];
 /*
  * A segment's identity, escaped:
  *   sysv shmid 42 key 0x53001234 / sysv shmid 42 key IPC_PRIVATE /
- *   posix "/name" / memfd:"name" / anonymous shared mapping /
- *   shared mapping of /dev/zero / file inode 12 / file "/path" inode 12
+ *   posix "/name" / memfd:"name" / semaphore "/name" /
+ *   anonymous shared mapping / shared mapping of /dev/zero /
+ *   file inode 12 / file "/path" inode 12
  */
 void words_put_identity(FILE *out, const struct segment *s);
 
@@ -129,14 +130,16 @@ char *words_identity(const struct segment *s, char *buf, size_t size);
  * The short identity of a row of the live map, whose kind is in the next
  * column, escaped into buf (cut to size): "shmid 42 key 0x1234",
  * "shmid 42 IPC_PRIVATE", "/name", "memfd:name", "from pid 42" (an
- * anonymous mapping the trace saw made), "inode 1234".
+ * anonymous mapping the trace saw made), "/path" (a file), "inode 1234".
  */
 void words_short_identity(const struct segment *s, char *buf, size_t size);
 
 /*
  * The segment's state as the text report's title says it: "LEAKED" (a
  * leak of this trace), "left in place (the trace did not create it)",
- * "PENDING (marked for removal, still attached)", else its state's name.
+ * "PENDING (marked for removal, still attached)", "ended (the mappings
+ * ended; the file remains)" or "... the file was unlinked)", else its
+ * state's name.
  */
 const char *words_state(const struct segment *s);
 
@@ -153,6 +156,15 @@ const char *words_note_name(unsigned bit);
  * cannot outlive their processes.
  */
 bool words_put_remove_cmd(FILE *out, const struct segment *s);
+
+/*
+ * How an attachment came to be, beyond its method, with a space first:
+ * " received from pid 42 (server) over a socket" (SCM_RIGHTS),
+ * " seen in /proc only"; nothing for the ordinary ones.  `m` (or NULL)
+ * names the sender's image.
+ */
+void words_put_att_origin(FILE *out, const struct model *m,
+			  const struct attachment *a);
 
 /* --- backtraces ----------------------------------------------------------- */
 

@@ -1,0 +1,143 @@
+"""What the identity tests (tests/e2e/ident.py, ident-real.py) share: the
+kernel's shared mappings of a frozen process, and the checks that a
+trace's map equals them and holds one segment per kernel object.
+
+Python 3 standard library only.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+import harness
+from harness import Fatal, brief, check, map_json, trace_started
+
+SHARED = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) [r-][w-][x-]s \S+ \S+ (\d+)\s*(.*)$")
+
+
+def proc_shared(pid):
+    """The shared mappings of pid, the tracer's own region aside:
+    {(addr, length): path}."""
+    out = {}
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            m = SHARED.match(line.rstrip("\n"))
+            if m and "shmtrace-region" not in m.group(4):
+                lo, hi = int(m.group(1), 16), int(m.group(2), 16)
+                out[(lo, hi - lo)] = m.group(4)
+    return out
+
+
+def wait_for(what, cond, timeout=20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise Fatal("timed out waiting for " + what)
+
+
+def live_attachments(trace):
+    """{pid: {(addr, length): segment}} of the map of a running trace."""
+    live = {}
+    for sg in map_json(trace).get("segments", []):
+        for a in sg.get("attachments", []):
+            live.setdefault(a["pid"], {})[(int(a["addr"], 16), a["length"])] = sg
+    return live
+
+
+def frozen_check(title, trace, pids):
+    """With every process of pids stopped: the trace's map (once the
+    launcher has copied out what was recorded) has exactly the shared
+    mappings /proc/PID/maps shows, and each kernel object is one segment.
+    Returns the live attachments."""
+    kernel = {q: proc_shared(q) for q in pids}
+    wait_for("the trace header", lambda: trace_started(trace))
+
+    def complete():
+        live = live_attachments(trace)
+        return live if all(set(kernel[q]) <= set(live.get(q, {})) for q in pids) else None
+    try:
+        live = wait_for("the map to hold every kernel mapping", complete, timeout=5)
+    except Fatal:
+        live = live_attachments(trace)
+    for i, q in enumerate(pids):
+        k, t = set(kernel[q]), set(live.get(q, {}))
+        check(k == t, "%s: frozen process %d: the map's attachments equal /proc/PID/maps "
+              "(%d shared mappings)" % (title, i, len(k)),
+              "kernel only %s; trace only %s" %
+              (sorted((hex(a), n, kernel[q][(a, n)]) for a, n in k - t),
+               sorted((hex(a), n) for a, n in t - k)))
+    by_obj = {}
+    for q in pids:
+        for key, sg in live.get(q, {}).items():
+            name = kernel[q].get(key, "").replace(" (deleted)", "")
+            by_obj.setdefault(name, set()).add((sg["kind"], sg["name"], sg["inode"]))
+    check(all(len(v) == 1 for v in by_obj.values()),
+          "%s: frozen: each kernel object is one segment of the map" % title,
+          brief({k: sorted(v) for k, v in by_obj.items()}))
+    return live
+
+
+def one_per_object(title, rep):
+    """No two segments of report rep are one (dev, inode)."""
+    seen = {}
+    for x in rep.get("segments", []):
+        if x.get("inode") and x.get("kind") not in ("sysv",):
+            seen.setdefault((x.get("dev"), x["inode"]), []).append(x)
+    twice = {k: [(x["kind"], x["name"]) for x in v] for k, v in seen.items() if len(v) > 1}
+    check(not twice, "%s: one segment per kernel object (%d objects)" % (title, len(seen)),
+          brief(twice))
+
+
+class Paused:
+    """A program under the launcher that prints "paused PID [PID...]" and
+    waits for a line on stdin: freeze() stops those pids, go() lets the
+    program finish; the context ends it whatever happens."""
+
+    def __init__(self, trace, argv, env=None):
+        self.trace = trace
+        self.p = subprocess.Popen([harness.LAUNCHER, "-q", "-o", trace, "--"] + argv,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=env)
+        self.stopped = []
+        self.out = b""
+        self.rc = None
+
+    def __enter__(self):
+        while True:
+            line = self.p.stdout.readline()
+            if not line:
+                raise Fatal("%s ended before it paused: %r" %
+                            (self.p.args[-1], self.p.stderr.read()[-400:]))
+            if line.startswith(b"paused "):
+                self.pids = [int(x) for x in line.split()[1:]]
+                return self
+            self.out += line
+
+    def freeze(self):
+        for q in self.pids:
+            os.kill(q, signal.SIGSTOP)
+            self.stopped.append(q)
+
+    def go(self):
+        for q in self.stopped:
+            os.kill(q, signal.SIGCONT)
+        self.stopped = []
+        out, _ = self.p.communicate(b"go\n", timeout=120)
+        self.out += out
+        self.rc = self.p.returncode
+
+    def __exit__(self, *exc):
+        for q in self.stopped:
+            os.kill(q, signal.SIGCONT)
+        if self.p.poll() is None:
+            try:
+                self.p.communicate(b"go\n", timeout=60)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.communicate()
+        return False
