@@ -48,6 +48,10 @@
 #define SHMT_HF_TSC      0x8u /* events' time_ns and duration_ns are TSC
                                  ticks: readers convert them with the
                                  calibration points cal_* */
+#define SHMT_HF_DAMAGED  0x20u /* version 2: the traced program wrote over
+                                 the live region's header (the launcher
+                                 kept its own copy; counters and events
+                                 may be missing) */
 #define SHMT_HF_RECORDS  0x10u /* version 2: records follow the header
                                  (records.h), no slots, no arena */
 

@@ -11,6 +11,7 @@
 #include "records-writer.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -78,8 +79,8 @@ static void calibrate(struct live *L)
 {
 	if (!L->tsc)
 		return;
-	L->h->cal_tsc1 = clock_ticks();
-	L->h->cal_ns1 = clock_now_ns();
+	L->own.cal_tsc1 = L->h->cal_tsc1 = clock_ticks();
+	L->own.cal_ns1 = L->h->cal_ns1 = clock_now_ns();
 }
 
 /* Takes the first calibration point, and a second 2 ms later so a reader
@@ -113,7 +114,7 @@ static int slot_valid(const struct live *L, const struct shmt_event *e,
  * ticks when the run stamps in ticks). */
 static uint64_t rel_ns(const struct live *L, uint64_t t)
 {
-	const struct shmt_header *h = L->h;
+	const struct shmt_header *h = &L->own;
 	if (L->tsc)
 		t = clock_ticks_to_ns(t, h->cal_tsc0, h->cal_ns0, h->cal_tsc1, h->cal_ns1);
 	return t > h->start_ns ? t - h->start_ns : 0;
@@ -121,7 +122,7 @@ static uint64_t rel_ns(const struct live *L, uint64_t t)
 
 static uint64_t span_ns(const struct live *L, uint64_t d)
 {
-	const struct shmt_header *h = L->h;
+	const struct shmt_header *h = &L->own;
 	return L->tsc ? clock_ticks_span_ns(d, h->cal_tsc0, h->cal_ns0, h->cal_tsc1,
 					    h->cal_ns1) : d;
 }
@@ -164,26 +165,53 @@ static int take_slot(struct live *L, uint64_t i, uint64_t arena_used,
 	return 1;
 }
 
-/* Appends the committed slots from L->done on, in slot order (events
- * refer to each other by slot), up to the first still being written.  A
- * slot left open for ABANDON_AFTER_NS, or any when `last` (the run is
- * over), is given up: its writer died mid-write (or left by siglongjmp). */
+static void keep_hole(struct live *L, uint64_t i)
+{
+	if (L->nholes == HOLES_MAX) {
+		L->abandoned++;	/* no room to look at it again */
+		return;
+	}
+	if (L->nholes == L->holes_cap) {
+		size_t cap = L->holes_cap ? 2 * L->holes_cap : 64;
+		uint64_t *h = realloc(L->holes, cap * sizeof(*h));
+		if (!h) {
+			L->abandoned++;
+			return;
+		}
+		L->holes = h;
+		L->holes_cap = cap;
+	}
+	L->holes[L->nholes++] = i;
+}
+
+/* Appends the slots committed since the last pass: the holes a pass found
+ * still being written and committed since (a process stopped mid-write
+ * by SIGSTOP commits when it goes on), then the new slots from L->done
+ * on, each hole kept for the next pass.  Past `head` too while slots are
+ * committed: a program that reset the head (writing over the header)
+ * does not hide what it wrote before.  `last` (the run is over) gives up
+ * on the holes: their writers died mid-write. */
 static void take_slots(struct live *L, int last, uint64_t *corrupt)
 {
-	uint64_t head = used_slots(L), now = clock_now_ns();
+	uint64_t head = used_slots(L);
 	uint64_t arena_used = __atomic_load_n(&L->h->arena_head, __ATOMIC_ACQUIRE);
 	if (arena_used > L->layout.arena_size)
 		arena_used = L->layout.arena_size;
-	for (; L->done < head; L->done++) {
+	size_t kept = 0;
+	for (size_t k = 0; k < L->nholes; k++)
+		if (!take_slot(L, L->holes[k], arena_used, corrupt))
+			L->holes[kept++] = L->holes[k];
+	L->nholes = kept;
+	for (; L->done < L->layout.slot_capacity; L->done++) {
 		if (take_slot(L, L->done, arena_used, corrupt))
 			continue;
-		if (L->open_slot != L->done + 1) {	/* newly found open */
-			L->open_slot = L->done + 1;
-			L->open_since = now;
-		}
-		if (!last && now - L->open_since < ABANDON_AFTER_NS)
-			break;	/* it may still commit: next pass */
-		L->abandoned++;
+		if (L->done >= head)
+			break;	/* nothing reserved there yet */
+		keep_hole(L, L->done);
+	}
+	if (last) {
+		L->abandoned += L->nholes;
+		L->nholes = 0;
 	}
 }
 
@@ -203,14 +231,28 @@ static void note_losses(struct live *L, uint64_t corrupt, uint64_t now)
 	L->last_pass_ns = now;
 }
 
-/* The header as the file carries it: the region's counters, the flags
- * given (a traced program may have written over the rest: the writer
- * sets the layout). */
+/* Has the traced program written over the region's header?  What only
+ * the launcher writes there must still be what it wrote, and the head
+ * must not have gone back. */
+static int header_damaged(const struct live *L)
+{
+	const struct shmt_header *h = L->h, *o = &L->own;
+	return memcmp(h->magic, o->magic, sizeof(o->magic)) || h->token != o->token ||
+	       h->start_ns != o->start_ns || h->creator_pid != o->creator_pid ||
+	       h->launcher_fd != o->launcher_fd ||
+	       __atomic_load_n(&h->head, __ATOMIC_RELAXED) < L->done;
+}
+
+/* The header as the file carries it: ours (identity, clock), with the
+ * region's counters, which only the programs write; the flags given, and
+ * SHMT_HF_DAMAGED once the program wrote over the region's header (the
+ * writer sets the layout). */
 static void write_header(struct live *L, uint32_t more_flags)
 {
 	struct shmt_header out;
-	memcpy(&out, L->h, sizeof(out));
-	out.flags |= more_flags;
+	memcpy(&out, L->h, sizeof(out));	/* the counters */
+	memcpy(&out, &L->own, offsetof(struct shmt_header, head));
+	out.flags |= more_flags | (L->damaged ? SHMT_HF_DAMAGED : 0);
 	records_writer_header(&L->w, &out);
 }
 
@@ -227,6 +269,8 @@ static void pass(struct live *L, int last)
 {
 	uint64_t corrupt = 0;
 	calibrate(L);
+	if (!L->damaged && header_damaged(L))
+		L->damaged = 1;	/* said in the summary and the file's header */
 	take_slots(L, last, &corrupt);
 	capacity_record_pending(L, &L->cap);	/* taken out next pass */
 	note_losses(L, corrupt, rel_ns(L, L->tsc ? clock_ticks() : clock_now_ns()));
@@ -241,9 +285,9 @@ void sync_live(struct live *L)
 
 int write_final(struct live *L, int status)
 {
-	struct shmt_header *h = L->h;
-	h->end_ns = clock_now_ns();
-	h->exit_status = status;
+	struct shmt_header *h = &L->own;
+	L->h->end_ns = h->end_ns = clock_now_ns();
+	L->h->exit_status = h->exit_status = status;
 	pass(L, 1);
 	if (L->abandoned)	/* never committed: their writers died mid-write */
 		records_writer_loss(&L->w, RECORDS_LOSS_ABANDONED, L->abandoned, 0, 0,
@@ -256,5 +300,6 @@ int write_final(struct live *L, int status)
 	if (err)
 		return error("cannot write the trace: %s", strerror(err));
 	h->flags |= SHMT_HF_FINAL;
+	L->h->flags |= SHMT_HF_FINAL;
 	return 0;
 }

@@ -36,7 +36,7 @@
 #define POPULATE_AHEAD (32u << 20)
 #define POPULATE_STEP (16u << 20)	/* at most this much per wake */
 #define POPULATE_FIRST (2u << 20)	/* before the program starts */
-#define ABANDON_AFTER_NS 2000000000u	/* a slot open this long is given up */
+#define HOLES_MAX 65536u	/* open slots kept to look at again */
 #define VIEWER_LEAK_EXIT 99	/* what we ask `shmview report` to exit with
 				   when something leaked */
 
@@ -77,13 +77,16 @@ struct live {
 	int file_fd, mem_fd;
 	const char *output;	/* the trace file's path */
 	struct shmt_header *h;
+	struct shmt_header own;	/* ours: the header as we made it (identity,
+				   clock, calibration); a traced program can
+				   write over *h */
+	int damaged;		/* *h no longer says what `own` says */
 	struct region_layout layout;	/* ours: never re-read from the region */
 	struct records_writer w;	/* the trace file, appended as we go */
-	uint64_t done;		/* slots before this are in the file (or
-				   given up) */
-	uint64_t open_slot;	/* 1 + the open slot `done` waits on, 0: none */
-	uint64_t open_since;	/* since when */
-	uint64_t abandoned;	/* open slots given up */
+	uint64_t done;		/* slots before this have been looked at */
+	uint64_t *holes;	/* of those, the ones not committed yet */
+	size_t nholes, holes_cap;
+	uint64_t abandoned;	/* holes given up */
 	uint64_t seen_dropped;	/* the region's `dropped` at the last pass */
 	uint64_t last_pass_ns;	/* since the start, for loss time ranges */
 	uint64_t populated;	/* bytes of the region pre-faulted */
@@ -157,9 +160,10 @@ void start_clock(struct live *L);
 int start_trace(struct live *L);
 
 /* One pass: appends the slots committed since the last pass to the trace
- * file as records, in slot order, up to one still being written (given up
- * after ABANDON_AFTER_NS), a loss record for what the region dropped or
- * held corrupt since, then the header.  Every SYNC_PERIOD_NS. */
+ * file as records (a slot still being written when a pass looks at it is
+ * appended by the pass after it commits), a loss record for what the
+ * region dropped or held corrupt since, then the header.  Every
+ * SYNC_PERIOD_NS. */
 void sync_live(struct live *L);
 
 /* Ends the trace: a last pass, the slots never committed as abandoned,

@@ -66,6 +66,7 @@ int setup_region(const struct options *o, const char *output,
 	region_init_header(L->h, &l, SHMT_HF_LAUNCHER);
 	start_clock(L);
 	L->h->launcher_fd = (uint64_t)L->mem_fd;
+	memcpy(&L->own, L->h, sizeof(L->own));	/* start_clock adds to both */
 	populate_ahead(L, 0, POPULATE_FIRST);
 	if (start_trace(L))
 		return -1;

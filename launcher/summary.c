@@ -106,6 +106,8 @@ void summarize(const struct options *o, const char *output,
 	if (h->disabled)
 		dprintf(log, ", tracing turned OFF in %llu process%s",
 			(unsigned long long)h->disabled, h->disabled == 1 ? "" : "es");
+	if (L->damaged)
+		dprintf(log, ", the region's header OVERWRITTEN by the program");
 	viewer_hint(o->self, viewer, sizeof(viewer));
 	dprintf(log, "; trace in %s (read it with: %s dump %s)\n",
 		output, viewer, output);

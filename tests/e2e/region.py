@@ -7,6 +7,7 @@ not traces (bad-files), and a region that is not this run's
 How to run it and read its output: tests/e2e/harness.py.
 """
 
+import json
 import os
 import random
 import re
@@ -219,6 +220,38 @@ def t_foreign_region():
         res = run([example("sysv-excl"), "%x" % key], env=env)
         check(res.rc == b.rc and one_line(res) and b"ended" in res.err,
               "foreign-region: the finished trace of another run is refused", res.why())
+    finally:
+        remove_key(key)
+
+
+# --------------------------------------------------------------------------
+# A program that writes over the live region
+# --------------------------------------------------------------------------
+
+@test("scribbled-header")
+def t_scribbled_header():
+    """The program zeroes the region's header after leaking a segment: the
+    launcher says so, the trace stays readable, the leak is still found,
+    and the verdict says what the trace may have lost."""
+    need(VIEWER)
+    key = free_key()
+    try:
+        t = traced("scribble", "%x" % key, label="scribble", leak_keys=[key])
+        check(t.rc == 0 and b"zeroed the region's header" in t.out,
+              "scribbled-header: the program ran and wrote over the header", t.why())
+        check(b"header OVERWRITTEN by the program" in t.err,
+              "scribbled-header: the launcher's closing line says the header was "
+              "overwritten", t.err[-600:])
+        dump = run([VIEWER, "dump", t.path])
+        check(dump.rc == 0 and b"shmget(key=0x%x" % key in dump.out,
+              "scribbled-header: the trace stays readable, the shmget before the "
+              "damage in it", dump.why())
+        rep = json.loads(run([VIEWER, "report", "--json", t.path]).out)
+        leaked = [s for s in rep["segments"] if s.get("key") == "0x%x" % key]
+        check(leaked and leaked[0]["state"] == "leaked" and rep["leaks_known"] is False
+              and "header" in rep.get("lost", ""),
+              "scribbled-header: the leak is found, and the verdict says the trace "
+              "lost the region's header", json.dumps(rep)[:400])
     finally:
         remove_key(key)
 

@@ -57,11 +57,20 @@ const char *report_lost(const struct trace_counters *c, const struct model *m,
 		  "processes that turned tracing off");
 	lost_part(buf, size, &len, c->untraced, "process out of its reach",
 		  "processes out of its reach");
+	if (c->damaged && len < size) {
+		int k = snprintf(buf + len, size - len, "%sthe region's header (a "
+				 "program wrote over it)", len ? ", " : "");
+		if (k > 0)
+			len += (size_t)k;
+	}
 	return len ? buf : NULL;
 }
 
 void report_warn_shim_losses(const struct trace_counters *c)
 {
+	if (c->damaged)
+		warning("a traced program wrote over the trace region's header: "
+			"loss counts and events written after it may be missing");
 	if (c->disabled)
 		warning("%" PRIu64 " process%s turned tracing off (unmapped or "
 			"mapped over the trace region): later events lost",

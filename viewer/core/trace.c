@@ -153,16 +153,26 @@ static int validate(struct trace *t, char *w, size_t wn)
  */
 struct seq_jump {
 	uint64_t from;                  /* the first event (its place n) */
-	uint64_t offset;                /* seq - n from there on */
+	int64_t offset;                 /* seq - n from there on */
+};
+
+/* An event written after later slots (it committed late): its seq. */
+struct seq_late {
+	uint64_t seq, n;
 };
 
 struct trace_records {
 	uint64_t *events;               /* offsets of EVENT records */
 	size_t nevents, events_cap;
-	/* seq - n grows by the slots the launcher left out: where it does,
-	 * so a seq finds its event (trace_iter_init_at) */
+	/* Most events come in slot order, seq - n changing only where slots
+	 * were left out or came late: where it changes (jumps), and the
+	 * late ones apart, sorted by seq, so a seq finds its event
+	 * (trace_iter_init_at). */
 	struct seq_jump *jumps;
 	size_t njumps, jumps_cap;
+	uint64_t last_seq;              /* of the last in-order event */
+	struct seq_late *late;          /* sorted by seq once indexed */
+	size_t nlate, late_cap;
 	uint64_t *stacks, *strings;     /* [id - 1]: offsets */
 	size_t nstacks, stacks_cap, nstrings, strings_cap;
 	struct trace_loss *losses;
@@ -170,36 +180,62 @@ struct trace_records {
 	uint64_t damaged;               /* records that broke the rules */
 };
 
-/* Notes the seq of the next event; false when it does not come after the
- * last one's (events are written in slot order). */
+/* Notes the seq of the next event: in order, or late (a slot that
+ * committed after later ones were written).  False when malformed. */
 static bool index_seq(struct trace_records *r, uint64_t seq)
 {
 	uint64_t n = r->nevents;
-	const struct seq_jump *last = r->njumps ? &r->jumps[r->njumps - 1] : NULL;
-	if (seq == UINT64_MAX || seq < n || (n && last &&
-	    seq <= n - 1 + last->offset))
+	if (seq == UINT64_MAX)
 		return false;
-	if (!last || seq - n != last->offset) {
-		XGROW(r->jumps, r->njumps, r->jumps_cap, 16);
-		r->jumps[r->njumps++] = (struct seq_jump){ n, seq - n };
+	if (r->njumps && seq <= r->last_seq) {	/* late */
+		XGROW(r->late, r->nlate, r->late_cap, 16);
+		r->late[r->nlate++] = (struct seq_late){ seq, n };
+		return true;
 	}
+	int64_t offset = (int64_t)(seq - n);
+	if (!r->njumps || offset != r->jumps[r->njumps - 1].offset) {
+		XGROW(r->jumps, r->njumps, r->jumps_cap, 16);
+		r->jumps[r->njumps++] = (struct seq_jump){ n, offset };
+	}
+	r->last_seq = seq;
 	return true;
 }
 
-/* The place of the first event whose seq is at least `seq`. */
+static int late_cmp(const void *a, const void *b)
+{
+	const struct seq_late *x = a, *y = b;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The place of the event whose seq is `seq`; for a seq no event has, the
+ * place of an in-order event with a greater one (or the end). */
 static uint64_t place_of_seq(const struct trace_records *r, uint64_t seq)
 {
+	if (r->nlate) {
+		size_t lo = 0, hi = r->nlate;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (r->late[mid].seq < seq)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < r->nlate && r->late[lo].seq == seq)
+			return r->late[lo].n;
+	}
+	if (!r->njumps)
+		return r->nevents;
+	if (seq < r->jumps[0].from + (uint64_t)r->jumps[0].offset)
+		return r->jumps[0].from;
 	size_t lo = 0, hi = r->njumps;	/* the last jump starting at or below */
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
-		if (r->jumps[mid].from + r->jumps[mid].offset <= seq)
+		if (r->jumps[mid].from + (uint64_t)r->jumps[mid].offset <= seq)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	if (!r->njumps || seq < r->jumps[0].from + r->jumps[0].offset)
-		return 0;
-	uint64_t n = seq - r->jumps[lo].offset;
+	uint64_t n = seq - (uint64_t)r->jumps[lo].offset;
 	if (lo + 1 < r->njumps && n >= r->jumps[lo + 1].from)
 		n = r->jumps[lo + 1].from;	/* a seq left out: the next one */
 	return n;
@@ -270,6 +306,8 @@ static void index_records(struct trace *t)
 	}
 	if (off < t->size && got < 0)
 		r->damaged++;
+	if (r->nlate)
+		qsort(r->late, r->nlate, sizeof(*r->late), late_cmp);
 	t->rec = r;
 	t->capacity = r->nevents;
 }
@@ -280,6 +318,7 @@ static void free_records(struct trace_records *r)
 		return;
 	free(r->events);
 	free(r->jumps);
+	free(r->late);
 	free(r->stacks);
 	free(r->strings);
 	free(r->losses);
@@ -446,6 +485,7 @@ void trace_counters(const struct trace *t, struct trace_counters *c)
 	c->untraced = load(&h->untraced);
 	c->head = load(&h->head);
 	c->capacity_lost = load(&h->capacity_lost);
+	c->damaged = __atomic_load_n(&h->flags, __ATOMIC_ACQUIRE) & SHMT_HF_DAMAGED;
 }
 
 static uint64_t arena_used(const struct trace *t)

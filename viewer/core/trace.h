@@ -74,6 +74,8 @@ struct trace_counters {
 	uint64_t untraced;         /* processes the region was out of reach of */
 	uint64_t head;             /* slots reserved, may exceed capacity */
 	uint64_t capacity_lost;    /* the launcher's capacity records lost */
+	bool damaged;              /* SHMT_HF_DAMAGED: the program wrote over
+	                              the live region's header */
 };
 
 /*
