@@ -28,6 +28,7 @@ int cmd_export(int argc, char **argv);
 int cmd_live(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_metrics(int argc, char **argv);
+int cmd_finish(int argc, char **argv);
 
 /* --stale of audit and metrics: "3600", "90s", "30m", "12h", "2d" as
  * seconds into the int64_t at target (an OPT_CALLBACK).  Returns 0, or

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "live", cmd_live, "the attach map in the terminal, while the run goes on" },
 	{ "audit", cmd_audit, "every segment on this machine now, and the likely leaks" },
 	{ "metrics", cmd_metrics, "the same as Prometheus metrics, for node_exporter" },
+	{ "finish", cmd_finish, "finish a trace whose launcher stopped before the run ended" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -165,9 +165,9 @@ HOLD, SEEN_WITHIN = "6", 5.5
 
 def trace_started(path):
     """Whether the launcher has written the trace file's header yet: it
-    creates the file at its full size first, so for a moment the file is
-    there but all zeros (a reader says "bad magic").  Tests that read a
-    run while it goes on wait for this, not for the file to exist."""
+    creates the file empty first, so for a moment the file is there but
+    holds nothing a reader can take.  Tests that read a run while it goes
+    on wait for this, not for the file to exist."""
     try:
         with open(path, "rb") as f:
             return f.read(8) == b"SHMTRACE"
@@ -304,6 +304,15 @@ def example(name):
 
 def bare(name, *args, env=None):
     return run([example(name)] + [str(a) for a in args], env=env)
+
+
+def skip(name, why):
+    """A real program's test that cannot run here: a skip line, or a failure
+    when SHMTRACE_REQUIRE_REAL=1 (CI, where make deps installed it)."""
+    if os.environ.get("SHMTRACE_REQUIRE_REAL") == "1":
+        fail(name, "not installed: " + why)
+    else:
+        print("# skip %s: %s (make deps installs it)" % (name, why), flush=True)
 
 
 def need(tool):

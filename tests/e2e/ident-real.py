@@ -25,19 +25,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (TMP, Fatal, brief, check, fail, report_json, run,  # noqa: E402
+from harness import (skip, TMP, Fatal, brief, check, fail, report_json, run,  # noqa: E402
                      trace_path, traced)
 from harness_ident import Paused, frozen_check, one_per_object, wait_for  # noqa: E402
 
 TESTS, test = harness.registry()
 PYTHON = "/usr/bin/python3"     # Debian's, with the Debian modules
-
-
-def skip(name, why):
-    if os.environ.get("SHMTRACE_REQUIRE_REAL") == "1":
-        fail(name, "not installed: " + why)
-    else:
-        print("# skip %s: %s (make deps installs it)" % (name, why), flush=True)
 
 
 def has_module(mod):

@@ -25,20 +25,13 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (Fatal, check, fail, run, need, LAUNCHER, BUILD,  # noqa: E402
+from harness import (skip, Fatal, check, fail, run, need, LAUNCHER, BUILD,  # noqa: E402
                      TMP, dev_shm, map_json, report_json, sysv_segments, remove_shmid,
                      unlink_shm)
 
 TESTS, test = harness.registry()
 PGBIN = "/usr/lib/postgresql/15/bin"
 PYTHON = "/usr/bin/python3"
-
-
-def skip(name, why):
-    if os.environ.get("SHMTRACE_REQUIRE_REAL") == "1":
-        fail(name, "not installed: " + why)
-    else:
-        print("# skip %s: %s (make deps installs it)" % (name, why), flush=True)
 
 
 def figure(pair):

@@ -11,15 +11,19 @@ import json
 import os
 import random
 import re
+import signal
 import struct
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import (Fatal, arg, argn, bare, check, cmd_is, describe, errno_of,  # noqa: E402
                      example, fail, free_key, need, one_line, read_region,
-                     remove_key, ret, run, traced, traced_as_bare, SHIM,
-                     SHMT_CALL_SHMCTL, TMP, VIEWER)
+                     remove_key, ret, run, trace_path, trace_started, traced,
+                     traced_as_bare, HOLD, LAUNCHER, SEEN_WITHIN, SHIM,
+                     SHMT_CALL_SHMCTL, TIMEOUT, TMP, VIEWER)
 
 TESTS, test = harness.registry()
 
@@ -254,6 +258,71 @@ def t_scribbled_header():
               "lost the region's header", json.dumps(rep)[:400])
     finally:
         remove_key(key)
+
+
+# --------------------------------------------------------------------------
+# Finishing a trace nobody finished
+# --------------------------------------------------------------------------
+
+@test("finish")
+def t_finish():
+    """A launcher killed with SIGKILL leaves a readable trace up to its last
+    pass, and `shmview finish` makes it a finished one that says the run's
+    end is unknown; a full-size region the shim made alone becomes a small
+    compact file with the same events."""
+    need(VIEWER)
+    path = trace_path("killed-launcher")
+    p = subprocess.Popen([LAUNCHER, "-q", "-o", path, "--", example("nginx-zone"),
+                          "--hold", HOLD, "anon", "1"], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + SEEN_WITHIN
+        seen = False
+        while not seen and time.time() < deadline:
+            time.sleep(0.1)
+            if trace_started(path):
+                r = run([VIEWER, "dump", path])
+                seen = b"fork()" in r.out
+        os.kill(p.pid, signal.SIGKILL)      # the launcher alone
+        p.wait(timeout=TIMEOUT)
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)    # and what it ran
+        except ProcessLookupError:
+            pass
+    if not check(seen, "finish: the run's events reach the file while it runs",
+                 "no fork in the trace within %ss" % SEEN_WITHIN):
+        return
+    r = run([VIEWER, "dump", path])
+    check(r.rc == 0 and b"mmap(" in r.out and b"fork()" in r.out,
+          "finish: a launcher killed by SIGKILL leaves the trace readable", r.why())
+    r = run([VIEWER, "finish", path])
+    check(r.rc == 0 and b"the run's end was not recorded" in r.out,
+          "finish: an unfinished trace is finished, and it says the end is unknown",
+          r.why())
+    with open(path, "rb") as f:
+        flags = struct.unpack_from("<I", f.read(32), 28)[0]
+    check(flags & 0x2, "finish: the header says the trace is final now", "flags 0x%x" % flags)
+    r = run([VIEWER, "finish", path])
+    check(r.rc == 0 and b"finished already" in r.out,
+          "finish: a finished trace is left as it is", r.why())
+
+    region = os.path.join(TMP, "alone.region")
+    env = dict(os.environ, LD_PRELOAD=SHIM, SHMTRACE_OUTPUT=region)
+    env.pop("SHMTRACE_REGION", None)
+    made = run([example("churn"), "posix", "50"], env=env)
+    before = run([VIEWER, "dump", region])
+    out = os.path.join(TMP, "alone.trace")
+    r = run([VIEWER, "finish", "-o", out, region])
+    after = run([VIEWER, "dump", out])
+    check(made.rc == 0 and r.rc == 0 and before.out == after.out and before.out
+          and os.path.getsize(out) * 100 < os.path.getsize(region),
+          "finish: a full-size region the shim made alone becomes a compact file "
+          "with the same events", "%s; %d -> %d bytes" % (r.why(), os.path.getsize(region),
+                                                           os.path.getsize(out)
+                                                           if os.path.exists(out) else 0))
+    r = run([VIEWER, "finish", os.path.join(TMP, "no-such.trace")])
+    check(r.rc == 1 and one_line(r), "finish: a missing trace is one line, exit 1", r.why())
 
 
 if __name__ == "__main__":
