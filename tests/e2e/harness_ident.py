@@ -82,6 +82,54 @@ def frozen_check(title, trace, pids):
     return live
 
 
+def object_id(x):
+    """What names a segment in both a trace's map and a /proc view: a POSIX
+    object's name (the shim keeps no inode for shm_open: until its
+    descriptor is passed on, the trace knows the object by name only), the
+    inode of any other object, nothing for a shared anonymous mapping
+    (mmap(MAP_ANONYMOUS) gives the shim no descriptor to fstat)."""
+    if x["kind"] == "posix":
+        return x["name"]
+    return "" if x["kind"] == "anon" else str(x["inode"])
+
+
+def object_rows(segments):
+    """(kind, id, attachments) of each attached segment, the tracer's own
+    region aside: what a /proc view and a trace's map must share."""
+    return sorted((x["kind"], object_id(x), len(x.get("attachments", [])))
+                  for x in segments if x.get("attachments") and
+                  x.get("name") != "shmtrace-region")
+
+
+def pid_map_check(title, trace, pid):
+    """With the tree of pid frozen: `map --pid PID --children`, built from
+    /proc alone, has one row per object, the same as the trace's map."""
+    traced_rows = object_rows(map_json(trace).get("segments", []))
+    pid_rows = object_rows(harness.viewer_json(["map", "--pid", str(pid), "--children",
+                                                "--json"]).get("segments", []))
+    check(pid_rows == traced_rows,
+          "%s: map --pid: one row per object, the same kinds, inodes and attachments "
+          "as the trace's map (%d objects)" % (title, len(pid_rows)),
+          "pid %s; trace %s" % (pid_rows, traced_rows))
+
+
+def audit_check(title, trace):
+    """With the traced processes frozen: `audit`, built from /dev/shm and
+    /proc alone, has each POSIX object and semaphore of the trace's map
+    once, attached by the same processes."""
+    rows = {}
+    for x in harness.viewer_json(["audit", "--json"]).get("posix", []):
+        for key in {x["name"], str(x["inode"])}:       # audit's rows carry both
+            rows.setdefault(key, []).append(sorted(a["pid"] for a in x["attachments"]))
+    want = {object_id(x): sorted(a["pid"] for a in x["attachments"])
+            for x in map_json(trace).get("segments", [])
+            if x["kind"] in ("posix", "sem") and x.get("attachments")}
+    check(want and all(rows.get(i) == [p] for i, p in want.items()),
+          "%s: audit: each POSIX object and semaphore is one row, attached by the "
+          "same processes as in the trace's map (%d objects)" % (title, len(want)),
+          "trace %s; audit %s" % (want, {i: rows.get(i) for i in want}))
+
+
 def one_per_object(title, rep):
     """No two segments of report rep are one (dev, inode)."""
     seen = {}

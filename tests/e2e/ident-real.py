@@ -29,7 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import (TMP, Fatal, brief, check, fail, report_json, run,  # noqa: E402
                      trace_path, traced)
-from harness_ident import Paused, frozen_check, one_per_object, wait_for  # noqa: E402
+from harness_ident import (Paused, audit_check, frozen_check, one_per_object,  # noqa: E402
+                           pid_map_check, wait_for)
 
 TESTS, test = harness.registry()
 PYTHON = "/usr/bin/python3"     # Debian's, with the Debian modules
@@ -235,6 +236,8 @@ def t_torch():
         with Paused(trace_path("torch-paused-" + strategy), [PYTHON, paused, strategy]) as p:
             p.freeze()
             frozen_check(title + ", main and 2 workers", p.trace, p.pids)
+            pid_map_check(title, p.trace, p.pids[0])
+            audit_check(title, p.trace)
             p.go()
         check(p.rc == 0 and p.out.endswith(b"total 7168.0\n"),
               "%s: the paused run ends as it should" % title, p.out[-200:])
@@ -388,6 +391,8 @@ def t_php_fpm():
             os.kill(q, signal.SIGSTOP)
             stopped.append(q)
         frozen_check("php-fpm opcache", trace, pids)
+        with open(os.path.join(d, "fpm.pid")) as f:
+            pid_map_check("php-fpm opcache", trace, int(f.read()))
         for q in stopped:
             os.kill(q, signal.SIGCONT)
         stopped = []
