@@ -258,7 +258,8 @@ WORKLOADS = [
     ("file", lambda k: ["file", str(k)], 2, n(25000),
      {"strace": n(6000), "strace-k": n(120), "ltrace": n(1000)},
      "mmap(MAP_SHARED) of a regular file/touch/munmap: an object record "
-     "(fstat + readlink) per mapping"),
+     "per mapping (an fstat; the readlink that names the file is made once "
+     "per object)"),
     ("malloc", lambda k: ["malloc", str(k)], 0, n(2000000),
      {"strace": n(1000000), "strace-k": n(15000), "ltrace": n(60)},
      "16 malloc/free (16 B-4 KiB) + a 256 KiB block every 64: not intercepted"),
@@ -456,7 +457,11 @@ def trace_events(path):
                 sid, i = varint(payload, 0)
                 frames[sid] = varint(payload, i)[0]
             elif kind == RECORDS_EVENT:
-                call, t, sid = event_fields(payload)
+                try:
+                    call, t, sid = event_fields(payload)
+                except IndexError:
+                    raise Failed("%s: an event record this bench cannot read "
+                                 "(an older layout of format 2?)" % path)
                 evs.append((call, t, frames.get(sid, 0)))
         return data[:header_size], evs
     slot_off, cap = struct.unpack_from("<QQ", data, 32)

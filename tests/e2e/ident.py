@@ -229,7 +229,7 @@ def t_frozen():
             run.freeze()
             frozen_check("fd-pass", trace, run.pids)
 
-            pid_map_check("fd-pass", trace, run.pids[0])
+            pid_map_check("fd-pass", trace, run.pids[0], run.pids)
             run.go()
         check(run.rc == 0, "fd-pass --pause: runs to the end", run.out[-300:])
     finally:
