@@ -36,7 +36,6 @@ Python 3 standard library only.
 """
 
 import datetime
-import mmap
 import os
 import platform
 import re
@@ -259,7 +258,8 @@ WORKLOADS = [
     ("file", lambda k: ["file", str(k)], 2, n(25000),
      {"strace": n(6000), "strace-k": n(120), "ltrace": n(1000)},
      "mmap(MAP_SHARED) of a regular file/touch/munmap: an object record "
-     "(fstat + readlink) per mapping"),
+     "per mapping (an fstat; the readlink that names the file is made once "
+     "per object)"),
     ("malloc", lambda k: ["malloc", str(k)], 0, n(2000000),
      {"strace": n(1000000), "strace-k": n(15000), "ltrace": n(60)},
      "16 malloc/free (16 B-4 KiB) + a 256 KiB block every 64: not intercepted"),
@@ -389,56 +389,109 @@ def stat(key, tool):
 
 SHMT_CALL_SHMCTL = 4
 SHMT_CALL_SHM_UNLINK = 9
+SHMT_VERSION_RECORDS = 2        # the compact file the launcher writes
+RECORDS_EVENT, RECORDS_STACK = 1, 2
+
+
+def varint(data, i):
+    """LEB128 at data[i]: (value, next index)."""
+    v = shift = 0
+    while True:
+        b = data[i]
+        i += 1
+        v |= (b & 0x7f) << shift
+        shift += 7
+        if not b & 0x80:
+            return v, i
+
+
+def records(data, start):
+    """(type, payload) of each whole record of a compact file (version 2,
+    common/records.h): [u8 type][varint n][n bytes]."""
+    i = start
+    while i < len(data):
+        kind = data[i]
+        try:
+            n_, j = varint(data, i + 1)
+        except IndexError:
+            return
+        if kind == 0 or j + n_ > len(data):
+            return
+        yield kind, data[j:j + n_]
+        i = j + n_
+
+
+def event_fields(payload):
+    """(call, time_ns, stack id) of an EVENT record's payload: seq, call,
+    flags, err, obj, pid, tid, time, duration, ret, argmask, the args set,
+    stack id, str id."""
+    i = varint(payload, 0)[1]
+    call, i = varint(payload, i)
+    for _ in range(5):                  # flags, err, obj, pid, tid
+        i = varint(payload, i)[1]
+    t, i = varint(payload, i)
+    for _ in range(2):                  # duration, ret
+        i = varint(payload, i)[1]
+    mask = payload[i]
+    i += 1
+    for _ in range(bin(mask).count("1")):
+        i = varint(payload, i)[1]
+    stack, i = varint(payload, i)
+    return call, t, stack
+
+
+def trace_events(path):
+    """(header bytes, [(call, time since start, frames kept)]) of a finished
+    trace: the slots of a region file (version 1) or the event records of
+    a compact file (version 2)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"SHMTRACE":
+        raise Failed("%s: not a trace" % path)
+    version, header_size, _, slot_size_ = struct.unpack_from("<4I", data, 8)
+    evs = []
+    if version == SHMT_VERSION_RECORDS:
+        frames = {}
+        for kind, payload in records(data, header_size):
+            if kind == RECORDS_STACK:
+                sid, i = varint(payload, 0)
+                frames[sid] = varint(payload, i)[0]
+            elif kind == RECORDS_EVENT:
+                try:
+                    call, t, sid = event_fields(payload)
+                except IndexError:
+                    raise Failed("%s: an event record this bench cannot read "
+                                 "(an older layout of format 2?)" % path)
+                evs.append((call, t, frames.get(sid, 0)))
+        return data[:header_size], evs
+    slot_off, cap = struct.unpack_from("<QQ", data, 32)
+    start, = struct.unpack_from("<Q", data, 88)
+    for i in range(cap):
+        off = slot_off + i * slot_size_
+        commit, t = struct.unpack_from("<QQ", data, off)
+        if commit == i + 1:
+            call, nframes = struct.unpack_from("<HH", data, off + 40)
+            evs.append((call, t - start, nframes))
+    return data[:header_size], evs
 
 
 def first_time_of(path, call):
-    """ns since the trace's start of the first committed event of `call`."""
-    with open(path, "rb") as f:
-        data = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
-    try:
-        slot_size_, = struct.unpack_from("<I", data, 20)
-        slot_off, cap = struct.unpack_from("<QQ", data, 32)
-        start, = struct.unpack_from("<Q", data, 88)
-        for i in range(cap):
-            off = slot_off + i * slot_size_
-            commit, t = struct.unpack_from("<QQ", data, off)
-            c, = struct.unpack_from("<H", data, off + 40)
-            if commit == i + 1 and c == call:
-                return t - start
-        return None
-    finally:
-        data.close()
+    """ns since the trace's start of the first recorded event of `call`."""
+    return next((t for c, t, _ in trace_events(path)[1] if c == call), None)
 
 
 def read_trace(path, want_frames=False):
-    """Counts of a finished trace: header counters and committed slots."""
-    with open(path, "rb") as f:
-        data = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
-    if data[:8] != b"SHMTRACE":
-        raise Failed("%s: not a trace" % path)
-    slot_size_, max_depth = struct.unpack_from("<II", data, 20)
-    slot_off, cap = struct.unpack_from("<QQ", data, 32)
-    head, = struct.unpack_from("<Q", data, 256)
-    dropped, = struct.unpack_from("<Q", data, 384)
-    committed = shmctl = other = 0
-    frames = []
-    for i in range(cap):
-        off = slot_off + i * slot_size_
-        commit, = struct.unpack_from("<Q", data, off)
-        if commit != i + 1:
-            continue
-        committed += 1
-        call, nframes = struct.unpack_from("<HH", data, off + 40)
-        if call == SHMT_CALL_SHMCTL:
-            shmctl += 1
-            if want_frames:
-                frames.append(nframes)
-        else:
-            other += 1
-    data.close()
-    return {"head": head, "dropped": dropped, "capacity": cap,
-            "committed": committed, "shmctl": shmctl, "other": other,
-            "frames": (statistics.mean(frames) if frames else None)}
+    """Counts of a finished trace: header counters and recorded events.
+    (In a compact file `head` is the events the file holds.)"""
+    header, evs = trace_events(path)
+    head, = struct.unpack_from("<Q", header, 256)
+    dropped, = struct.unpack_from("<Q", header, 384)
+    frames = [f for c, _, f in evs if c == SHMT_CALL_SHMCTL]
+    shmctl = len(frames)
+    return {"head": head, "dropped": dropped,
+            "capacity": struct.unpack_from("<Q", header, 40)[0],
+            "committed": len(evs), "shmctl": shmctl, "other": len(evs) - shmctl,
+            "frames": (statistics.mean(frames) if want_frames and frames else None)}
 
 
 # --------------------------------------------------------------------------

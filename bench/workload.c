@@ -9,7 +9,8 @@
  *   private N     mmap(MAP_PRIVATE|MAP_ANONYMOUS)/touch/munmap (pass-through)
  *   file N        mmap(MAP_SHARED) of one regular file (a temporary one,
  *                 opened once)/touch/munmap: the shim's rare path, an
- *                 fstat and a readlink per mapping (the object record)
+ *                 fstat per mapping (the object record; the readlink that
+ *                 names the file is made once per object)
  *   malloc N      16 malloc/free of 16 B..4 KiB, and one 256 KiB block every
  *                 64 iterations (glibc's own mmap: never intercepted)
  *   fail N        shmctl(-1, IPC_STAT, &buf): fails with EINVAL, cheapest

@@ -59,9 +59,9 @@ def frozen_check(title, trace, pids):
 
     def complete():
         live = live_attachments(trace)
-        return live if all(set(kernel[q]) <= set(live.get(q, {})) for q in pids) else None
+        return live if all(set(kernel[q]) == set(live.get(q, {})) for q in pids) else None
     try:
-        live = wait_for("the map to hold every kernel mapping", complete, timeout=5)
+        live = wait_for("the map to equal the kernel's mappings", complete, timeout=10)
     except Fatal:
         live = live_attachments(trace)
     for i, q in enumerate(pids):
@@ -80,6 +80,62 @@ def frozen_check(title, trace, pids):
           "%s: frozen: each kernel object is one segment of the map" % title,
           brief({k: sorted(v) for k, v in by_obj.items()}))
     return live
+
+
+def object_id(x):
+    """What names a segment in both a trace's map and a /proc view: a POSIX
+    object's name (the shim keeps no inode for shm_open: until its
+    descriptor is passed on, the trace knows the object by name only), the
+    inode of any other object, nothing for a shared anonymous mapping
+    (mmap(MAP_ANONYMOUS) gives the shim no descriptor to fstat)."""
+    if x["kind"] == "posix":
+        return x["name"]
+    return "" if x["kind"] == "anon" else str(x["inode"])
+
+
+def object_rows(segments, pids):
+    """(kind, id, attachments) of each segment attached by one of pids, the
+    tracer's own region aside: what a /proc view and a trace's map of
+    frozen processes must share."""
+    rows = []
+    for x in segments:
+        n = len([a for a in x.get("attachments", []) if a["pid"] in pids])
+        if n and x.get("name") != "shmtrace-region":
+            rows.append((x["kind"], object_id(x), n))
+    return sorted(rows)
+
+
+def pid_map_check(title, trace, root, pids):
+    """With pids (root and some of its descendants) frozen: `map --pid ROOT
+    --children`, built from /proc alone, has one row per object, the same
+    as the trace's map.  Only the frozen processes' attachments count: a
+    process that runs on (a helper forked and not yet exec'd) changes its
+    mappings faster than a trace can say."""
+    traced_rows = object_rows(map_json(trace).get("segments", []), pids)
+    pid_rows = object_rows(harness.viewer_json(["map", "--pid", str(root), "--children",
+                                                "--json"]).get("segments", []), pids)
+    check(pid_rows == traced_rows,
+          "%s: map --pid: one row per object, the same kinds, inodes and attachments "
+          "as the trace's map (%d objects)" % (title, len(pid_rows)),
+          "pid %s; trace %s" % (pid_rows, traced_rows))
+
+
+def audit_check(title, trace, pids):
+    """With pids frozen: `audit`, built from /dev/shm and /proc alone, has
+    each POSIX object and semaphore of the trace's map once, attached by
+    the same of those processes."""
+    def attached(x):
+        return sorted(a["pid"] for a in x["attachments"] if a["pid"] in pids)
+    rows = {}
+    for x in harness.viewer_json(["audit", "--json"]).get("posix", []):
+        for key in {x["name"], str(x["inode"])}:       # audit's rows carry both
+            rows.setdefault(key, []).append(attached(x))
+    want = {object_id(x): attached(x) for x in map_json(trace).get("segments", [])
+            if x["kind"] in ("posix", "sem") and attached(x)}
+    check(want and all(rows.get(i) == [p] for i, p in want.items()),
+          "%s: audit: each POSIX object and semaphore is one row, attached by the "
+          "same processes as in the trace's map (%d objects)" % (title, len(want)),
+          "trace %s; audit %s" % (want, {i: rows.get(i) for i in want}))
 
 
 def one_per_object(title, rep):

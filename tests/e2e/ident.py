@@ -22,7 +22,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness_ident import Paused, frozen_check, one_per_object  # noqa: E402
+from harness_ident import Paused, frozen_check, one_per_object, pid_map_check  # noqa: E402
 from harness import (TMP, Fatal, arg, argn, bare, brief, check,  # noqa: E402
                      describe, example, expect_same, map_json, one, report_json,
                      ret, seq, trace_path, traced, unlink_shm)
@@ -229,17 +229,7 @@ def t_frozen():
             run.freeze()
             frozen_check("fd-pass", trace, run.pids)
 
-            def rows(segments):
-                return sorted((x["kind"], x["inode"], len(x.get("attachments", [])))
-                              for x in segments if x.get("attachments") and
-                              x.get("name") != "shmtrace-region")    # the tracer's own
-            traced_rows = rows(map_json(trace).get("segments", []))
-            pid_map = harness.viewer_json(["map", "--pid", str(run.pids[0]), "--children",
-                                           "--json"])
-            check(rows(pid_map.get("segments", [])) == traced_rows,
-                  "map --pid: one row per object, the same kinds, inodes and attachments "
-                  "as the trace's map", "pid %s; trace %s" % (
-                      rows(pid_map.get("segments", [])), traced_rows))
+            pid_map_check("fd-pass", trace, run.pids[0], run.pids)
             run.go()
         check(run.rc == 0, "fd-pass --pause: runs to the end", run.out[-300:])
     finally:
