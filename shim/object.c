@@ -41,11 +41,14 @@ static void fd_link_path(int fd, char *buf)
 #define SEEN_SLOTS 256
 static uint64_t seen[SEEN_SLOTS];
 
-/* A slot holds the hash of (dev, inode) above its low byte, and the
- * kind the link said (0x80 | kind) in it. */
+/* A slot holds the hash of (dev, inode, change time) above its low byte,
+ * and the kind the link said (0x80 | kind) in it.  The change time tells
+ * an inode number a freed file gave to a new one (its path must be read
+ * again), at the price of one more readlink after a file was written. */
 static uint64_t seen_hash(const struct object_info *o)
 {
-	uint64_t h = (o->dev * 0x9e3779b97f4a7c15ull) ^ o->inode;
+	uint64_t h = (o->dev * 0x9e3779b97f4a7c15ull) ^ o->inode ^
+		     (o->ctime_ns * 0x94d049bb133111ebull);
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ull;
 	return (h ^ (h >> 32)) & ~0xffull;
@@ -125,6 +128,8 @@ void object_inspect(int fd, int want_path, struct object_info *o)
 		o->inode = st.st_ino;
 		o->size = (uint64_t)st.st_size;
 		o->mode = st.st_mode;
+		o->ctime_ns = (uint64_t)st.st_ctim.tv_sec * 1000000000u +
+			      (uint64_t)st.st_ctim.tv_nsec;
 		if (S_ISCHR(st.st_mode))
 			o->size = st.st_rdev;	/* which device: /dev/zero is 1,5 */
 	}

@@ -19,6 +19,7 @@
 struct object_info {
 	uint32_t kind;		/* enum shmt_obj, refined by the link */
 	uint64_t dev, inode, size, mode;
+	uint64_t ctime_ns;	/* st_ctim: tells a reused inode number apart */
 	int fstat_err, link_err;	/* errno of a failed call, else 0 */
 	char path[OBJECT_PATH_MAX];	/* NUL-terminated; "" when unknown */
 	uint32_t path_len;

@@ -525,6 +525,13 @@ static void proc_end(struct model *m, struct process *p, uint64_t t)
 }
 
 /* A fork: the child inherits the parent's attachments and descriptors. */
+static void free_argv(char **argv)
+{
+	for (size_t i = 0; argv && argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+}
+
 static void do_fork(struct model *m, struct process *parent, int32_t child_pid,
 		    uint64_t t, uint64_t seq)
 {
@@ -537,6 +544,8 @@ static void do_fork(struct model *m, struct process *parent, int32_t child_pid,
 	c->start_ns = t;
 	free(c->exe);
 	c->exe = parent->exe ? xstrdup(parent->exe) : NULL;
+	free_argv(c->argv);	/* a start the trace had already given it */
+	c->argv = NULL;
 	if (parent->argv) {
 		size_t n = 0;
 		while (parent->argv[n])
@@ -556,13 +565,6 @@ static void do_fork(struct model *m, struct process *parent, int32_t child_pid,
 	for (size_t i = 0; i < parent->nfds; i++)
 		for (unsigned k = 0; k < parent->fds[i].count; k++)
 			fd_hold(c, parent->fds[i].seg, parent->fds[i].cloexec);
-}
-
-static void free_argv(char **argv)
-{
-	for (size_t i = 0; argv && argv[i]; i++)
-		free(argv[i]);
-	free(argv);
 }
 
 /* A new image: path and argv from the exec record; an image replacing
@@ -748,6 +750,12 @@ static void do_shm_open(struct model *m, struct process *p,
 		name_set(m, s);
 	}
 	free(name);
+	const struct objinfo *o = info_of(m, ev->seq);
+	if (o && o->ino) {	/* a mapping by path or a passed descriptor joins */
+		obj_identify(m, s, o->dev, o->ino);
+		if (!s->inode)
+			s->inode = o->ino;
+	}
 	touch(m, s);
 	u64_put(&m->idx->origins, ev->seq, s);
 	fd_hold(p, s, true);	/* shm_open sets O_CLOEXEC */
@@ -883,6 +891,11 @@ static struct segment *object_seg(struct model *m, const struct objinfo *o,
 				  const struct trace_event *ev, uint64_t t)
 {
 	struct segment *s = o->ino ? obj_find(m, o->dev, o->ino) : NULL;
+	/* a file's inode, freed by an unlink, names another file now: a new
+	 * object (the shim names an object again when its change time moved) */
+	if (s && s->kind == SEG_FILE && o->kind == SHMT_OBJ_FILE && o->path &&
+	    o->path[0] && s->name && strcmp(s->name, o->path) != 0)
+		s = NULL;
 	if (!s)
 		s = found_object(m, o, ev, t);
 	if (s->destroyed && s->kind != SEG_SYSV) {
