@@ -229,9 +229,13 @@ uninstall:
 $(B)/bench/workload: bench/workload.c | $(B)/bench
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -fno-optimize-sibling-calls \
 	  -o $@ $< $(LDFLAGS) -lpthread
+# A synthetic 10M-event compact trace for the viewer benchmarks, written
+# straight with the records writer (bench/gen-trace.c).
+$(B)/bench/gen-trace: bench/gen-trace.c common/records-writer.c common/records.c | $(B)/bench
+	$(CC) $(WARN) $(CFLAGS) -Icommon -D_GNU_SOURCE -o $@ $^ $(LDFLAGS)
 $(B)/bench:
 	mkdir -p $@
 .PHONY: bench
-bench: $(B)/libshmtrace.so $(B)/shmtrace $(B)/bench/workload
+bench: $(B)/libshmtrace.so $(B)/shmtrace $(B)/bench/workload $(B)/bench/gen-trace
 	-@$(MAKE) --no-print-directory $(B)/shmview
 	@python3 bench/run.py
