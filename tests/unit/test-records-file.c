@@ -3,7 +3,8 @@
  * reader core: what records_writer writes, trace_open and the iterator
  * give back, event for event (stacks and strings interned once); a file
  * still growing reads as its whole records; a finished one cut short is
- * refused; damage in the middle keeps what comes before and is counted.
+ * refused; damage in the middle keeps what comes before and is counted;
+ * a live reader's trace_refresh() takes in what a growing file gained.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -176,6 +177,76 @@ static void test_growing(void)
 	CHECK(all, "a growing file cut anywhere reads as its whole records, none corrupt");
 }
 
+/* The whole file as written, to feed to a growing one piece by piece. */
+static unsigned char *slurp(size_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+	fstat(fd, &st);
+	unsigned char *b = malloc((size_t)st.st_size);
+	*size = (size_t)pread(fd, b, (size_t)st.st_size, 0);
+	close(fd);
+	return b;
+}
+
+/* A live reader: the file grows by pieces that end anywhere (a torn
+ * record waits for the rest), trace_refresh() takes each one in. */
+static void test_refresh(void)
+{
+	write_trace(0);
+	size_t size;
+	unsigned char *all = slurp(&size);
+	int fd = open(path, O_RDWR | O_TRUNC);
+	size_t have = SHMT_HEADER_SIZE + 100;	/* the header, two events and
+						   a torn tail */
+	pwrite(fd, all, have, 0);
+	struct trace t;
+	CHECK(trace_open(path, &t) == 0, "a growing compact file opens");
+	uint64_t events = t.capacity, seen;
+	struct trace_iter it;
+	trace_iter_init(&it, &t);
+	trace_iter_next(&it);
+	const struct trace_event *second = trace_iter_next(&it);	/* "exec..." */
+	const char *early = second ? second->str : "";
+	int grew_right = 1;
+	while (have < size) {
+		size_t piece = size - have < 997 ? size - have : 997;
+		pwrite(fd, all + have, piece, (off_t)have);
+		have += piece;
+		long more = trace_refresh(&t);
+		grew_right &= more >= 0 && t.capacity == events + (uint64_t)more;
+		events = t.capacity;
+	}
+	CHECK(grew_right, "each refresh adds the events of the whole records appended");
+	CHECK(events == NEVENTS && matching(&t, &seen) == NEVENTS && seen == NEVENTS,
+	      "after the last piece every event reads back as written (%llu)",
+	      (unsigned long long)events);
+	trace_iter_init(&it, &t);
+	while (trace_iter_next(&it))
+		;
+	CHECK(it.corrupt == 0, "no torn tail was counted as damage");
+	CHECK(!memcmp(early, "exec", 4),
+	      "a string read before the refreshes is still valid");
+	CHECK(trace_refresh(&t) == 0, "a refresh with nothing new adds nothing");
+
+	ftruncate(fd, (off_t)(size - 100));
+	CHECK(trace_refresh(&t) == -1, "a file cut shorter asks to be opened again");
+	close(fd);
+	trace_close(&t);
+
+	write_trace(0);
+	CHECK(trace_open(path, &t) == 0, "the file opens again");
+	char other[80];
+	snprintf(other, sizeof(other), "%s.new", path);
+	fd = open(other, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	pwrite(fd, all, size, 0);
+	close(fd);
+	rename(other, path);
+	CHECK(trace_refresh(&t) == -1, "a file replaced by another asks to be opened again");
+	trace_close(&t);
+	free(all);
+}
+
 static void test_damage(void)
 {
 	size_t size = write_trace(SHMT_HF_FINAL);
@@ -203,6 +274,7 @@ int main(void)
 	snprintf(path, sizeof(path), "/tmp/test-records-file.%d", (int)getpid());
 	test_round_trip();
 	test_growing();
+	test_refresh();
 	test_damage();
 	unlink(path);
 	return check_exit();

@@ -142,6 +142,23 @@ static int validate(struct trace *t, char *w, size_t wn)
 	return 0;
 }
 
+/* Slots a pass keeps mapped behind it: the pages of a big trace are
+ * given back as a pass moves on, so reading a million events does not
+ * hold a quarter of a GiB resident.  They stay in the page cache, and the
+ * mapping stays valid: touching them again faults them back in.  A
+ * compact file's pass gives back every RELEASE_BYTES it read. */
+#define RELEASE_WINDOW 65536u
+#define RELEASE_BYTES (4u << 20)
+
+static void release_range(const struct trace *t, uint64_t from, uint64_t to)
+{
+	uintptr_t page = 4096;
+	uintptr_t a = ((uintptr_t)t->base + from + page - 1) & ~(page - 1);
+	uintptr_t b = ((uintptr_t)t->base + to) & ~(page - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 /* --- compact files (version 2, records.h) ------------------------------ */
 
 /*
@@ -156,9 +173,20 @@ struct seq_jump {
 	uint64_t offset;                /* seq - n from there on */
 };
 
+/* Where EVENT records start, 4 bytes an event: a block of EVENT_BLOCK
+ * events has the offset of its first record, each event its distance
+ * from there (a block spans less than 4 GiB: what lies between two
+ * events is at most a stack and a string record, and the launcher's
+ * few LOSS records). */
+#define EVENT_BLOCK 4096u
+
 struct trace_records {
-	uint64_t *events;               /* offsets of EVENT records */
-	size_t nevents, events_cap;
+	uint64_t *blocks;               /* [n / EVENT_BLOCK]: the offset of
+	                                   the block's first EVENT record */
+	uint32_t *deltas;               /* [n]: offset - its block's */
+	size_t nevents, events_cap, blocks_cap;
+	uint64_t end;                   /* where the next record starts:
+	                                   trace_refresh() reads on from there */
 	/* seq - n grows by the slots the launcher left out: where it does,
 	 * so a seq finds its event (trace_iter_init_at) */
 	struct seq_jump *jumps;
@@ -168,6 +196,8 @@ struct trace_records {
 	struct trace_loss *losses;
 	size_t nlosses, losses_cap;
 	uint64_t damaged;               /* records that broke the rules */
+	bool stopped;                   /* framing damage: nothing after it
+	                                   is read */
 };
 
 /* Notes the seq of the next event; false when it does not come after the
@@ -205,6 +235,30 @@ static uint64_t place_of_seq(const struct trace_records *r, uint64_t seq)
 	return n;
 }
 
+/* Notes where the next event's record starts; false when it lies 4 GiB
+ * or more past its block's first (damage: no launcher writes that). */
+static bool index_event(struct trace_records *r, uint64_t off)
+{
+	size_t n = r->nevents;
+	if (n % EVENT_BLOCK == 0) {
+		size_t b = n / EVENT_BLOCK;
+		XGROW(r->blocks, b, r->blocks_cap, 16);
+		r->blocks[b] = off;
+	}
+	uint64_t delta = off - r->blocks[n / EVENT_BLOCK];
+	if (delta > UINT32_MAX)
+		return false;
+	XGROW(r->deltas, r->nevents, r->events_cap, 1024);
+	r->deltas[r->nevents++] = (uint32_t)delta;
+	return true;
+}
+
+/* Where the n-th EVENT record starts. */
+static uint64_t event_offset(const struct trace_records *r, uint64_t n)
+{
+	return r->blocks[n / EVENT_BLOCK] + r->deltas[n];
+}
+
 static void index_record(struct trace_records *r, const struct records_frame *f,
 			 uint64_t off)
 {
@@ -217,12 +271,11 @@ static void index_record(struct trace_records *r, const struct records_frame *f,
 
 	switch (f->type) {
 	case RECORDS_EVENT:
-		if (!index_seq(r, records_get_seq(f, r->nevents))) {
+		if (!index_seq(r, records_get_seq(f, r->nevents)) ||
+		    !index_event(r, off)) {
 			r->damaged++;
 			break;
 		}
-		XGROW(r->events, r->nevents, r->events_cap, 1024);
-		r->events[r->nevents++] = off;
 		break;
 	case RECORDS_STACK:
 		if (records_get_stack(f, &id, frames, SHMT_MAX_DEPTH, &n) < 0 ||
@@ -256,29 +309,49 @@ static void index_record(struct trace_records *r, const struct records_frame *f,
 	}
 }
 
-static void index_records(struct trace *t)
+/* Indexes the records from r->end to the end of the mapping.  A torn
+ * tail is left for a later call (the file may still grow); damage ends
+ * the index for good (r->stopped). */
+static void index_more(struct trace *t, struct trace_records *r)
 {
-	struct trace_records *r = xcalloc(1, sizeof(*r));
-	uint64_t off = t->hdr->header_size;	/* checked: SHMT_HEADER_SIZE */
+	uint64_t off = r->end;
 	struct records_frame f;
-	int got;
+	int got = 1;
 
-	while (off < t->size &&
+	while (!r->stopped && off < t->size &&
 	       (got = records_next(t->base + off, t->size - off, &f)) == 1) {
 		index_record(r, &f, off);
 		off += f.size;
+		/* the index pass reads each page once: give them back */
+		if (off - r->end >= RELEASE_BYTES) {
+			release_range(t, r->end, off);
+			r->end = off;
+		}
 	}
-	if (off < t->size && got < 0)
+	if (off < t->size && got < 0) {
 		r->damaged++;
-	t->rec = r;
+		r->stopped = true;
+	}
+	release_range(t, r->end, off);
+	r->end = off;
 	t->capacity = r->nevents;
+}
+
+static void index_records(struct trace *t)
+{
+	struct trace_records *r = xcalloc(1, sizeof(*r));
+
+	r->end = t->hdr->header_size;	/* checked: SHMT_HEADER_SIZE */
+	t->rec = r;
+	index_more(t, r);
 }
 
 static void free_records(struct trace_records *r)
 {
 	if (!r)
 		return;
-	free(r->events);
+	free(r->blocks);
+	free(r->deltas);
 	free(r->jumps);
 	free(r->stacks);
 	free(r->strings);
@@ -323,7 +396,7 @@ static bool fill_record_event(struct trace_iter *it, uint64_t n)
 	unsigned nframes = 0;
 	uint64_t id;
 
-	frame_at(t, r->events[n], &f);
+	frame_at(t, event_offset(r, n), &f);
 	if (records_get_event(&f, n, &e) < 0 || e.call == SHMT_CALL_NONE ||
 	    e.call >= SHMT_CALL_COUNT || e.obj >= SHMT_OBJ_COUNT ||
 	    e.stack_id > r->nstacks || e.str_id > r->nstrings)
@@ -361,8 +434,13 @@ static bool fill_record_event(struct trace_iter *it, uint64_t n)
 	return true;
 }
 
-static int map_file(int fd, struct trace *t,
-		    char *w, size_t wn)
+/* A compact file still being written is mapped this far past its end
+ * (address space only, nothing is reserved), so trace_refresh() reads
+ * what it grew by at the same addresses: pointers into the mapping stay
+ * valid.  Pages past the file's end are never read (they would fault). */
+#define GROWTH_ROOM (64ull << 30)
+
+static int map_file(int fd, struct trace *t, char *w, size_t wn)
 {
 	struct stat st;
 	void *p;
@@ -386,9 +464,32 @@ static int map_file(int fd, struct trace *t,
 			   TRACE_OPEN_MAX);
 	}
 	t->base = p;
-	t->size = (size_t)st.st_size;
+	t->size = t->map_len = (size_t)st.st_size;
 	t->hdr = p;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
 	return 0;
+}
+
+/* Maps an unfinished compact file again with room to grow (GROWTH_ROOM);
+ * keeps the first mapping when the address space is short (then
+ * trace_refresh() asks for a new open once the file outgrows it). */
+static void map_with_room(int fd, struct trace *t)
+{
+	size_t len = t->size + GROWTH_ROOM;
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED)
+		return;
+	guard_remove(t->base);
+	munmap((void *)t->base, t->map_len);
+	if (guard_add(p, len) < 0) {	/* the entry just freed: cannot fail */
+		munmap(p, len);
+		t->base = NULL;
+		return;
+	}
+	t->base = p;
+	t->hdr = p;
+	t->map_len = len;
 }
 
 int trace_open(const char *path, struct trace *t)
@@ -402,9 +503,15 @@ int trace_open(const char *path, struct trace *t)
 	if (fd < 0)
 		return error("cannot read '%s': %s", path, strerror(errno));
 	rc = map_file(fd, t, w, sizeof(w));
-	close(fd);
 	if (rc == 0)
 		rc = validate(t, w, sizeof(w));
+	if (rc == 0 && t->version == SHMT_VERSION_RECORDS &&
+	    !(t->flags & SHMT_HF_FINAL)) {
+		map_with_room(fd, t);
+		if (!t->base)
+			rc = region_why(w, sizeof(w), "cannot map again");
+	}
+	close(fd);
 	if (rc < 0) {
 		trace_close(t);
 		return error("cannot read '%s': %s", path, w);
@@ -415,11 +522,33 @@ int trace_open(const char *path, struct trace *t)
 	return 0;
 }
 
+long trace_refresh(struct trace *t)
+{
+	struct stat st;
+	struct shmt_header h;
+
+	if (!t->rec)	/* a slot file: the iterator reads its head */
+		return 0;
+	if (stat(t->path, &st) < 0 || st.st_dev != t->dev || st.st_ino != t->ino ||
+	    (uint64_t)st.st_size < t->size || (uint64_t)st.st_size > t->map_len)
+		return -1;
+	uint64_t before = t->rec->nevents;
+	t->size = (size_t)st.st_size;
+	memcpy(&h, t->base, sizeof(h));	/* a copy: the writer may go on */
+	if (h.flags & SHMT_HF_FINAL) {
+		t->flags |= SHMT_HF_FINAL;
+		t->end_ns = h.end_ns;
+		t->exit_status = h.exit_status;
+	}
+	index_more(t, t->rec);
+	return (long)(t->rec->nevents - before);
+}
+
 void trace_close(struct trace *t)
 {
 	if (t->base) {
 		guard_remove(t->base);
-		munmap((void *)t->base, t->size);
+		munmap((void *)t->base, t->map_len);
 	}
 	free_records(t->rec);
 	free(t->path);
@@ -536,20 +665,6 @@ static void fill_event(struct trace_iter *it, const struct shmt_event *e,
 	ev->frames = it->frames;
 }
 
-/* Slots a pass keeps mapped behind it: the pages of a big trace are
- * given back as a pass moves on, so reading a million events does not
- * hold a quarter of a GiB resident.  They stay in the page cache, and the
- * mapping stays valid: touching them again faults them back in. */
-#define RELEASE_WINDOW 65536u
-
-static void release_range(const struct trace *t, uint64_t from, uint64_t to)
-{
-	uintptr_t page = 4096;
-	uintptr_t a = ((uintptr_t)t->base + from + page - 1) & ~(page - 1);
-	uintptr_t b = ((uintptr_t)t->base + to) & ~(page - 1);
-	if (b > a)
-		madvise((void *)a, b - a, MADV_DONTNEED);
-}
 
 void trace_release_pages(const struct trace *t)
 {
@@ -561,7 +676,11 @@ const struct trace_event *trace_iter_next(struct trace_iter *it)
 	const struct trace *t = it->trace;
 
 	while (t->rec && it->next < it->end) {
-		if (fill_record_event(it, it->next++))
+		uint64_t n = it->next++;
+		if (n && n % RELEASE_WINDOW == 0)	/* the events behind: read */
+			release_range(t, event_offset(t->rec, n - RELEASE_WINDOW),
+				      event_offset(t->rec, n));
+		if (fill_record_event(it, n))
 			return &it->ev;
 		it->corrupt++;
 	}
