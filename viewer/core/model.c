@@ -1359,30 +1359,46 @@ static bool takes_effect_at_end(unsigned call)
 	       call == SHMT_CALL_PROC_SEEN;
 }
 
+static uint64_t effect_time(const struct trace_event *ev)
+{
+	return ev->time_ns + (takes_effect_at_end(ev->call) ? ev->duration_ns : 0);
+}
+
+/* Whether the event counts (m->events) and whether it is replayed: every
+ * event the trace holds up to until_ns, as the launcher and dump
+ * --modules count them; module and object records and clocks gone odd
+ * are not replayed. */
+static bool counts(const struct model *m, const struct trace_event *ev,
+		   uint64_t until_ns, bool *replayed)
+{
+	int64_t rel = trace_event_reltime(m->trace, ev);
+	if (rel > 0 && (uint64_t)rel > until_ns)
+		return false;
+	*replayed = ev->call != SHMT_CALL_MODULE && ev->call != SHMT_CALL_OBJECT &&
+		    rel >= 0;
+	return true;
+}
+
 static struct order *collect(struct model *m, uint64_t until_ns, size_t *n)
 {
 	struct trace_iter it;
 	const struct trace_event *ev;
 	struct order *o = NULL;
 	size_t cap = 0;
+	bool replayed;
 	*n = 0;
 	trace_iter_init(&it, m->trace);
 	while ((ev = trace_iter_next(&it))) {
-		int64_t rel = trace_event_reltime(m->trace, ev);
 		if (ev->call == SHMT_CALL_OBJECT)	/* what an earlier event's
 							   descriptor was */
 			info_put(m, ev);
-		if (rel > 0 && (uint64_t)rel > until_ns)
+		if (!counts(m, ev, until_ns, &replayed))
 			continue;
-		/* every event the trace holds up to then, as the launcher
-		 * and dump --modules count them */
 		m->events++;
-		if (ev->call == SHMT_CALL_MODULE || ev->call == SHMT_CALL_OBJECT ||
-		    rel < 0)
+		if (!replayed)
 			continue;
 		GROW(o, *n, cap);
-		o[*n].when = ev->time_ns +
-			(takes_effect_at_end(ev->call) ? ev->duration_ns : 0);
+		o[*n].when = effect_time(ev);
 		o[(*n)++].seq = ev->seq;
 	}
 	m->abandoned = it.abandoned;
@@ -1400,31 +1416,167 @@ const struct trace_event *model_event(const struct model *m, uint64_t seq,
 	return ev && ev->seq == seq ? ev : NULL;
 }
 
-void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
+/* Replays the event of `seq`; *last: the latest time replayed. */
+static void replay_seq(struct model *m, uint64_t seq, uint64_t *last)
+{
+	struct trace_iter it;
+	const struct trace_event *ev = model_event(m, seq, &it);
+	if (!ev)
+		return;
+	m->idx->replaying = ev->seq;
+	replay(m, ev);
+	uint64_t rel = (uint64_t)trace_event_reltime(m->trace, ev);
+	if (rel > *last)
+		*last = rel;
+}
+
+/* The whole trace's order at once: every event collected, sorted. */
+static void replay_sorted(struct model *m, uint64_t until_ns, uint64_t *last)
+{
+	size_t n;
+	struct order *o = collect(m, until_ns, &n);
+	if (n)	/* qsort(NULL, 0) is undefined: a trace with no event yet */
+		qsort(o, n, sizeof(*o), order_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (i && i % 65536 == 0)	/* bound the resident trace pages */
+			trace_release_pages(m->trace);
+		replay_seq(m, o[i].seq, last);
+	}
+	free(o);
+}
+
+/*
+ * The file is nearly in order already: a slot is reserved when its call
+ * returns, so an event lies at most a few calls' durations away from its
+ * place.  A min-heap of the last ORDER_WINDOW events read then gives the
+ * events in their sorted order with 1 MiB where the sort holds every
+ * event, in one pass.  When an event comes more than that out of place
+ * (or an object record after its event was replayed), the order broke:
+ * replay_windowed() says so, and the model is built again by the sort.
+ */
+#define ORDER_WINDOW 65536u
+
+struct order_heap {
+	struct order *a;
+	size_t n;
+};
+
+static bool order_less(const struct order *x, const struct order *y)
+{
+	return order_cmp(x, y) < 0;
+}
+
+static void heap_push(struct order_heap *h, struct order o)
+{
+	size_t i = h->n++;
+	while (i && order_less(&o, &h->a[(i - 1) / 2])) {
+		h->a[i] = h->a[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->a[i] = o;
+}
+
+static struct order heap_pop(struct order_heap *h)
+{
+	struct order top = h->a[0], x = h->a[--h->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && order_less(&h->a[c + 1], &h->a[c]))
+			c++;
+		if (!order_less(&h->a[c], &x))
+			break;
+		h->a[i] = h->a[c];
+		i = c;
+	}
+	if (h->n)
+		h->a[i] = x;
+	return top;
+}
+
+struct window {
+	struct order_heap heap;
+	struct order done;     /* the last one replayed */
+	bool any, broken;
+	uint64_t pushed;
+};
+
+/* Replays the smallest event of the window; notes a break of the order. */
+static void window_pop(struct model *m, struct window *w, uint64_t *last)
+{
+	struct order o = heap_pop(&w->heap);
+	if (w->any && order_less(&o, &w->done))
+		w->broken = true;
+	w->done = o;
+	w->any = true;
+	if (!w->broken)
+		replay_seq(m, o.seq, last);
+}
+
+/* An object record must come before its event is replayed. */
+static void window_object(struct model *m, struct window *w,
+			  const struct trace_event *ev)
+{
+	uint64_t of = ev->args[SHMT_ARG_OBJECT_OF];
+	struct trace_iter it;
+	const struct trace_event *d = of ? model_event(m, of - 1, &it) : NULL;
+	if (d && w->any) {
+		struct order o = { effect_time(d), d->seq };
+		if (!order_less(&w->done, &o))
+			w->broken = true;
+	}
+	info_put(m, ev);
+}
+
+static bool replay_windowed(struct model *m, uint64_t until_ns, uint64_t *last)
+{
+	struct window w = { .heap.a = xmalloc((ORDER_WINDOW + 1) * sizeof(struct order)) };
+	struct trace_iter it;
+	const struct trace_event *ev;
+	bool replayed;
+	trace_iter_init(&it, m->trace);
+	while (!w.broken && (ev = trace_iter_next(&it))) {
+		if (ev->call == SHMT_CALL_OBJECT)
+			window_object(m, &w, ev);
+		if (!counts(m, ev, until_ns, &replayed))
+			continue;
+		m->events++;
+		if (!replayed)
+			continue;
+		if (++w.pushed % 65536 == 0)	/* bound the resident pages */
+			trace_release_pages(m->trace);
+		heap_push(&w.heap, (struct order){ effect_time(ev), ev->seq });
+		if (w.heap.n > ORDER_WINDOW)
+			window_pop(m, &w, last);
+	}
+	while (!w.broken && w.heap.n)
+		window_pop(m, &w, last);
+	free(w.heap.a);
+	m->abandoned = it.abandoned;
+	m->corrupt = it.corrupt;
+	return !w.broken;
+}
+
+static void model_start(struct model *m, const struct trace *t)
 {
 	memset(m, 0, sizeof(*m));
 	m->trace = t;
 	m->idx = index_new();
 	m->final = t->flags & SHMT_HF_FINAL;
-	size_t n;
-	struct order *o = collect(m, until_ns, &n);
-	if (n)	/* qsort(NULL, 0) is undefined: a trace with no event yet */
-		qsort(o, n, sizeof(*o), order_cmp);
-	struct trace_iter it;
+}
+
+void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
+{
 	uint64_t last = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i && i % 65536 == 0)	/* bound the resident trace pages */
-			trace_release_pages(t);
-		const struct trace_event *ev = model_event(m, o[i].seq, &it);
-		if (!ev)
-			continue;
-		m->idx->replaying = ev->seq;
-		replay(m, ev);
-		uint64_t rel = (uint64_t)trace_event_reltime(t, ev);
-		if (rel > last)
-			last = rel;
+	model_start(m, t);
+	if (!replay_windowed(m, until_ns, &last)) {
+		model_free(m);
+		model_start(m, t);
+		last = 0;
+		replay_sorted(m, until_ns, &last);
 	}
-	free(o);
 	m->idx->replaying = MODEL_NO_SEQ;	/* the ends below have no event */
 	m->until_ns = until_ns == UINT64_MAX ? last : until_ns;
 	m->to_end = until_ns == UINT64_MAX;
