@@ -237,7 +237,7 @@ static void touch(struct model *m, struct segment *s)
 
 	if (seq == MODEL_NO_SEQ || (s->nhist && s->hist[s->nhist - 1] == seq))
 		return;
-	GROW(s->hist, s->nhist, s->hist_cap);
+	XGROW(s->hist, s->nhist, s->hist_cap, 4);	/* a churned one: 4 to 6 */
 	s->hist[s->nhist++] = seq;
 }
 
@@ -376,7 +376,7 @@ static struct attachment *attach(struct model *m, struct segment *s,
 	at->attached_ns = a->attached_ns;
 	at->seq = a->seq;
 	at->live = true;
-	GROW(s->att, s->natt, s->att_cap);
+	XGROW(s->att, s->natt, s->att_cap, 2);	/* most have one or two */
 	s->att[s->natt++] = at;
 	s->live_att++;
 	touch(m, s);
