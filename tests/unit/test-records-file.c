@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "model.h"
 #include "records-writer.h"
 #include "trace.h"
 
@@ -247,6 +248,80 @@ static void test_refresh(void)
 	free(all);
 }
 
+/* What two models say, compared where an extended one must equal one
+ * built at once. */
+static bool same_model(const struct model *a, const struct model *b)
+{
+	if (a->nsegments != b->nsegments || a->nprocesses != b->nprocesses ||
+	    a->events != b->events || a->until_ns != b->until_ns)
+		return false;
+	for (size_t i = 0; i < a->nsegments; i++) {
+		const struct segment *x = a->segments[i], *y = b->segments[i];
+		if (x->kind != y->kind || x->natt != y->natt ||
+		    x->live_att != y->live_att || x->nhist != y->nhist ||
+		    x->destroyed != y->destroyed)
+			return false;
+	}
+	return true;
+}
+
+/* live: a model built on part of a growing file, extended by what the
+ * file gains, is the model of the whole file; an appended event that
+ * took effect before the last one replayed asks for a rebuild. */
+static void test_extend(void)
+{
+	write_trace(0);
+	size_t size;
+	unsigned char *all = slurp(&size);
+	int fd = open(path, O_RDWR | O_TRUNC);
+	size_t have = size / 3;
+	pwrite(fd, all, have, 0);
+	struct trace t, whole;
+	struct model m, ref;
+	CHECK(trace_open(path, &t) == 0, "the first third opens");
+	model_build(&m, &t, UINT64_MAX);
+	uint64_t first = m.events;
+	int extended = 1;
+	while (have < size) {
+		size_t piece = size - have < 4999 ? size - have : 4999;
+		pwrite(fd, all + have, piece, (off_t)have);
+		have += piece;
+		extended &= trace_refresh(&t) >= 0 && model_extend(&m, &t);
+	}
+	CHECK(extended && first < m.events,
+	      "each append extends the model (%llu events, then %llu)",
+	      (unsigned long long)first, (unsigned long long)m.events);
+	CHECK(trace_open(path, &whole) == 0, "the whole file opens");
+	model_build(&ref, &whole, UINT64_MAX);
+	CHECK(same_model(&m, &ref), "the extended model is the model of the whole "
+	      "file (%zu segments, %llu events)", ref.nsegments,
+	      (unsigned long long)ref.events);
+	model_free(&ref);
+	trace_close(&whole);
+
+	/* an event stamped before the last one replayed */
+	struct records_writer w;
+	struct shmt_header h;
+	header(&h, 0);
+	records_writer_open(&w, fd, &h);
+	w.off = size;	/* append after what is there (its ids go on) */
+	w.nstacks = 3;
+	w.nstrings = 2;
+	w.events = NEVENTS;
+	struct records_event e = { .seq = SEQ_OF(NEVENTS), .call = SHMT_CALL_SHMDT,
+				   .pid = 100, .tid = 100, .time_ns = 5 };
+	records_writer_event(&w, &e, NULL, 0, NULL, 0);
+	records_writer_flush(&w);
+	records_writer_free(&w);
+	uint64_t before = m.events;
+	CHECK(trace_refresh(&t) == 1 && !model_extend(&m, &t) && m.events == before,
+	      "an event out of order is not replayed: the model asks to be built again");
+	model_free(&m);
+	close(fd);
+	trace_close(&t);
+	free(all);
+}
+
 static void test_damage(void)
 {
 	size_t size = write_trace(SHMT_HF_FINAL);
@@ -275,6 +350,7 @@ int main(void)
 	test_round_trip();
 	test_growing();
 	test_refresh();
+	test_extend();
 	test_damage();
 	unlink(path);
 	return check_exit();

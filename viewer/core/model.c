@@ -88,6 +88,11 @@ struct model_index {
 	struct u64_entry *origins;	/* shm_open/memfd event seq -> object */
 	struct u64_entry *inodes;	/* mapped files */
 	struct name_entry *names;	/* POSIX objects not unlinked */
+	/* where the replay stands, for model_extend(): the order of the
+	 * last event replayed, the latest time replayed, the first seq not
+	 * read yet */
+	uint64_t done_when, done_seq, last_rel, next_seq;
+	bool any_done;
 	uint64_t replaying;		/* the event being replayed, or
 					   MODEL_NO_SEQ: what a change is
 					   noted in the history as */
@@ -1379,6 +1384,13 @@ static bool counts(const struct model *m, const struct trace_event *ev,
 	return true;
 }
 
+/* Notes that the event was read (model_extend reads on after it). */
+static void note_read(struct model *m, const struct trace_event *ev)
+{
+	if (ev->seq >= m->idx->next_seq)
+		m->idx->next_seq = ev->seq + 1;
+}
+
 static struct order *collect(struct model *m, uint64_t until_ns, size_t *n)
 {
 	struct trace_iter it;
@@ -1389,6 +1401,7 @@ static struct order *collect(struct model *m, uint64_t until_ns, size_t *n)
 	*n = 0;
 	trace_iter_init(&it, m->trace);
 	while ((ev = trace_iter_next(&it))) {
+		note_read(m, ev);
 		if (ev->call == SHMT_CALL_OBJECT)	/* what an earlier event's
 							   descriptor was */
 			info_put(m, ev);
@@ -1423,6 +1436,9 @@ static void replay_seq(struct model *m, uint64_t seq, uint64_t *last)
 	const struct trace_event *ev = model_event(m, seq, &it);
 	if (!ev)
 		return;
+	m->idx->done_when = effect_time(ev);
+	m->idx->done_seq = ev->seq;
+	m->idx->any_done = true;
 	m->idx->replaying = ev->seq;
 	replay(m, ev);
 	uint64_t rel = (uint64_t)trace_event_reltime(m->trace, ev);
@@ -1538,6 +1554,7 @@ static bool replay_windowed(struct model *m, uint64_t until_ns, uint64_t *last)
 	bool replayed;
 	trace_iter_init(&it, m->trace);
 	while (!w.broken && (ev = trace_iter_next(&it))) {
+		note_read(m, ev);
 		if (ev->call == SHMT_CALL_OBJECT)
 			window_object(m, &w, ev);
 		if (!counts(m, ev, until_ns, &replayed))
@@ -1578,6 +1595,7 @@ void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 		replay_sorted(m, until_ns, &last);
 	}
 	m->idx->replaying = MODEL_NO_SEQ;	/* the ends below have no event */
+	m->idx->last_rel = last;
 	m->until_ns = until_ns == UINT64_MAX ? last : until_ns;
 	m->to_end = until_ns == UINT64_MAX;
 	if (m->final && until_ns == UINT64_MAX) {
@@ -1587,6 +1605,73 @@ void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 		for (size_t i = 0; i < m->nprocesses; i++)
 			proc_end(m, m->processes[i], end);
 	}
+}
+
+/* Whether the events from m->idx->next_seq on can be replayed after the
+ * model as it stands: each takes effect after the last one replayed, and
+ * each object record describes an event not replayed yet.  *n: how many
+ * are replayed. */
+static bool extends_in_order(struct model *m, struct order **out, size_t *n)
+{
+	const struct model_index *x = m->idx;
+	struct order done = { x->done_when, x->done_seq }, *o = NULL;
+	struct trace_iter it;
+	const struct trace_event *ev;
+	size_t cap = 0;
+	bool replayed, ok = true;
+	*n = 0;
+	trace_iter_init_at(&it, m->trace, x->next_seq);
+	while (ok && (ev = trace_iter_next(&it))) {
+		if (ev->call == SHMT_CALL_OBJECT) {
+			uint64_t of = ev->args[SHMT_ARG_OBJECT_OF];
+			struct trace_iter di;
+			const struct trace_event *d = of ? model_event(m, of - 1, &di) : NULL;
+			struct order od = { d ? effect_time(d) : 0, of - 1 };
+			ok = !d || !x->any_done || order_less(&done, &od);
+		}
+		if (!counts(m, ev, UINT64_MAX, &replayed) || !replayed)
+			continue;
+		GROW(o, *n, cap);
+		o[*n].when = effect_time(ev);
+		o[(*n)++].seq = ev->seq;
+	}
+	if (ok && *n)
+		qsort(o, *n, sizeof(*o), order_cmp);
+	ok = ok && (!*n || !x->any_done || order_less(&done, &o[0]));
+	*out = o;
+	return ok;
+}
+
+bool model_extend(struct model *m, const struct trace *t)
+{
+	struct order *o = NULL;
+	size_t n;
+	m->trace = t;
+	if (!m->to_end || m->final || (t->flags & SHMT_HF_FINAL) ||
+	    !extends_in_order(m, &o, &n)) {
+		free(o);
+		return false;
+	}
+	/* the object records and the count first, as model_build does */
+	struct trace_iter it;
+	const struct trace_event *ev;
+	bool replayed;
+	trace_iter_init_at(&it, t, m->idx->next_seq);
+	while ((ev = trace_iter_next(&it))) {
+		note_read(m, ev);
+		if (ev->call == SHMT_CALL_OBJECT)
+			info_put(m, ev);
+		m->events += counts(m, ev, UINT64_MAX, &replayed);
+	}
+	m->corrupt += it.corrupt;
+	uint64_t last = m->idx->last_rel;
+	for (size_t i = 0; i < n; i++)
+		replay_seq(m, o[i].seq, &last);
+	free(o);
+	m->idx->replaying = MODEL_NO_SEQ;
+	m->idx->last_rel = last;
+	m->until_ns = last;
+	return true;
 }
 
 /* --- reconciliation -------------------------------------------------------------------------------- */
