@@ -1607,10 +1607,21 @@ void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 	}
 }
 
+/*
+ * An append may hold events stamped a little before the last one
+ * replayed: a slot is reserved when its call returns, so the calls that
+ * were under way when the launcher drained come in the next piece.  They
+ * are replayed after the model as it stands when they began at most
+ * EXTEND_SLACK_NS before the last event replayed (a thread's own calls
+ * never overlap, so only events of different threads a few microseconds
+ * apart change order; a full build restores the exact order).
+ */
+#define EXTEND_SLACK_NS 1000000u
+
 /* Whether the events from m->idx->next_seq on can be replayed after the
- * model as it stands: each takes effect after the last one replayed, and
- * each object record describes an event not replayed yet.  *n: how many
- * are replayed. */
+ * model as it stands: in order, or within EXTEND_SLACK_NS of it, and each
+ * object record describes an event not read yet.  *n: how many are
+ * replayed. */
 static bool extends_in_order(struct model *m, struct order **out, size_t *n)
 {
 	const struct model_index *x = m->idx;
@@ -1626,8 +1637,7 @@ static bool extends_in_order(struct model *m, struct order **out, size_t *n)
 			uint64_t of = ev->args[SHMT_ARG_OBJECT_OF];
 			struct trace_iter di;
 			const struct trace_event *d = of ? model_event(m, of - 1, &di) : NULL;
-			struct order od = { d ? effect_time(d) : 0, of - 1 };
-			ok = !d || !x->any_done || order_less(&done, &od);
+			ok = !d || d->seq >= x->next_seq;	/* not read yet */
 		}
 		if (!counts(m, ev, UINT64_MAX, &replayed) || !replayed)
 			continue;
@@ -1637,7 +1647,8 @@ static bool extends_in_order(struct model *m, struct order **out, size_t *n)
 	}
 	if (ok && *n)
 		qsort(o, *n, sizeof(*o), order_cmp);
-	ok = ok && (!*n || !x->any_done || order_less(&done, &o[0]));
+	ok = ok && (!*n || !x->any_done || order_less(&done, &o[0]) ||
+		    o[0].when + EXTEND_SLACK_NS >= done.when);
 	*out = o;
 	return ok;
 }
