@@ -141,6 +141,18 @@ static void test_round_trip(void)
 	found &= ev && ev->seq == SEQ_OF(0);
 	CHECK(found, "a pass started at a seq finds that event, or the next one "
 	      "when its slot was left out");
+	trace_close(&t);
+	CHECK(trace_open_sequential(path, &t) == 0 &&
+	      matching(&t, &seen) == NEVENTS && seen == NEVENTS,
+	      "opened for one pass in order (no per-event index), every event "
+	      "reads back as written");
+	found = 1;
+	for (unsigned i = 0; i < NEVENTS; i += 13) {
+		trace_iter_init_at(&it, &t, SEQ_OF(i));
+		ev = trace_iter_next(&it);
+		found &= ev && ev->seq == SEQ_OF(i);
+	}
+	CHECK(found, "... and a pass started at a seq still finds its event");
 	struct trace_counters c;
 	trace_counters(&t, &c);
 	CHECK(c.dropped == 7 && c.head == NEVENTS,
@@ -341,6 +353,10 @@ static void test_damage(void)
 	CHECK(good > NEVENTS / 4 && good < NEVENTS && it.corrupt > 0,
 	      "the events before the damage read right (%u), the damage is counted "
 	      "(%llu)", good, (unsigned long long)it.corrupt);
+	trace_close(&t);
+	uint64_t seen2;
+	CHECK(trace_open_sequential(path, &t) == 0 && matching(&t, &seen2) == good &&
+	      seen2 == seen, "opened for one pass, the damaged file reads the same");
 	trace_close(&t);
 }
 

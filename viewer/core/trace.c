@@ -196,6 +196,7 @@ struct trace_records {
 	struct trace_loss *losses;
 	size_t nlosses, losses_cap;
 	uint64_t damaged;               /* records that broke the rules */
+	bool sparse;                    /* no deltas: trace_open_sequential */
 	bool stopped;                   /* framing damage: nothing after it
 	                                   is read */
 };
@@ -248,15 +249,40 @@ static bool index_event(struct trace_records *r, uint64_t off)
 	uint64_t delta = off - r->blocks[n / EVENT_BLOCK];
 	if (delta > UINT32_MAX)
 		return false;
-	XGROW(r->deltas, r->nevents, r->events_cap, 1024);
-	r->deltas[r->nevents++] = (uint32_t)delta;
+	if (!r->sparse) {
+		XGROW(r->deltas, r->nevents, r->events_cap, 1024);
+		r->deltas[n] = (uint32_t)delta;
+	}
+	r->nevents++;
 	return true;
 }
 
-/* Where the n-th EVENT record starts. */
-static uint64_t event_offset(const struct trace_records *r, uint64_t n)
+/* Where the first EVENT record at or after `off` starts (the end of the
+ * indexed records when none does). */
+static uint64_t next_event_at(const struct trace *t, uint64_t off)
 {
-	return r->blocks[n / EVENT_BLOCK] + r->deltas[n];
+	struct records_frame f;
+	while (off < t->rec->end &&
+	       records_next(t->base + off, t->size - off, &f) == 1 &&
+	       f.type != RECORDS_EVENT)
+		off += f.size;
+	return off;
+}
+
+/* Where the n-th EVENT record starts; a sparse index walks from its
+ * block's first (it holds no damaged event: see index_records). */
+static uint64_t event_offset(const struct trace *t, uint64_t n)
+{
+	const struct trace_records *r = t->rec;
+	if (!r->sparse)
+		return r->blocks[n / EVENT_BLOCK] + r->deltas[n];
+	uint64_t off = r->blocks[n / EVENT_BLOCK];
+	struct records_frame f;
+	for (uint64_t k = n / EVENT_BLOCK * EVENT_BLOCK; k < n; k++) {
+		records_next(t->base + off, t->size - off, &f);
+		off = next_event_at(t, off + f.size);
+	}
+	return off;
 }
 
 static void index_record(struct trace_records *r, const struct records_frame *f,
@@ -337,13 +363,23 @@ static void index_more(struct trace *t, struct trace_records *r)
 	t->capacity = r->nevents;
 }
 
-static void index_records(struct trace *t)
+static void free_records(struct trace_records *r);
+
+/* A sparse index finds an event by walking its block's records, which
+ * only holds while every EVENT record there is indexed: with damage, or
+ * once the file grew (trace_refresh), it is the full index. */
+static void index_records(struct trace *t, bool sparse)
 {
 	struct trace_records *r = xcalloc(1, sizeof(*r));
 
 	r->end = t->hdr->header_size;	/* checked: SHMT_HEADER_SIZE */
+	r->sparse = sparse && (t->flags & SHMT_HF_FINAL);
 	t->rec = r;
 	index_more(t, r);
+	if (r->sparse && r->damaged) {
+		free_records(r);
+		index_records(t, false);
+	}
 }
 
 static void free_records(struct trace_records *r)
@@ -386,7 +422,7 @@ static void frame_at(const struct trace *t, uint64_t off, struct records_frame *
 
 /* Decodes the n-th event of a compact file into it->ev; false when the
  * record breaks the rules (then counted corrupt). */
-static bool fill_record_event(struct trace_iter *it, uint64_t n)
+static bool fill_record_event(struct trace_iter *it, uint64_t n, uint64_t off)
 {
 	const struct trace *t = it->trace;
 	const struct trace_records *r = t->rec;
@@ -396,7 +432,7 @@ static bool fill_record_event(struct trace_iter *it, uint64_t n)
 	unsigned nframes = 0;
 	uint64_t id;
 
-	frame_at(t, event_offset(r, n), &f);
+	frame_at(t, off, &f);
 	if (records_get_event(&f, n, &e) < 0 || e.call == SHMT_CALL_NONE ||
 	    e.call >= SHMT_CALL_COUNT || e.obj >= SHMT_OBJ_COUNT ||
 	    e.stack_id > r->nstacks || e.str_id > r->nstrings)
@@ -492,7 +528,7 @@ static void map_with_room(int fd, struct trace *t)
 	t->map_len = len;
 }
 
-int trace_open(const char *path, struct trace *t)
+static int open_trace(const char *path, struct trace *t, bool sequential)
 {
 	char w[WHY_MAX];
 	int fd, rc;
@@ -517,9 +553,19 @@ int trace_open(const char *path, struct trace *t)
 		return error("cannot read '%s': %s", path, w);
 	}
 	if (t->version == SHMT_VERSION_RECORDS)
-		index_records(t);
+		index_records(t, sequential);
 	t->path = xstrdup(path);
 	return 0;
+}
+
+int trace_open(const char *path, struct trace *t)
+{
+	return open_trace(path, t, false);
+}
+
+int trace_open_sequential(const char *path, struct trace *t)
+{
+	return open_trace(path, t, true);
 }
 
 long trace_refresh(struct trace *t)
@@ -677,10 +723,22 @@ const struct trace_event *trace_iter_next(struct trace_iter *it)
 
 	while (t->rec && it->next < it->end) {
 		uint64_t n = it->next++;
-		if (n && n % RELEASE_WINDOW == 0)	/* the events behind: read */
-			release_range(t, event_offset(t->rec, n - RELEASE_WINDOW),
-				      event_offset(t->rec, n));
-		if (fill_record_event(it, n))
+		/* in order: the next event's record follows this one's */
+		bool sparse = t->rec->sparse;
+		uint64_t off = sparse && it->rec_off && it->rec_n == n ?
+			it->rec_off : event_offset(t, n);
+		if (n && n % RELEASE_WINDOW == 0 && off > it->released) {
+			release_range(t, it->released, off);	/* read: behind */
+			it->released = off;
+		}
+		if (sparse) {
+			struct records_frame f;
+			frame_at(t, off, &f);
+			it->rec_n = n + 1;
+			it->rec_off = n + 1 < it->end ?
+				next_event_at(t, off + f.size) : 0;
+		}
+		if (fill_record_event(it, n, off))
 			return &it->ev;
 		it->corrupt++;
 	}

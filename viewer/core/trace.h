@@ -118,6 +118,9 @@ struct trace_iter {
 	                          refreshed when a string lies beyond it */
 	uint64_t abandoned;    /* slots whose commit word is not index + 1 */
 	uint64_t corrupt;      /* committed slots that failed validation */
+	uint64_t rec_n, rec_off;  /* a compact file: where event rec_n's
+	                             record starts (0: not known) */
+	uint64_t released;     /* the mapping given back up to here */
 	struct trace_event ev;
 	uint64_t frames[SHMT_MAX_DEPTH];
 };
@@ -142,6 +145,14 @@ int trace_open(const char *path, struct trace *t);
  * trace_close() and trace_open() it again.
  */
 long trace_refresh(struct trace *t);
+
+/*
+ * As trace_open(), for a reader that goes through the events in order
+ * (dump): a finished compact file's index then keeps one offset per 4096
+ * events instead of 4 bytes an event, so its memory does not grow with
+ * the trace; a pass started at a seq walks from its block's start.
+ */
+int trace_open_sequential(const char *path, struct trace *t);
 
 /* The LOSS records of a compact file, in file order (none for slots). */
 const struct trace_loss *trace_losses(const struct trace *t, size_t *n);
