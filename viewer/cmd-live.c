@@ -479,9 +479,10 @@ static int extend_kept(struct live *L)
 	if (!L->have_kept || !L->have_model || L->v.at_set)
 		return -1;
 	if (sigsetjmp(sec.env, 1)) {	/* half replayed: forget the model */
-		memset(&L->model, 0, sizeof(L->model));
+		memset(&L->model, 0, sizeof(L->model));	/* leaked, as in
+							   guarded() */
 		L->have_model = false;
-		L->have_kept = false;	/* its mapping may be cut: leaked */
+		drop_kept(L);	/* out of the read now: unmapping is safe */
 		return -1;
 	}
 	trace_section_enter(&sec);
