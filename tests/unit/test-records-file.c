@@ -334,6 +334,52 @@ static void test_extend(void)
 	free(all);
 }
 
+/* An event more than the replay's window (64Ki events) out of place: the
+ * model is built by the full sort, and the shmget stamped first is
+ * replayed before the shmat that comes 70000 events earlier in the file. */
+static void test_far_out_of_order(void)
+{
+	struct records_writer w;
+	struct shmt_header h;
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	header(&h, SHMT_HF_FINAL);
+	records_writer_open(&w, fd, &h);
+	const unsigned n = 70000;
+	for (unsigned i = 0; i < n; i++) {
+		struct records_event e = { .seq = i, .pid = 100, .tid = 100,
+					   .call = SHMT_CALL_CLOSE,
+					   .time_ns = 10000 + 10ull * i };
+		if (i == 10) {
+			e.call = SHMT_CALL_SHMAT;
+			e.args[SHMT_ARG_SHMAT_SHMID] = 7;
+			e.ret = 0x7f0000000000;
+		} else if (i == n - 1) {	/* stamped before everything */
+			e.call = SHMT_CALL_SHMGET;
+			e.flags = SHMT_EVF_CREATED;
+			e.ret = 7;
+			e.args[SHMT_ARG_SHMGET_SIZE] = 4096;
+			e.time_ns = 1000;
+		}
+		records_writer_event(&w, &e, NULL, 0, NULL, 0);
+	}
+	records_writer_flush(&w);
+	records_writer_header(&w, &h);
+	records_writer_free(&w);
+	close(fd);
+	struct trace t;
+	struct model m;
+	CHECK(trace_open(path, &t) == 0, "a file with an event 70000 places out "
+	      "of order opens");
+	model_build(&m, &t, UINT64_MAX);
+	CHECK(m.nsegments == 1 && m.segments[0]->created &&
+	      !(m.segments[0]->notes & SEG_NOTE_PREEXISTING) &&
+	      m.segments[0]->natt == 1 && m.events == n,
+	      "the model replays it in time order: one segment, created by the "
+	      "trace, then attached (%zu segments)", m.nsegments);
+	model_free(&m);
+	trace_close(&t);
+}
+
 static void test_damage(void)
 {
 	size_t size = write_trace(SHMT_HF_FINAL);
@@ -367,6 +413,7 @@ int main(void)
 	test_growing();
 	test_refresh();
 	test_extend();
+	test_far_out_of_order();
 	test_damage();
 	unlink(path);
 	return check_exit();
