@@ -229,9 +229,18 @@ uninstall:
 $(B)/bench/workload: bench/workload.c | $(B)/bench
 	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -fno-optimize-sibling-calls \
 	  -o $@ $< $(LDFLAGS) -lpthread
+# A synthetic 10M-event compact trace for the viewer benchmarks, written
+# straight with the records writer (bench/gen-trace.c).
+$(B)/bench/gen-trace: bench/gen-trace.c common/records-writer.c common/records.c | $(B)/bench
+	$(CC) $(WARN) $(CFLAGS) -Icommon -D_GNU_SOURCE -o $@ $^ $(LDFLAGS)
+# live's refresh on a growing trace, timed without a terminal: links the
+# viewer's core
+$(B)/bench/live-refresh: bench/live-refresh.c $(VIEWER_CORE_OBJ) $(COMMON_OBJ) | $(B)/bench
+	$(CC) $(ALL_CFLAGS) -Iviewer/core -D_GNU_SOURCE -o $@ $^ $(LDFLAGS) $(SAN_LDFLAGS) \
+	  $(VIEWER_LIBS)
 $(B)/bench:
 	mkdir -p $@
 .PHONY: bench
-bench: $(B)/libshmtrace.so $(B)/shmtrace $(B)/bench/workload
-	-@$(MAKE) --no-print-directory $(B)/shmview
+bench: $(B)/libshmtrace.so $(B)/shmtrace $(B)/bench/workload $(B)/bench/gen-trace
+	-@$(MAKE) --no-print-directory $(B)/shmview $(B)/bench/live-refresh
 	@python3 bench/run.py

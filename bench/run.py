@@ -17,7 +17,8 @@ Environment:
     BENCH_CALLGRIND=0 no callgrind instruction counts
     BENCH_ONLY=LIST   only these parts, comma-separated: matrix (workloads,
                       deep stacks, threads and processes), loss, syscalls,
-                      launcher, viewer, callgrind, server (nginx under wrk),
+                      launcher, viewer, scale (the viewer on synthetic
+                      10M-event traces), callgrind, server (nginx under wrk),
                       profile; the results then
                       go to bench/RESULTS-partial.md unless BENCH_OUT says
     SHMTRACE_BUILD    the build directory (default build/)
@@ -825,6 +826,91 @@ def viewer_bench():
 
 
 # --------------------------------------------------------------------------
+# The viewer at scale: synthetic compact traces (bench/gen-trace.c)
+# --------------------------------------------------------------------------
+
+GEN = os.path.join(BUILD, "bench", "gen-trace")
+LIVE_REFRESH = os.path.join(BUILD, "bench", "live-refresh")
+AT_SCALE = {}
+
+
+def gen_trace(name, events, procs, running=False):
+    path = os.path.join(TMP, name)
+    run([GEN, path, str(events), str(procs)] + (["--running"] if running else []))
+    return path
+
+
+def scale_bench():
+    """report and dump on 1M and 10M churn events over 3000 processes,
+    export on 10k and 100k processes, live's refresh after an append to a
+    growing 10M-event trace."""
+    if not (os.path.exists(VIEWER) and os.path.exists(GEN)):
+        note("build/shmview or build/bench/gen-trace is missing: the scale "
+             "benchmarks are skipped")
+        return
+    big = n(10000000)
+    for label, events in (("small", big // 10), ("big", big)):
+        path = gen_trace("scale-%s.trace" % label, events, 3000)
+        AT_SCALE["events_" + label] = events
+        AT_SCALE["bytes_" + label] = os.path.getsize(path)
+        for cmd in ("report", "dump"):
+            w, r, a, rc = timed_rss([VIEWER, cmd, path])
+            AT_SCALE[(cmd, label)] = {"wall": w, "rss_kib": r, "anon_kib": a, "rc": rc}
+        os.unlink(path)
+    for procs in (n(10000), n(100000)):
+        path = gen_trace("scale-export.trace", 14 * procs, procs)
+        w, r, a, rc = timed_rss([VIEWER, "export", path])
+        AT_SCALE[("export", procs)] = {"wall": w, "rss_kib": r, "rc": rc}
+        os.unlink(path)
+    if os.path.exists(LIVE_REFRESH):
+        src = gen_trace("scale-live.trace", big, 3000, running=True)
+        out, _, _ = run([LIVE_REFRESH, src, os.path.join(TMP, "scale-work.trace"),
+                         "20", "3000"], check=False)
+        AT_SCALE["live"] = dict(kv.split("=") for kv in out.split())
+        os.unlink(src)
+
+
+def scale_evaluate():
+    r = AT_SCALE.get(("report", "big"))
+    if r:
+        ev = AT_SCALE["events_big"]
+        ok = r["wall"] <= 10 and r["rss_kib"] <= 256 * 1024 and r["rc"] == 0
+        target("report on %d events (synthetic churn, 3000 processes) ≤ 10 s, "
+               "≤ 256 MiB peak RSS" % ev,
+               "%.1f s, %.0f MiB (anonymous %.0f MiB)" % (
+                   r["wall"], r["rss_kib"] / 1024, r["anon_kib"] / 1024), None,
+               "PASS" if ok else "MISS (%.1fx the time, %.1fx the memory)" % (
+                   r["wall"] / 10, r["rss_kib"] / (256 * 1024)))
+    big, small = AT_SCALE.get(("dump", "big")), AT_SCALE.get(("dump", "small"))
+    if big and small:
+        ok = big["anon_kib"] <= small["anon_kib"] * 1.1 + 1024
+        target("dump of %d events in constant memory (against %d: anonymous "
+               "memory must not grow)" % (AT_SCALE["events_big"], AT_SCALE["events_small"]),
+               "anonymous %.1f → %.1f MiB, peak RSS %.1f → %.1f MiB, %.1f s" % (
+                   small["anon_kib"] / 1024, big["anon_kib"] / 1024,
+                   small["rss_kib"] / 1024, big["rss_kib"] / 1024, big["wall"]), ok)
+    a, b = AT_SCALE.get(("export", n(10000))), AT_SCALE.get(("export", n(100000)))
+    if a and b:
+        k = b["wall"] / max(a["wall"], 1e-3)
+        target("export is linear: 10x the processes (%d → %d) ≤ 15x the time"
+               % (n(10000), n(100000)),
+               "%.2f s → %.2f s (%.1fx), %.0f MiB" % (a["wall"], b["wall"], k,
+                                                     b["rss_kib"] / 1024),
+               k <= 15 and b["rc"] == 0)
+    lv = AT_SCALE.get("live")
+    if lv:
+        med_ms = float(lv["refresh_median_ms"])
+        target("live on a growing %s-event trace takes in an append ≤ 100 ms "
+               "(trace_refresh + model_extend + reconcile; drawing not included)"
+               % lv["events"],
+               "median %.1f ms, max %s ms over %s appends of 3000 bytes (%s "
+               "extended); a full rebuild: %s ms" % (
+                   med_ms, lv["refresh_max_ms"], lv["pieces"], lv["extended"],
+                   lv["build_ms"]),
+               med_ms <= 100 and lv["extended"] == lv["pieces"])
+
+
+# --------------------------------------------------------------------------
 # Instructions per call (callgrind: independent of machine noise)
 # --------------------------------------------------------------------------
 
@@ -1561,6 +1647,9 @@ def main():
         if part("viewer"):
             log("viewer")
             viewer_bench()
+        if part("scale"):
+            log("the viewer at scale (synthetic 10M-event traces)")
+            scale_bench()
         if part("callgrind"):
             log("instructions per call (callgrind)")
             callgrind_bench()
@@ -1568,6 +1657,7 @@ def main():
             log("nginx under wrk")
             server_bench()
         evaluate()
+        scale_evaluate()
         missed = any(v.startswith("MISS") for _, _, v in TARGETS)
         if PROFILE and (missed and not ONLY or "profile" in ONLY):
             log("profiles (a target was missed)")

@@ -195,7 +195,10 @@ static int dump(const char *path, const struct dump_options *o,
 	int32_t *threaded;
 	struct trace t;
 
-	if (trace_open(path, &t) < 0)
+	/* one pass in order, unless -y builds the model (which looks
+	 * events up by seq) */
+	bool model = o->objects && !o->json && !o->summary;
+	if ((model ? trace_open : trace_open_sequential)(path, &t) < 0)
 		return 1;
 	filter_resolve(f, &t, NULL);
 	if (o->summary) {

@@ -6,7 +6,11 @@
  * with pread; only when it changed (size, inode, slots and strings used,
  * counters, flags: not its mtime, which the launcher bumps every 100 ms
  * even when nothing happened) is the file opened, mapped, modelled,
- * reconciled with the kernel and closed again.  No mapping is kept between
+ * reconciled with the kernel and closed again.  A compact file of a run
+ * still going, shown whole and unfiltered, stays open instead: what it
+ * gained is replayed onto the model (trace_refresh, model_extend), and
+ * only an event out of order, the run's end or a replaced file make it
+ * read all again.  No mapping is kept between
  * refreshes: at its end the launcher renames the complete trace over the
  * live file (or, when it cannot, rewrites it in place, smaller), and a read
  * that meets such a cut (SIGBUS) is abandoned and done again at the next
@@ -86,6 +90,11 @@ struct live {
 	struct filter *filter;     /* of the command line, for a trace */
 	struct model model;        /* the last good one; trace == NULL */
 	bool have_model;
+	/* the compact file of a run still going, kept open after the model
+	 * of all of it was built without a filter: what it gains is replayed
+	 * onto the model (trace_refresh, model_extend), not all of it again */
+	struct trace kept;
+	bool have_kept;
 	struct live_sig sig;       /* of the file the model was built from */
 	struct trace times;        /* the clock fields of that file only */
 	uint64_t last_read_ns, last_reconcile_ns, last_detail_ns;
@@ -290,6 +299,7 @@ struct live_read {
 	struct live_text detail;
 	bool with_detail;
 	struct trace times;        /* clock fields and flags, no mapping */
+	bool keep;                 /* t stays open: it becomes L->kept */
 };
 
 static uint64_t elapsed(const struct trace *t)
@@ -338,9 +348,19 @@ static int read_all(struct live *L, struct live_read *r)
 	r->times.start_ns = r->t.start_ns;
 	r->times.end_ns = r->t.end_ns;
 	r->times.start_realtime_ns = r->t.start_realtime_ns;
-	trace_close(&r->t);
+	r->keep = r->t.rec && !(r->t.flags & SHMT_HF_FINAL) && !L->v.at_set &&
+		  !filter_active(f);
+	if (!r->keep)
+		trace_close(&r->t);
 	r->m.trace = NULL;
 	return 0;
+}
+
+static void drop_kept(struct live *L)
+{
+	if (L->have_kept)
+		trace_close(&L->kept);
+	L->have_kept = false;
 }
 
 /* Write the open detail view from the same file the model came from,
@@ -423,6 +443,11 @@ static int reread(struct live *L, const struct live_sig *sig, bool detail)
 	L->model = r.m;
 	L->have_model = true;
 	L->v.model = &L->model;
+	drop_kept(L);
+	if (r.keep) {
+		L->kept = r.t;
+		L->have_kept = true;
+	}
 	L->v.counters = r.counters;
 	L->times = r.times;
 	L->v.final = r.times.flags & SHMT_HF_FINAL;
@@ -435,6 +460,56 @@ static int reread(struct live *L, const struct live_sig *sig, bool detail)
 	}
 	if (L->v.status_error)
 		L->v.status[0] = '\0';
+	count(L);
+	live_list(&L->v, &L->model, &k);
+	L->last_read_ns = L->last_reconcile_ns = now_ns();
+	L->v.read_ms = (double)(now_ns() - t0) / 1e6;
+	return 0;
+}
+
+/* Replays what the kept trace gained onto the model, and reconciles it.
+ * Returns -1 when the model must be built again (then it is as it was,
+ * or, cut under the read, gone). */
+static int extend_kept(struct live *L)
+{
+	struct trace_section sec;
+	struct kernel_view k;
+	bool ok;
+
+	if (!L->have_kept || !L->have_model || L->v.at_set)
+		return -1;
+	if (sigsetjmp(sec.env, 1)) {	/* half replayed: forget the model */
+		memset(&L->model, 0, sizeof(L->model));	/* leaked, as in
+							   guarded() */
+		L->have_model = false;
+		drop_kept(L);	/* out of the read now: unmapping is safe */
+		return -1;
+	}
+	trace_section_enter(&sec);
+	ok = trace_refresh(&L->kept) >= 0 && model_extend(&L->model, &L->kept);
+	if (ok) {
+		trace_counters(&L->kept, &L->v.counters);
+		kernel_read(&k);
+		model_reconcile(&L->model, &k);
+		kernel_free(&k);
+	}
+	trace_section_leave(&sec);
+	L->model.trace = NULL;
+	return ok ? 0 : -1;
+}
+
+/* The run went on: the model extended by what the file gained. */
+static int reread_tail(struct live *L, const struct live_sig *sig)
+{
+	struct live_keys k;
+	uint64_t t0 = now_ns();
+
+	live_remember(&L->v, &k);
+	if (extend_kept(L) < 0)
+		return -1;
+	drain_stderr(L);
+	L->v.elapsed_ns = elapsed(&L->times);
+	L->sig = *sig;
 	count(L);
 	live_list(&L->v, &L->model, &k);
 	L->last_read_ns = L->last_reconcile_ns = now_ns();
@@ -539,6 +614,13 @@ static void refresh(struct live *L, bool detail)
 	else if ((stale || L->detail_stale) &&
 		 now - L->last_detail_ns >= SLOW_REFRESH_NS)
 		detail = true;
+	if (stale && reread_tail(L, &sig) == 0) {
+		if (detail && detail_only(L) == 0)
+			L->detail_stale = false;
+		else if (in_detail(&L->v))
+			L->detail_stale = true;
+		return;
+	}
 	if (stale) {	/* a detail of the old model would not fit the file */
 		if (reread(L, &sig, detail) == 0)
 			L->detail_stale = in_detail(&L->v) && !detail;
@@ -802,6 +884,7 @@ static int live(const char *path, const struct live_options *o,
 	live_ui_stop();
 	release_stderr();
 	model_free(&L.model);
+	drop_kept(&L);
 	live_text_free(&L.v.detail);
 	live_list_free(&L.v);
 	return rc;

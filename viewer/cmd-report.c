@@ -98,21 +98,22 @@ static int parse_options(int argc, char **argv, struct report_options *o,
 
 /* --- symbolizing the stacks worth showing ------------------------------- */
 
-/* The summary shows the stacks of leaks only: with no leak, no ELF file
- * is opened at all. */
+/* The stacks of the leaks, which suppressions match, now; the others'
+ * when they are rendered (report_seg).  The summary shows the stacks of
+ * leaks only: with no leak, no ELF file is opened at all. */
 static void resolve_stacks(struct report *r, struct sym_table *st,
 			   bool leaks_only)
 {
 	const struct model *m = r->model;
 
 	r->segs = xcalloc(m->nsegments, sizeof(*r->segs));
+	r->syms = st;
+	r->scratch = leaks_only ? NULL : xcalloc(1, sizeof(*r->scratch));
 	for (size_t i = 0; i < m->nsegments; i++) {
 		const struct segment *s = m->segments[i];
 
-		if (leaks_only && !model_is_leak(s))
+		if (!model_is_leak(s))
 			continue;
-		if (i && i % 16384 == 0)	/* bound the resident trace pages */
-			trace_release_pages(m->trace);
 		report_resolve_stack(m, st, &s->creator, &r->segs[i].created);
 		if (s->marked)
 			report_resolve_stack(m, st, &s->remover,
@@ -120,12 +121,19 @@ static void resolve_stacks(struct report *r, struct sym_table *st,
 	}
 }
 
+static void free_stack_pair(struct report_seg *rs)
+{
+	free(rs->created.frames);
+	free(rs->removed.frames);
+}
+
 static void free_stacks(struct report *r)
 {
-	for (size_t i = 0; r->segs && i < r->model->nsegments; i++) {
-		free(r->segs[i].created.frames);
-		free(r->segs[i].removed.frames);
-	}
+	for (size_t i = 0; r->segs && i < r->model->nsegments; i++)
+		free_stack_pair(&r->segs[i]);
+	if (r->scratch)
+		free_stack_pair(&r->scratch->seg);
+	free(r->scratch);
 	free(r->segs);
 }
 

@@ -253,7 +253,7 @@ void report_json(FILE *out, const struct report *r)
 	json_key(&w, "segments");
 	json_begin_array(&w);
 	for (size_t i = 0; i < m->nsegments; i++)
-		put_segment(&w, m->segments[i], &r->segs[i]);
+		put_segment(&w, m->segments[i], report_seg(r, i));
 	json_end_array(&w);
 	json_key(&w, "processes");
 	json_begin_array(&w);

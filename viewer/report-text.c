@@ -195,7 +195,7 @@ static void put_segment(FILE *out, const struct report *r,
 			const struct segment *s)
 {
 	put_seg_title(out, r, s);
-	put_lifetime(out, r, s, &r->segs[s->index]);
+	put_lifetime(out, r, s, report_seg(r, s->index));
 	put_attachments(out, r, s);
 	put_notes(out, s);
 	if (model_is_leak(s)) {

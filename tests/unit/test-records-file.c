@@ -3,7 +3,8 @@
  * reader core: what records_writer writes, trace_open and the iterator
  * give back, event for event (stacks and strings interned once); a file
  * still growing reads as its whole records; a finished one cut short is
- * refused; damage in the middle keeps what comes before and is counted.
+ * refused; damage in the middle keeps what comes before and is counted;
+ * a live reader's trace_refresh() takes in what a growing file gained.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "model.h"
 #include "records-writer.h"
 #include "trace.h"
 
@@ -139,6 +141,18 @@ static void test_round_trip(void)
 	found &= ev && ev->seq == SEQ_OF(0);
 	CHECK(found, "a pass started at a seq finds that event, or the next one "
 	      "when its slot was left out");
+	trace_close(&t);
+	CHECK(trace_open_sequential(path, &t) == 0 &&
+	      matching(&t, &seen) == NEVENTS && seen == NEVENTS,
+	      "opened for one pass in order (no per-event index), every event "
+	      "reads back as written");
+	found = 1;
+	for (unsigned i = 0; i < NEVENTS; i += 13) {
+		trace_iter_init_at(&it, &t, SEQ_OF(i));
+		ev = trace_iter_next(&it);
+		found &= ev && ev->seq == SEQ_OF(i);
+	}
+	CHECK(found, "... and a pass started at a seq still finds its event");
 	struct trace_counters c;
 	trace_counters(&t, &c);
 	CHECK(c.dropped == 7 && c.head == NEVENTS,
@@ -176,6 +190,196 @@ static void test_growing(void)
 	CHECK(all, "a growing file cut anywhere reads as its whole records, none corrupt");
 }
 
+/* The whole file as written, to feed to a growing one piece by piece. */
+static unsigned char *slurp(size_t *size)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY);
+	fstat(fd, &st);
+	unsigned char *b = malloc((size_t)st.st_size);
+	*size = (size_t)pread(fd, b, (size_t)st.st_size, 0);
+	close(fd);
+	return b;
+}
+
+/* A live reader: the file grows by pieces that end anywhere (a torn
+ * record waits for the rest), trace_refresh() takes each one in. */
+static void test_refresh(void)
+{
+	write_trace(0);
+	size_t size;
+	unsigned char *all = slurp(&size);
+	int fd = open(path, O_RDWR | O_TRUNC);
+	size_t have = SHMT_HEADER_SIZE + 100;	/* the header, two events and
+						   a torn tail */
+	pwrite(fd, all, have, 0);
+	struct trace t;
+	CHECK(trace_open(path, &t) == 0, "a growing compact file opens");
+	uint64_t events = t.capacity, seen;
+	struct trace_iter it;
+	trace_iter_init(&it, &t);
+	trace_iter_next(&it);
+	const struct trace_event *second = trace_iter_next(&it);	/* "exec..." */
+	const char *early = second ? second->str : "";
+	int grew_right = 1;
+	while (have < size) {
+		size_t piece = size - have < 997 ? size - have : 997;
+		pwrite(fd, all + have, piece, (off_t)have);
+		have += piece;
+		long more = trace_refresh(&t);
+		grew_right &= more >= 0 && t.capacity == events + (uint64_t)more;
+		events = t.capacity;
+	}
+	CHECK(grew_right, "each refresh adds the events of the whole records appended");
+	CHECK(events == NEVENTS && matching(&t, &seen) == NEVENTS && seen == NEVENTS,
+	      "after the last piece every event reads back as written (%llu)",
+	      (unsigned long long)events);
+	trace_iter_init(&it, &t);
+	while (trace_iter_next(&it))
+		;
+	CHECK(it.corrupt == 0, "no torn tail was counted as damage");
+	CHECK(!memcmp(early, "exec", 4),
+	      "a string read before the refreshes is still valid");
+	CHECK(trace_refresh(&t) == 0, "a refresh with nothing new adds nothing");
+
+	ftruncate(fd, (off_t)(size - 100));
+	CHECK(trace_refresh(&t) == -1, "a file cut shorter asks to be opened again");
+	close(fd);
+	trace_close(&t);
+
+	write_trace(0);
+	CHECK(trace_open(path, &t) == 0, "the file opens again");
+	char other[80];
+	snprintf(other, sizeof(other), "%s.new", path);
+	fd = open(other, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	pwrite(fd, all, size, 0);
+	close(fd);
+	rename(other, path);
+	CHECK(trace_refresh(&t) == -1, "a file replaced by another asks to be opened again");
+	trace_close(&t);
+	free(all);
+}
+
+/* What two models say, compared where an extended one must equal one
+ * built at once. */
+static bool same_model(const struct model *a, const struct model *b)
+{
+	if (a->nsegments != b->nsegments || a->nprocesses != b->nprocesses ||
+	    a->events != b->events || a->until_ns != b->until_ns)
+		return false;
+	for (size_t i = 0; i < a->nsegments; i++) {
+		const struct segment *x = a->segments[i], *y = b->segments[i];
+		if (x->kind != y->kind || x->natt != y->natt ||
+		    x->live_att != y->live_att || x->nhist != y->nhist ||
+		    x->destroyed != y->destroyed)
+			return false;
+	}
+	return true;
+}
+
+/* live: a model built on part of a growing file, extended by what the
+ * file gains, is the model of the whole file; an appended event that
+ * took effect before the last one replayed asks for a rebuild. */
+static void test_extend(void)
+{
+	write_trace(0);
+	size_t size;
+	unsigned char *all = slurp(&size);
+	int fd = open(path, O_RDWR | O_TRUNC);
+	size_t have = size / 3;
+	pwrite(fd, all, have, 0);
+	struct trace t, whole;
+	struct model m, ref;
+	CHECK(trace_open(path, &t) == 0, "the first third opens");
+	model_build(&m, &t, UINT64_MAX);
+	uint64_t first = m.events;
+	int extended = 1;
+	while (have < size) {
+		size_t piece = size - have < 4999 ? size - have : 4999;
+		pwrite(fd, all + have, piece, (off_t)have);
+		have += piece;
+		extended &= trace_refresh(&t) >= 0 && model_extend(&m, &t);
+	}
+	CHECK(extended && first < m.events,
+	      "each append extends the model (%llu events, then %llu)",
+	      (unsigned long long)first, (unsigned long long)m.events);
+	CHECK(trace_open(path, &whole) == 0, "the whole file opens");
+	model_build(&ref, &whole, UINT64_MAX);
+	CHECK(same_model(&m, &ref), "the extended model is the model of the whole "
+	      "file (%zu segments, %llu events)", ref.nsegments,
+	      (unsigned long long)ref.events);
+	model_free(&ref);
+	trace_close(&whole);
+
+	/* an event stamped before the last one replayed */
+	struct records_writer w;
+	struct shmt_header h;
+	header(&h, 0);
+	records_writer_open(&w, fd, &h);
+	w.off = size;	/* append after what is there (its ids go on) */
+	w.nstacks = 3;
+	w.nstrings = 2;
+	w.events = NEVENTS;
+	struct records_event e = { .seq = SEQ_OF(NEVENTS), .call = SHMT_CALL_SHMDT,
+				   .pid = 100, .tid = 100, .time_ns = 5 };
+	records_writer_event(&w, &e, NULL, 0, NULL, 0);
+	records_writer_flush(&w);
+	records_writer_free(&w);
+	uint64_t before = m.events;
+	CHECK(trace_refresh(&t) == 1 && !model_extend(&m, &t) && m.events == before,
+	      "an event out of order is not replayed: the model asks to be built again");
+	model_free(&m);
+	close(fd);
+	trace_close(&t);
+	free(all);
+}
+
+/* An event more than the replay's window (64Ki events) out of place: the
+ * model is built by the full sort, and the shmget stamped first is
+ * replayed before the shmat that comes 70000 events earlier in the file. */
+static void test_far_out_of_order(void)
+{
+	struct records_writer w;
+	struct shmt_header h;
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	header(&h, SHMT_HF_FINAL);
+	records_writer_open(&w, fd, &h);
+	const unsigned n = 70000;
+	for (unsigned i = 0; i < n; i++) {
+		struct records_event e = { .seq = i, .pid = 100, .tid = 100,
+					   .call = SHMT_CALL_CLOSE,
+					   .time_ns = 10000 + 10ull * i };
+		if (i == 10) {
+			e.call = SHMT_CALL_SHMAT;
+			e.args[SHMT_ARG_SHMAT_SHMID] = 7;
+			e.ret = 0x7f0000000000;
+		} else if (i == n - 1) {	/* stamped before everything */
+			e.call = SHMT_CALL_SHMGET;
+			e.flags = SHMT_EVF_CREATED;
+			e.ret = 7;
+			e.args[SHMT_ARG_SHMGET_SIZE] = 4096;
+			e.time_ns = 1000;
+		}
+		records_writer_event(&w, &e, NULL, 0, NULL, 0);
+	}
+	records_writer_flush(&w);
+	records_writer_header(&w, &h);
+	records_writer_free(&w);
+	close(fd);
+	struct trace t;
+	struct model m;
+	CHECK(trace_open(path, &t) == 0, "a file with an event 70000 places out "
+	      "of order opens");
+	model_build(&m, &t, UINT64_MAX);
+	CHECK(m.nsegments == 1 && m.segments[0]->created &&
+	      !(m.segments[0]->notes & SEG_NOTE_PREEXISTING) &&
+	      m.segments[0]->natt == 1 && m.events == n,
+	      "the model replays it in time order: one segment, created by the "
+	      "trace, then attached (%zu segments)", m.nsegments);
+	model_free(&m);
+	trace_close(&t);
+}
+
 static void test_damage(void)
 {
 	size_t size = write_trace(SHMT_HF_FINAL);
@@ -195,6 +399,10 @@ static void test_damage(void)
 	CHECK(good > NEVENTS / 4 && good < NEVENTS && it.corrupt > 0,
 	      "the events before the damage read right (%u), the damage is counted "
 	      "(%llu)", good, (unsigned long long)it.corrupt);
+	trace_close(&t);
+	uint64_t seen2;
+	CHECK(trace_open_sequential(path, &t) == 0 && matching(&t, &seen2) == good &&
+	      seen2 == seen, "opened for one pass, the damaged file reads the same");
 	trace_close(&t);
 }
 
@@ -238,6 +446,9 @@ int main(void)
 	snprintf(path, sizeof(path), "/tmp/test-records-file.%d", (int)getpid());
 	test_round_trip();
 	test_growing();
+	test_refresh();
+	test_extend();
+	test_far_out_of_order();
 	test_damage();
 	test_late();
 	unlink(path);

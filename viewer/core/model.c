@@ -88,6 +88,11 @@ struct model_index {
 	struct u64_entry *origins;	/* shm_open/memfd event seq -> object */
 	struct u64_entry *inodes;	/* mapped files */
 	struct name_entry *names;	/* POSIX objects not unlinked */
+	/* where the replay stands, for model_extend(): the order of the
+	 * last event replayed, the latest time replayed, the first seq not
+	 * read yet */
+	uint64_t done_when, done_seq, last_rel, next_seq;
+	bool any_done;
 	uint64_t replaying;		/* the event being replayed, or
 					   MODEL_NO_SEQ: what a change is
 					   noted in the history as */
@@ -237,7 +242,7 @@ static void touch(struct model *m, struct segment *s)
 
 	if (seq == MODEL_NO_SEQ || (s->nhist && s->hist[s->nhist - 1] == seq))
 		return;
-	GROW(s->hist, s->nhist, s->hist_cap);
+	XGROW(s->hist, s->nhist, s->hist_cap, 4);	/* a churned one: 4 to 6 */
 	s->hist[s->nhist++] = seq;
 }
 
@@ -376,7 +381,7 @@ static struct attachment *attach(struct model *m, struct segment *s,
 	at->attached_ns = a->attached_ns;
 	at->seq = a->seq;
 	at->live = true;
-	GROW(s->att, s->natt, s->att_cap);
+	XGROW(s->att, s->natt, s->att_cap, 2);	/* most have one or two */
 	s->att[s->natt++] = at;
 	s->live_att++;
 	touch(m, s);
@@ -1372,30 +1377,54 @@ static bool takes_effect_at_end(unsigned call)
 	       call == SHMT_CALL_PROC_SEEN;
 }
 
+static uint64_t effect_time(const struct trace_event *ev)
+{
+	return ev->time_ns + (takes_effect_at_end(ev->call) ? ev->duration_ns : 0);
+}
+
+/* Whether the event counts (m->events) and whether it is replayed: every
+ * event the trace holds up to until_ns, as the launcher and dump
+ * --modules count them; module and object records and clocks gone odd
+ * are not replayed. */
+static bool counts(const struct model *m, const struct trace_event *ev,
+		   uint64_t until_ns, bool *replayed)
+{
+	int64_t rel = trace_event_reltime(m->trace, ev);
+	if (rel > 0 && (uint64_t)rel > until_ns)
+		return false;
+	*replayed = ev->call != SHMT_CALL_MODULE && ev->call != SHMT_CALL_OBJECT &&
+		    rel >= 0;
+	return true;
+}
+
+/* Notes that the event was read (model_extend reads on after it). */
+static void note_read(struct model *m, const struct trace_event *ev)
+{
+	if (ev->seq >= m->idx->next_seq)
+		m->idx->next_seq = ev->seq + 1;
+}
+
 static struct order *collect(struct model *m, uint64_t until_ns, size_t *n)
 {
 	struct trace_iter it;
 	const struct trace_event *ev;
 	struct order *o = NULL;
 	size_t cap = 0;
+	bool replayed;
 	*n = 0;
 	trace_iter_init(&it, m->trace);
 	while ((ev = trace_iter_next(&it))) {
-		int64_t rel = trace_event_reltime(m->trace, ev);
+		note_read(m, ev);
 		if (ev->call == SHMT_CALL_OBJECT)	/* what an earlier event's
 							   descriptor was */
 			info_put(m, ev);
-		if (rel > 0 && (uint64_t)rel > until_ns)
+		if (!counts(m, ev, until_ns, &replayed))
 			continue;
-		/* every event the trace holds up to then, as the launcher
-		 * and dump --modules count them */
 		m->events++;
-		if (ev->call == SHMT_CALL_MODULE || ev->call == SHMT_CALL_OBJECT ||
-		    rel < 0)
+		if (!replayed)
 			continue;
 		GROW(o, *n, cap);
-		o[*n].when = ev->time_ns +
-			(takes_effect_at_end(ev->call) ? ev->duration_ns : 0);
+		o[*n].when = effect_time(ev);
 		o[(*n)++].seq = ev->seq;
 	}
 	m->abandoned = it.abandoned;
@@ -1413,32 +1442,173 @@ const struct trace_event *model_event(const struct model *m, uint64_t seq,
 	return ev && ev->seq == seq ? ev : NULL;
 }
 
-void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
+/* Replays the event of `seq`; *last: the latest time replayed. */
+static void replay_seq(struct model *m, uint64_t seq, uint64_t *last)
+{
+	struct trace_iter it;
+	const struct trace_event *ev = model_event(m, seq, &it);
+	if (!ev)
+		return;
+	m->idx->done_when = effect_time(ev);
+	m->idx->done_seq = ev->seq;
+	m->idx->any_done = true;
+	m->idx->replaying = ev->seq;
+	replay(m, ev);
+	uint64_t rel = (uint64_t)trace_event_reltime(m->trace, ev);
+	if (rel > *last)
+		*last = rel;
+}
+
+/* The whole trace's order at once: every event collected, sorted. */
+static void replay_sorted(struct model *m, uint64_t until_ns, uint64_t *last)
+{
+	size_t n;
+	struct order *o = collect(m, until_ns, &n);
+	if (n)	/* qsort(NULL, 0) is undefined: a trace with no event yet */
+		qsort(o, n, sizeof(*o), order_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (i && i % 65536 == 0)	/* bound the resident trace pages */
+			trace_release_pages(m->trace);
+		replay_seq(m, o[i].seq, last);
+	}
+	free(o);
+}
+
+/*
+ * The file is nearly in order already: a slot is reserved when its call
+ * returns, so an event lies at most a few calls' durations away from its
+ * place.  A min-heap of the last ORDER_WINDOW events read then gives the
+ * events in their sorted order with 1 MiB where the sort holds every
+ * event, in one pass.  When an event comes more than that out of place
+ * (or an object record after its event was replayed), the order broke:
+ * replay_windowed() says so, and the model is built again by the sort.
+ */
+#define ORDER_WINDOW 65536u
+
+struct order_heap {
+	struct order *a;
+	size_t n;
+};
+
+static bool order_less(const struct order *x, const struct order *y)
+{
+	return order_cmp(x, y) < 0;
+}
+
+static void heap_push(struct order_heap *h, struct order o)
+{
+	size_t i = h->n++;
+	while (i && order_less(&o, &h->a[(i - 1) / 2])) {
+		h->a[i] = h->a[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h->a[i] = o;
+}
+
+static struct order heap_pop(struct order_heap *h)
+{
+	struct order top = h->a[0], x = h->a[--h->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && order_less(&h->a[c + 1], &h->a[c]))
+			c++;
+		if (!order_less(&h->a[c], &x))
+			break;
+		h->a[i] = h->a[c];
+		i = c;
+	}
+	if (h->n)
+		h->a[i] = x;
+	return top;
+}
+
+struct window {
+	struct order_heap heap;
+	struct order done;     /* the last one replayed */
+	bool any, broken;
+	uint64_t pushed;
+};
+
+/* Replays the smallest event of the window; notes a break of the order. */
+static void window_pop(struct model *m, struct window *w, uint64_t *last)
+{
+	struct order o = heap_pop(&w->heap);
+	if (w->any && order_less(&o, &w->done))
+		w->broken = true;
+	w->done = o;
+	w->any = true;
+	if (!w->broken)
+		replay_seq(m, o.seq, last);
+}
+
+/* An object record must come before its event is replayed. */
+static void window_object(struct model *m, struct window *w,
+			  const struct trace_event *ev)
+{
+	uint64_t of = ev->args[SHMT_ARG_OBJECT_OF];
+	struct trace_iter it;
+	const struct trace_event *d = of ? model_event(m, of - 1, &it) : NULL;
+	if (d && w->any) {
+		struct order o = { effect_time(d), d->seq };
+		if (!order_less(&w->done, &o))
+			w->broken = true;
+	}
+	info_put(m, ev);
+}
+
+static bool replay_windowed(struct model *m, uint64_t until_ns, uint64_t *last)
+{
+	struct window w = { .heap.a = xmalloc((ORDER_WINDOW + 1) * sizeof(struct order)) };
+	struct trace_iter it;
+	const struct trace_event *ev;
+	bool replayed;
+	trace_iter_init(&it, m->trace);
+	while (!w.broken && (ev = trace_iter_next(&it))) {
+		note_read(m, ev);
+		if (ev->call == SHMT_CALL_OBJECT)
+			window_object(m, &w, ev);
+		if (!counts(m, ev, until_ns, &replayed))
+			continue;
+		m->events++;
+		if (!replayed)
+			continue;
+		if (++w.pushed % 65536 == 0)	/* bound the resident pages */
+			trace_release_pages(m->trace);
+		heap_push(&w.heap, (struct order){ effect_time(ev), ev->seq });
+		if (w.heap.n > ORDER_WINDOW)
+			window_pop(m, &w, last);
+	}
+	while (!w.broken && w.heap.n)
+		window_pop(m, &w, last);
+	free(w.heap.a);
+	m->abandoned = it.abandoned;
+	m->corrupt = it.corrupt;
+	return !w.broken;
+}
+
+static void model_start(struct model *m, const struct trace *t)
 {
 	memset(m, 0, sizeof(*m));
 	m->trace = t;
 	m->idx = index_new();
 	m->final = t->flags & SHMT_HF_FINAL;
-	size_t n;
-	struct order *o = collect(m, until_ns, &n);
-	if (n)	/* qsort(NULL, 0) is undefined: a trace with no event yet */
-		qsort(o, n, sizeof(*o), order_cmp);
-	struct trace_iter it;
+}
+
+void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
+{
 	uint64_t last = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i && i % 65536 == 0)	/* bound the resident trace pages */
-			trace_release_pages(t);
-		const struct trace_event *ev = model_event(m, o[i].seq, &it);
-		if (!ev)
-			continue;
-		m->idx->replaying = ev->seq;
-		replay(m, ev);
-		uint64_t rel = (uint64_t)trace_event_reltime(t, ev);
-		if (rel > last)
-			last = rel;
+	model_start(m, t);
+	if (!replay_windowed(m, until_ns, &last)) {
+		model_free(m);
+		model_start(m, t);
+		last = 0;
+		replay_sorted(m, until_ns, &last);
 	}
-	free(o);
 	m->idx->replaying = MODEL_NO_SEQ;	/* the ends below have no event */
+	m->idx->last_rel = last;
 	m->until_ns = until_ns == UINT64_MAX ? last : until_ns;
 	m->to_end = until_ns == UINT64_MAX;
 	if (m->final && until_ns == UINT64_MAX) {
@@ -1448,6 +1618,84 @@ void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 		for (size_t i = 0; i < m->nprocesses; i++)
 			proc_end(m, m->processes[i], end);
 	}
+}
+
+/*
+ * An append may hold events stamped a little before the last one
+ * replayed: a slot is reserved when its call returns, so the calls that
+ * were under way when the launcher drained come in the next piece.  They
+ * are replayed after the model as it stands when they began at most
+ * EXTEND_SLACK_NS before the last event replayed (a thread's own calls
+ * never overlap, so only events of different threads a few microseconds
+ * apart change order; a full build restores the exact order).
+ */
+#define EXTEND_SLACK_NS 1000000u
+
+/* Whether the events from m->idx->next_seq on can be replayed after the
+ * model as it stands: in order, or within EXTEND_SLACK_NS of it, and each
+ * object record describes an event not read yet.  *n: how many are
+ * replayed. */
+static bool extends_in_order(struct model *m, struct order **out, size_t *n)
+{
+	const struct model_index *x = m->idx;
+	struct order done = { x->done_when, x->done_seq }, *o = NULL;
+	struct trace_iter it;
+	const struct trace_event *ev;
+	size_t cap = 0;
+	bool replayed, ok = true;
+	*n = 0;
+	trace_iter_init_at(&it, m->trace, x->next_seq);
+	while (ok && (ev = trace_iter_next(&it))) {
+		if (ev->call == SHMT_CALL_OBJECT) {
+			uint64_t of = ev->args[SHMT_ARG_OBJECT_OF];
+			struct trace_iter di;
+			const struct trace_event *d = of ? model_event(m, of - 1, &di) : NULL;
+			ok = !d || d->seq >= x->next_seq;	/* not read yet */
+		}
+		if (!counts(m, ev, UINT64_MAX, &replayed) || !replayed)
+			continue;
+		GROW(o, *n, cap);
+		o[*n].when = effect_time(ev);
+		o[(*n)++].seq = ev->seq;
+	}
+	if (ok && *n)
+		qsort(o, *n, sizeof(*o), order_cmp);
+	ok = ok && (!*n || !x->any_done || order_less(&done, &o[0]) ||
+		    o[0].when + EXTEND_SLACK_NS >= done.when);
+	*out = o;
+	return ok;
+}
+
+bool model_extend(struct model *m, const struct trace *t)
+{
+	struct order *o = NULL;
+	size_t n;
+	m->trace = t;
+	if (!m->to_end || m->final || (t->flags & SHMT_HF_FINAL) ||
+	    !extends_in_order(m, &o, &n)) {
+		free(o);
+		return false;
+	}
+	/* the object records and the count first, as model_build does */
+	struct trace_iter it;
+	const struct trace_event *ev;
+	bool replayed;
+	trace_iter_init_at(&it, t, m->idx->next_seq);
+	while ((ev = trace_iter_next(&it))) {
+		note_read(m, ev);
+		if (ev->call == SHMT_CALL_OBJECT)
+			info_put(m, ev);
+		m->events += counts(m, ev, UINT64_MAX, &replayed);
+	}
+	m->corrupt += it.corrupt;
+	uint64_t last = m->idx->last_rel;
+	for (size_t i = 0; i < n; i++)
+		replay_seq(m, o[i].seq, &last);
+	free(o);
+	m->idx->replaying = MODEL_NO_SEQ;
+	m->idx->last_rel = last;
+	m->until_ns = last;
+	return true;
 }
 
 /* --- reconciliation -------------------------------------------------------------------------------- */

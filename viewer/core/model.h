@@ -233,6 +233,21 @@ struct model {
 void model_build(struct model *m, const struct trace *t, uint64_t until_ns);
 
 /*
+ * For a live reader, after trace_refresh(t) (t: the trace m was built
+ * from, or the same file open again): replays the events t gained since
+ * m was built or last extended, when m was built to the end of an
+ * unfinished trace and the new events take effect after the last one
+ * replayed, or at most 1 ms before it (a call under way when the
+ * launcher drained; see model.c), and each new object record describes a
+ * new event.  Returns true when m now holds them (reconcile it again); false
+ * when m is as it was and must be built again (model_free, model_build):
+ * an event came out of order, or the run ended.  A process that a
+ * reconcile ended as gone from the kernel stays ended if its last events
+ * come later.
+ */
+bool model_extend(struct model *m, const struct trace *t);
+
+/*
  * Decide each segment's state against the kernel's view `k` (NULL: the
  * trace alone, as for a trace of another machine or a past moment), ends
  * the processes the kernel says are gone, and counts the leaks

@@ -5,6 +5,7 @@
  * --trace` (see report.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report.h"
@@ -30,6 +31,25 @@ void report_resolve_stack(const struct model *m, struct sym_table *st,
 	for (unsigned i = 0; i < ev->nframes; i++)
 		sym_resolve(st, ev->pid, ev->seq, ev->frames[i],
 			    &out->frames[i]);
+}
+
+const struct report_seg *report_seg(const struct report *r, size_t i)
+{
+	const struct segment *s = r->model->segments[i];
+	struct report_scratch *sc = r->scratch;
+
+	if (!sc || model_is_leak(s))
+		return &r->segs[i];
+	if (++sc->resolved % 16384 == 0)	/* bound the resident trace pages */
+		trace_release_pages(r->trace);
+	free(sc->seg.created.frames);
+	free(sc->seg.removed.frames);
+	memset(&sc->seg, 0, sizeof(sc->seg));
+	sc->seg.suppressed = r->segs[i].suppressed;
+	report_resolve_stack(r->model, r->syms, &s->creator, &sc->seg.created);
+	if (s->marked)
+		report_resolve_stack(r->model, r->syms, &s->remover, &sc->seg.removed);
+	return &sc->seg;
 }
 
 /* Appends ", N what" (N > 0) to buf at *len. */

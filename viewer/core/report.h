@@ -57,7 +57,24 @@ struct report {
 	struct call_profile calls;     /* the events the filter shows, by
 	                                  call name, sorted */
 	struct run_capacity capacity;  /* tmpfs peaks, SIGBUS deaths */
+	/* the stacks of a segment that is no leak are resolved when it is
+	 * rendered (report_seg), into one scratch entry: a million segments
+	 * never hold a million symbolized stacks at once */
+	struct sym_table *syms;
+	struct report_scratch *scratch;
 };
+
+struct report_scratch {
+	struct report_seg seg;
+	uint64_t resolved;             /* segments resolved into it */
+};
+
+/*
+ * The stacks of segment i of r->model: a leak's (and every segment's
+ * when r->scratch is NULL) as resolved before rendering, the others
+ * resolved now into r->scratch, valid until the next call.
+ */
+const struct report_seg *report_seg(const struct report *r, size_t i);
 
 /*
  * Whether the trace holds what a leak verdict needs.  Returns NULL when it

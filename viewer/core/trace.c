@@ -142,6 +142,23 @@ static int validate(struct trace *t, char *w, size_t wn)
 	return 0;
 }
 
+/* Slots a pass keeps mapped behind it: the pages of a big trace are
+ * given back as a pass moves on, so reading a million events does not
+ * hold a quarter of a GiB resident.  They stay in the page cache, and the
+ * mapping stays valid: touching them again faults them back in.  A
+ * compact file's pass gives back every RELEASE_BYTES it read. */
+#define RELEASE_WINDOW 65536u
+#define RELEASE_BYTES (4u << 20)
+
+static void release_range(const struct trace *t, uint64_t from, uint64_t to)
+{
+	uintptr_t page = 4096;
+	uintptr_t a = ((uintptr_t)t->base + from + page - 1) & ~(page - 1);
+	uintptr_t b = ((uintptr_t)t->base + to) & ~(page - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 /* --- compact files (version 2, records.h) ------------------------------ */
 
 /*
@@ -161,9 +178,20 @@ struct seq_late {
 	uint64_t seq, n;
 };
 
+/* Where EVENT records start, 4 bytes an event: a block of EVENT_BLOCK
+ * events has the offset of its first record, each event its distance
+ * from there (a block spans less than 4 GiB: what lies between two
+ * events is at most a stack and a string record, and the launcher's
+ * few LOSS records). */
+#define EVENT_BLOCK 4096u
+
 struct trace_records {
-	uint64_t *events;               /* offsets of EVENT records */
-	size_t nevents, events_cap;
+	uint64_t *blocks;               /* [n / EVENT_BLOCK]: the offset of
+	                                   the block's first EVENT record */
+	uint32_t *deltas;               /* [n]: offset - its block's */
+	size_t nevents, events_cap, blocks_cap;
+	uint64_t end;                   /* where the next record starts:
+	                                   trace_refresh() reads on from there */
 	/* Most events come in slot order, seq - n changing only where slots
 	 * were left out or came late: where it changes (jumps), and the
 	 * late ones apart, sorted by seq, so a seq finds its event
@@ -178,6 +206,9 @@ struct trace_records {
 	struct trace_loss *losses;
 	size_t nlosses, losses_cap;
 	uint64_t damaged;               /* records that broke the rules */
+	bool sparse;                    /* no deltas: trace_open_sequential */
+	bool stopped;                   /* framing damage: nothing after it
+	                                   is read */
 };
 
 /* Notes the seq of the next event: in order, or late (a slot that
@@ -241,6 +272,55 @@ static uint64_t place_of_seq(const struct trace_records *r, uint64_t seq)
 	return n;
 }
 
+/* Notes where the next event's record starts; false when it lies 4 GiB
+ * or more past its block's first (damage: no launcher writes that). */
+static bool index_event(struct trace_records *r, uint64_t off)
+{
+	size_t n = r->nevents;
+	if (n % EVENT_BLOCK == 0) {
+		size_t b = n / EVENT_BLOCK;
+		XGROW(r->blocks, b, r->blocks_cap, 16);
+		r->blocks[b] = off;
+	}
+	uint64_t delta = off - r->blocks[n / EVENT_BLOCK];
+	if (delta > UINT32_MAX)
+		return false;
+	if (!r->sparse) {
+		XGROW(r->deltas, r->nevents, r->events_cap, 1024);
+		r->deltas[n] = (uint32_t)delta;
+	}
+	r->nevents++;
+	return true;
+}
+
+/* Where the first EVENT record at or after `off` starts (the end of the
+ * indexed records when none does). */
+static uint64_t next_event_at(const struct trace *t, uint64_t off)
+{
+	struct records_frame f;
+	while (off < t->rec->end &&
+	       records_next(t->base + off, t->size - off, &f) == 1 &&
+	       f.type != RECORDS_EVENT)
+		off += f.size;
+	return off;
+}
+
+/* Where the n-th EVENT record starts; a sparse index walks from its
+ * block's first (it holds no damaged event: see index_records). */
+static uint64_t event_offset(const struct trace *t, uint64_t n)
+{
+	const struct trace_records *r = t->rec;
+	if (!r->sparse)
+		return r->blocks[n / EVENT_BLOCK] + r->deltas[n];
+	uint64_t off = r->blocks[n / EVENT_BLOCK];
+	struct records_frame f;
+	for (uint64_t k = n / EVENT_BLOCK * EVENT_BLOCK; k < n; k++) {
+		records_next(t->base + off, t->size - off, &f);
+		off = next_event_at(t, off + f.size);
+	}
+	return off;
+}
+
 static void index_record(struct trace_records *r, const struct records_frame *f,
 			 uint64_t off)
 {
@@ -253,12 +333,11 @@ static void index_record(struct trace_records *r, const struct records_frame *f,
 
 	switch (f->type) {
 	case RECORDS_EVENT:
-		if (!index_seq(r, records_get_seq(f, r->nevents))) {
+		if (!index_seq(r, records_get_seq(f, r->nevents)) ||
+		    !index_event(r, off)) {
 			r->damaged++;
 			break;
 		}
-		XGROW(r->events, r->nevents, r->events_cap, 1024);
-		r->events[r->nevents++] = off;
 		break;
 	case RECORDS_STACK:
 		if (records_get_stack(f, &id, frames, SHMT_MAX_DEPTH, &n) < 0 ||
@@ -292,31 +371,61 @@ static void index_record(struct trace_records *r, const struct records_frame *f,
 	}
 }
 
-static void index_records(struct trace *t)
+/* Indexes the records from r->end to the end of the mapping.  A torn
+ * tail is left for a later call (the file may still grow); damage ends
+ * the index for good (r->stopped). */
+static void index_more(struct trace *t, struct trace_records *r)
 {
-	struct trace_records *r = xcalloc(1, sizeof(*r));
-	uint64_t off = t->hdr->header_size;	/* checked: SHMT_HEADER_SIZE */
+	uint64_t off = r->end;
 	struct records_frame f;
-	int got;
+	int got = 1;
 
-	while (off < t->size &&
+	while (!r->stopped && off < t->size &&
 	       (got = records_next(t->base + off, t->size - off, &f)) == 1) {
 		index_record(r, &f, off);
 		off += f.size;
+		/* the index pass reads each page once: give them back */
+		if (off - r->end >= RELEASE_BYTES) {
+			release_range(t, r->end, off);
+			r->end = off;
+		}
 	}
-	if (off < t->size && got < 0)
+	if (off < t->size && got < 0) {
 		r->damaged++;
-	if (r->nlate)
+		r->stopped = true;
+	}
+	release_range(t, r->end, off);
+	r->end = off;
+	if (r->nlate)	/* a refresh may have added some */
 		qsort(r->late, r->nlate, sizeof(*r->late), late_cmp);
-	t->rec = r;
 	t->capacity = r->nevents;
+}
+
+static void free_records(struct trace_records *r);
+
+/* A sparse index finds an event by walking its block's records, which
+ * only holds while every EVENT record there is indexed: with damage, or
+ * once the file grew (trace_refresh), it is the full index. */
+static void index_records(struct trace *t, bool sparse)
+{
+	struct trace_records *r = xcalloc(1, sizeof(*r));
+
+	r->end = t->hdr->header_size;	/* checked: SHMT_HEADER_SIZE */
+	r->sparse = sparse && (t->flags & SHMT_HF_FINAL);
+	t->rec = r;
+	index_more(t, r);
+	if (r->sparse && r->damaged) {
+		free_records(r);
+		index_records(t, false);
+	}
 }
 
 static void free_records(struct trace_records *r)
 {
 	if (!r)
 		return;
-	free(r->events);
+	free(r->blocks);
+	free(r->deltas);
 	free(r->jumps);
 	free(r->late);
 	free(r->stacks);
@@ -352,7 +461,7 @@ static void frame_at(const struct trace *t, uint64_t off, struct records_frame *
 
 /* Decodes the n-th event of a compact file into it->ev; false when the
  * record breaks the rules (then counted corrupt). */
-static bool fill_record_event(struct trace_iter *it, uint64_t n)
+static bool fill_record_event(struct trace_iter *it, uint64_t n, uint64_t off)
 {
 	const struct trace *t = it->trace;
 	const struct trace_records *r = t->rec;
@@ -362,7 +471,7 @@ static bool fill_record_event(struct trace_iter *it, uint64_t n)
 	unsigned nframes = 0;
 	uint64_t id;
 
-	frame_at(t, r->events[n], &f);
+	frame_at(t, off, &f);
 	if (records_get_event(&f, n, &e) < 0 || e.call == SHMT_CALL_NONE ||
 	    e.call >= SHMT_CALL_COUNT || e.obj >= SHMT_OBJ_COUNT ||
 	    e.stack_id > r->nstacks || e.str_id > r->nstrings)
@@ -400,8 +509,13 @@ static bool fill_record_event(struct trace_iter *it, uint64_t n)
 	return true;
 }
 
-static int map_file(int fd, struct trace *t,
-		    char *w, size_t wn)
+/* A compact file still being written is mapped this far past its end
+ * (address space only, nothing is reserved), so trace_refresh() reads
+ * what it grew by at the same addresses: pointers into the mapping stay
+ * valid.  Pages past the file's end are never read (they would fault). */
+#define GROWTH_ROOM (64ull << 30)
+
+static int map_file(int fd, struct trace *t, char *w, size_t wn)
 {
 	struct stat st;
 	void *p;
@@ -425,12 +539,35 @@ static int map_file(int fd, struct trace *t,
 			   TRACE_OPEN_MAX);
 	}
 	t->base = p;
-	t->size = (size_t)st.st_size;
+	t->size = t->map_len = (size_t)st.st_size;
 	t->hdr = p;
+	t->dev = st.st_dev;
+	t->ino = st.st_ino;
 	return 0;
 }
 
-int trace_open(const char *path, struct trace *t)
+/* Maps an unfinished compact file again with room to grow (GROWTH_ROOM);
+ * keeps the first mapping when the address space is short (then
+ * trace_refresh() asks for a new open once the file outgrows it). */
+static void map_with_room(int fd, struct trace *t)
+{
+	size_t len = t->size + GROWTH_ROOM;
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (p == MAP_FAILED)
+		return;
+	guard_remove(t->base);
+	munmap((void *)t->base, t->map_len);
+	if (guard_add(p, len) < 0) {	/* the entry just freed: cannot fail */
+		munmap(p, len);
+		t->base = NULL;
+		return;
+	}
+	t->base = p;
+	t->hdr = p;
+	t->map_len = len;
+}
+
+static int open_trace(const char *path, struct trace *t, bool sequential)
 {
 	char w[WHY_MAX];
 	int fd, rc;
@@ -441,24 +578,62 @@ int trace_open(const char *path, struct trace *t)
 	if (fd < 0)
 		return error("cannot read '%s': %s", path, strerror(errno));
 	rc = map_file(fd, t, w, sizeof(w));
-	close(fd);
 	if (rc == 0)
 		rc = validate(t, w, sizeof(w));
+	if (rc == 0 && t->version == SHMT_VERSION_RECORDS &&
+	    !(t->flags & SHMT_HF_FINAL)) {
+		map_with_room(fd, t);
+		if (!t->base)
+			rc = region_why(w, sizeof(w), "cannot map again");
+	}
+	close(fd);
 	if (rc < 0) {
 		trace_close(t);
 		return error("cannot read '%s': %s", path, w);
 	}
 	if (t->version == SHMT_VERSION_RECORDS)
-		index_records(t);
+		index_records(t, sequential);
 	t->path = xstrdup(path);
 	return 0;
+}
+
+int trace_open(const char *path, struct trace *t)
+{
+	return open_trace(path, t, false);
+}
+
+int trace_open_sequential(const char *path, struct trace *t)
+{
+	return open_trace(path, t, true);
+}
+
+long trace_refresh(struct trace *t)
+{
+	struct stat st;
+	struct shmt_header h;
+
+	if (!t->rec)	/* a slot file: the iterator reads its head */
+		return 0;
+	if (stat(t->path, &st) < 0 || st.st_dev != t->dev || st.st_ino != t->ino ||
+	    (uint64_t)st.st_size < t->size || (uint64_t)st.st_size > t->map_len)
+		return -1;
+	uint64_t before = t->rec->nevents;
+	t->size = (size_t)st.st_size;
+	memcpy(&h, t->base, sizeof(h));	/* a copy: the writer may go on */
+	if (h.flags & SHMT_HF_FINAL) {
+		t->flags |= SHMT_HF_FINAL;
+		t->end_ns = h.end_ns;
+		t->exit_status = h.exit_status;
+	}
+	index_more(t, t->rec);
+	return (long)(t->rec->nevents - before);
 }
 
 void trace_close(struct trace *t)
 {
 	if (t->base) {
 		guard_remove(t->base);
-		munmap((void *)t->base, t->size);
+		munmap((void *)t->base, t->map_len);
 	}
 	free_records(t->rec);
 	free(t->path);
@@ -576,20 +751,6 @@ static void fill_event(struct trace_iter *it, const struct shmt_event *e,
 	ev->frames = it->frames;
 }
 
-/* Slots a pass keeps mapped behind it: the pages of a big trace are
- * given back as a pass moves on, so reading a million events does not
- * hold a quarter of a GiB resident.  They stay in the page cache, and the
- * mapping stays valid: touching them again faults them back in. */
-#define RELEASE_WINDOW 65536u
-
-static void release_range(const struct trace *t, uint64_t from, uint64_t to)
-{
-	uintptr_t page = 4096;
-	uintptr_t a = ((uintptr_t)t->base + from + page - 1) & ~(page - 1);
-	uintptr_t b = ((uintptr_t)t->base + to) & ~(page - 1);
-	if (b > a)
-		madvise((void *)a, b - a, MADV_DONTNEED);
-}
 
 void trace_release_pages(const struct trace *t)
 {
@@ -601,7 +762,23 @@ const struct trace_event *trace_iter_next(struct trace_iter *it)
 	const struct trace *t = it->trace;
 
 	while (t->rec && it->next < it->end) {
-		if (fill_record_event(it, it->next++))
+		uint64_t n = it->next++;
+		/* in order: the next event's record follows this one's */
+		bool sparse = t->rec->sparse;
+		uint64_t off = sparse && it->rec_off && it->rec_n == n ?
+			it->rec_off : event_offset(t, n);
+		if (n && n % RELEASE_WINDOW == 0 && off > it->released) {
+			release_range(t, it->released, off);	/* read: behind */
+			it->released = off;
+		}
+		if (sparse) {
+			struct records_frame f;
+			frame_at(t, off, &f);
+			it->rec_n = n + 1;
+			it->rec_off = n + 1 < it->end ?
+				next_event_at(t, off + f.size) : 0;
+		}
+		if (fill_record_event(it, n, off))
 			return &it->ev;
 		it->corrupt++;
 	}

@@ -28,7 +28,11 @@
 struct trace {
 	char *path;                     /* owned copy, for messages */
 	const unsigned char *base;      /* read-only mapping of the file */
-	size_t size;                    /* bytes mapped: file size at open */
+	size_t size;                    /* bytes readable: the file's size
+	                                   at open (or at trace_refresh) */
+	size_t map_len;                 /* bytes mapped: more for a compact
+	                                   file still being written */
+	uint64_t dev, ino;              /* the file, for trace_refresh */
 	const struct shmt_header *hdr;  /* live view, for the counters only */
 
 	uint32_t version;
@@ -116,6 +120,9 @@ struct trace_iter {
 	                          refreshed when a string lies beyond it */
 	uint64_t abandoned;    /* slots whose commit word is not index + 1 */
 	uint64_t corrupt;      /* committed slots that failed validation */
+	uint64_t rec_n, rec_off;  /* a compact file: where event rec_n's
+	                             record starts (0: not known) */
+	uint64_t released;     /* the mapping given back up to here */
 	struct trace_event ev;
 	uint64_t frames[SHMT_MAX_DEPTH];
 };
@@ -127,6 +134,27 @@ struct trace_iter {
  * trace_close().
  */
 int trace_open(const char *path, struct trace *t);
+
+/*
+ * For a compact file still being written (a live run): reads what the
+ * file grew by since trace_open() or the last call, and indexes its whole
+ * records (the torn one at its end waits for the next call).  Pointers
+ * into the trace stay valid; iterators started before see only the
+ * events they saw.  Takes the header's end (SHMT_HF_FINAL, end_ns,
+ * exit_status) once the run is over.  Returns the number of new events,
+ * 0 for a slot file (its iterator reads the live head), or -1 when the
+ * file was replaced, cut shorter or outgrew the mapping: then
+ * trace_close() and trace_open() it again.
+ */
+long trace_refresh(struct trace *t);
+
+/*
+ * As trace_open(), for a reader that goes through the events in order
+ * (dump): a finished compact file's index then keeps one offset per 4096
+ * events instead of 4 bytes an event, so its memory does not grow with
+ * the trace; a pass started at a seq walks from its block's start.
+ */
+int trace_open_sequential(const char *path, struct trace *t);
 
 /* The LOSS records of a compact file, in file order (none for slots). */
 const struct trace_loss *trace_losses(const struct trace *t, size_t *n);
