@@ -349,6 +349,9 @@ enum shmt_arg {
 	SHMT_ARG_PROC_SEEN_INODE = SHMT_ARG_INODE,
 	SHMT_ARG_PROC_SEEN_BEFORE = 6,  /* 1: seeded at `shmtrace -p`: there
 	                                   before the trace began */
+	SHMT_ARG_PROC_SEEN_KEY = 4,     /* seeded SysV: its key from
+	                                   /proc/sysvipc/shm (the event's ret:
+	                                   its creator's pid, 0: unknown) */
 	/* tmpfs: one mount as statvfs saw it (bytes; size 0: unlimited) */
 	SHMT_ARG_TMPFS_DEV = 0,         /* st_dev of its files */
 	SHMT_ARG_TMPFS_SIZE = 1,

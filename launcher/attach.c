@@ -292,6 +292,11 @@ static int attach_one(struct live *L, const char *shim, const char *region,
 	int64_t ret = 0;
 	if (check_target(pid, why, sizeof(why)))
 		return error("%s", why);
+	/* first, so the trace holds them from its first instant; what is
+	 * mapped between this read and the attach the next tick sees */
+	if (!L->h->attached_at)
+		L->h->attached_at = stamp(L);
+	procseen_seed(L, pid);
 	int rc = inject_library(pid, shim, "shmtrace_attach", region, &ret, why,
 				sizeof(why));
 	if (inject_last_stop_ns > L->h->attach_stop_ns)
@@ -306,9 +311,6 @@ static int attach_one(struct live *L, const char *shim, const char *region,
 	if (ret < 0)
 		return error("cannot attach to process %d: it cannot map the trace "
 			     "region %s", pid, region);
-	if (!L->h->attached_at)
-		L->h->attached_at = stamp(L);
-	procseen_seed(L, pid);
 	return 0;
 }
 

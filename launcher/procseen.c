@@ -129,6 +129,30 @@ static uint64_t stamp(const struct live *L)
  * there at some moment between t0 and now, which the event's time and
  * duration say (the viewer explains it by a traced mapping live at any
  * moment of that span). */
+/* A SysV segment's key and creator from /proc/sysvipc/shm; 0 when not
+ * listed. */
+static int sysv_identity(uint64_t shmid, uint64_t *key, int64_t *cpid)
+{
+	char line[512];
+	FILE *f = fopen("/proc/sysvipc/shm", "re");
+	int found = 0;
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		long long k;
+		unsigned long long id;
+		int cp;
+		if (sscanf(line, "%lld %llu %*o %*u %d", &k, &id, &cp) == 3 &&
+		    id == shmid) {
+			*key = (uint64_t)(uint32_t)k;
+			*cpid = cp;
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 static void record(struct live *L, int32_t pid, uint64_t lo, uint64_t hi,
 		   const char *perms, uint64_t off, unsigned maj, unsigned mnr,
 		   uint64_t ino, const char *path, uint64_t t0, int before)
@@ -150,6 +174,8 @@ static void record(struct live *L, int32_t pid, uint64_t lo, uint64_t hi,
 	e->args[SHMT_ARG_PROC_SEEN_OFFSET] = off;
 	e->args[SHMT_ARG_PROC_SEEN_INODE] = ino;
 	e->args[SHMT_ARG_PROC_SEEN_BEFORE] = (uint64_t)before;
+	if (before && strncmp(path, "/SYSV", 5) == 0)
+		sysv_identity(ino, &e->args[SHMT_ARG_PROC_SEEN_KEY], &e->ret);
 	size_t len = strlen(path);
 	if (len > SHMT_MAX_STRING)
 		len = SHMT_MAX_STRING;

@@ -1046,9 +1046,14 @@ static void do_proc_seen(struct model *m, struct process *p,
 	}
 	o.path = xstrndup(ev->str, n);
 	struct segment *s = NULL;
+	bool before = ev->args[SHMT_ARG_PROC_SEEN_BEFORE] != 0; /* shmtrace -p */
 	if (strncmp(o.path, "/SYSV", 5) == 0) {
 		struct u64_entry *e = u64_find(m->idx->shmids, (uint32_t)o.ino);
 		s = e ? e->seg : sysv_seg(m, (int32_t)o.ino, ev, t);
+		if (before && !e) {
+			s->key = (uint32_t)ev->args[SHMT_ARG_PROC_SEEN_KEY];
+			s->size = len;
+		}
 	} else if (strcmp(o.path, "/dev/zero") == 0 && o.deleted) {
 		s = o.ino ? obj_find(m, o.dev, o.ino) : NULL;
 		if (!s) {
@@ -1066,11 +1071,12 @@ static void do_proc_seen(struct model *m, struct process *p,
 		s = object_seg(m, &o, ev, t);
 	}
 	free(o.path);
-	s->notes |= SEG_NOTE_SEEN_IN_PROC;
+	/* seeded at an attach: made before the trace, not a blind spot */
+	s->notes |= before ? SEG_NOTE_PREEXISTING : SEG_NOTE_SEEN_IN_PROC;
 	struct attach_spec a = { addr, len, addr,
 				 !(ev->args[SHMT_ARG_PROC_SEEN_PROT] & PROT_WRITE), false,
 				 ATTACH_MMAP, t, ev->seq };
-	attach(m, s, p, &a)->proc_only = true;
+	attach(m, s, p, &a)->proc_only = !before;
 }
 
 /* --- mappings ---------------------------------------------------------------------------------- */
