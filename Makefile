@@ -238,6 +238,6 @@ $(B)/bench/workload: bench/workload.c | $(B)/bench
 $(B)/bench:
 	mkdir -p $@
 .PHONY: bench
-bench: $(B)/libshmtrace.so $(B)/shmtrace $(B)/bench/workload
+bench: $(B)/libshmtrace.so $(B)/shmtrace $(B)/bench/workload $(B)/examples/attach-target
 	-@$(MAKE) --no-print-directory $(B)/shmview
 	@python3 bench/run.py

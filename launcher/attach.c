@@ -330,9 +330,24 @@ static int all_ended(struct live *L)
 	return n == 0;
 }
 
-/* The copy-out loop; returns why it stopped. */
+/* Whether a traced process has recorded an event of its own yet (not one
+ * of ours, from /proc). */
+static int has_target_event(struct live *L)
+{
+	uint64_t head = used_slots(L);
+	for (uint64_t i = 0; i < head; i++) {
+		const struct shmt_event *ev = region_slot(L->h, &L->layout, i);
+		if (__atomic_load_n(&ev->commit, __ATOMIC_ACQUIRE) == i + 1 &&
+		    ev->pid != getpid() && ev->call != SHMT_CALL_PROC_SEEN)
+			return 1;
+	}
+	return 0;
+}
+
+/* The copy-out loop; returns why it stopped.  *first_ns: when the first
+ * event of a target came, if it had not yet. */
 static const char *record_until_done(struct live *L, const struct options *o,
-				     const sigset_t *set)
+				     const sigset_t *set, uint64_t *first_ns)
 {
 	static char whybuf[64];
 	struct timespec period = { 0, WAKE_PERIOD_NS };
@@ -347,6 +362,8 @@ static const char *record_until_done(struct live *L, const struct options *o,
 		}
 		populate_ahead(L, used_slots(L), POPULATE_AHEAD);
 		uint64_t now = clock_now_ns();
+		if (!*first_ns && has_target_event(L))
+			*first_ns = now;
 		if (o->duration_ms && now - start >= o->duration_ms * 1000000u)
 			return "--duration";
 		if (now - last_sync >= SYNC_PERIOD_NS) {
@@ -363,6 +380,7 @@ static const char *record_until_done(struct live *L, const struct options *o,
 int attach_run(const struct options *o, const char *shim, const char *output,
 	       const sigset_t *set, const sigset_t *old, const char *preload)
 {
+	uint64_t t_cmd = clock_now_ns(), first_ns = 0;
 	pid_t targets[ATTACH_MAX];
 	size_t n = o->npids;
 	memcpy(targets, o->pids, n * sizeof(*targets));
@@ -403,7 +421,9 @@ int attach_run(const struct options *o, const char *shim, const char *output,
 			"%.1f ms at most); recording until SIGINT%s\n", attached,
 			attached == 1 ? "" : "es", L.h->attach_stop_ns / 1e6,
 			o->duration_ms ? ", --duration" : "");
-	const char *stopped = record_until_done(&L, o, set);
+	if (has_target_event(&L))
+		first_ns = clock_now_ns();
+	const char *stopped = record_until_done(&L, o, set, &first_ns);
 	detach_all(&L, shim_base);
 	L.h->detached_at = stamp(&L);
 	sync_live(&L);
@@ -412,7 +432,9 @@ int attach_run(const struct options *o, const char *shim, const char *output,
 		return EXIT_SETUP;
 	if (!o->quiet)
 		fprintf(stderr, "shmtrace: detached (on %s; stopped %.1f ms at "
-			"most)\n", stopped, L.h->detach_stop_ns / 1e6);
+			"most); the first event came %.1f ms after the start\n",
+			stopped, L.h->detach_stop_ns / 1e6,
+			first_ns ? (first_ns - t_cmd) / 1e6 : -1.0);
 	int leaked = 0;
 	if (!o->quiet || o->error_exitcode)
 		leaked = report_leaks(o, output, preload, old, 2);

@@ -241,6 +241,73 @@ def t_errors():
             t.kill()
 
 
+NGINX_CYCLES = 3
+
+
+@test("nginx: attach --tree under load, detach, again")
+def t_nginx():
+    import shutil
+    import threading
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import real
+    if not shutil.which("nginx") and not os.path.exists("/usr/sbin/nginx"):
+        return real.skip("nginx", "nginx is not installed")
+    d = os.path.join(TMP, "nginx-attach")
+    os.makedirs(d, exist_ok=True)
+    port = real.free_port()
+    conf = os.path.join(d, "nginx.conf")
+    with open(conf, "w") as f:
+        # workers as our user: -p attaches to a process of its own user
+        user = "user root root;\n" if os.geteuid() == 0 else ""
+        f.write(user + real.NGINX_CONF % {"dir": d, "port": port})
+    p = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c",
+                          conf, "-p", d], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    answers, stop = [], threading.Event()
+
+    def load():
+        while not stop.is_set():
+            answers.extend(real.hammer(port, 50))
+    loader = None
+    try:
+        if not real.wait_port(port):
+            raise Fatal("nginx did not listen")
+        loader = threading.Thread(target=load)
+        loader.start()
+        zoned = 0
+        for i in range(NGINX_CYCLES):
+            before = len(answers)
+            deadline = time.time() + READY_WITHIN
+            while len(answers) < before + 100 and time.time() < deadline:
+                time.sleep(0.01)   # the load goes on between the cycles
+            res, path = attach(p.pid, "nginx-%d" % i, "--tree",
+                               "--duration", "0.5", "-q")
+            text = viewer_text(["report", path]) if res.rc == 0 else ""
+            # the two zones: 1 MiB and 2 MiB shared mappings, before the trace
+            zones = [b for b in text.split("\n\n")
+                     if "existed before the trace" in b and
+                     re.search(r"\b(1048576|2097152) bytes", b)]
+            zoned += res.rc == 0 and len(zones) >= 2
+        stop.set()
+        loader.join()
+        bad = [a for a in answers if a[0] != 200]
+        check(zoned == NGINX_CYCLES, "nginx: %d attach/detach cycles with "
+              "--tree, both zones in every trace, before the trace"
+              % NGINX_CYCLES, "%d of %d" % (zoned, NGINX_CYCLES))
+        check(answers and not bad, "nginx: %d requests during the cycles, "
+              "none failed" % len(answers), "%d failed" % len(bad))
+    finally:
+        stop.set()
+        if loader:
+            loader.join()
+        try:
+            with open(os.path.join(d, "nginx.pid")) as f:
+                os.kill(int(f.read()), signal.SIGQUIT)
+        except (OSError, ValueError):
+            os.killpg(p.pid, signal.SIGTERM)
+        real.wait_exit(p)
+
+
 def harness_tracer(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
