@@ -1406,6 +1406,13 @@ const struct trace_event *model_event(const struct model *m, uint64_t seq,
 	return ev && ev->seq == seq ? ev : NULL;
 }
 
+/* A trace of `shmtrace -p` ends at the detach, not with its processes:
+ * final, but they may live on (the header's attach window). */
+static bool detached_trace(const struct trace *t)
+{
+	return t && t->hdr && __atomic_load_n(&t->hdr->attached_at, __ATOMIC_RELAXED);
+}
+
 void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 {
 	memset(m, 0, sizeof(*m));
@@ -1434,7 +1441,7 @@ void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 	m->idx->replaying = MODEL_NO_SEQ;	/* the ends below have no event */
 	m->until_ns = until_ns == UINT64_MAX ? last : until_ns;
 	m->to_end = until_ns == UINT64_MAX;
-	if (m->final && until_ns == UINT64_MAX) {
+	if (m->final && until_ns == UINT64_MAX && !detached_trace(t)) {
 		/* the launcher waited for every process: all have ended */
 		uint64_t end = t->end_ns > t->start_ns ? t->end_ns - t->start_ns : last;
 		m->until_ns = end;
@@ -1538,7 +1545,8 @@ static enum seg_state file_state(struct segment *s, const struct kernel_view *k)
 void model_reconcile(struct model *m, const struct kernel_view *k)
 {
 	/* processes the kernel says are gone have ended, unseen */
-	for (size_t i = 0; k && !m->final && i < m->nprocesses; i++) {
+	for (size_t i = 0; k && (!m->final || detached_trace(m->trace)) &&
+	     i < m->nprocesses; i++) {
 		struct process *p = m->processes[i];
 		if (!p->ended && !kernel_pid_alive(p->pid))
 			proc_end(m, p, m->until_ns);
@@ -1550,7 +1558,7 @@ void model_reconcile(struct model *m, const struct kernel_view *k)
 	 * are this machine's CLOCK_MONOTONIC, since one of its processes is
 	 * alive here.  A model replayed to a past instant is left there. */
 	uint64_t now = clock_now_ns(), start = m->trace ? m->trace->start_ns : 0;
-	if (k && m->running && m->to_end && now > start &&
+	if (k && m->running && m->to_end && now > start && !detached_trace(m->trace) &&
 	    now - start > m->until_ns)
 		m->until_ns = now - start;
 	m->leaks = 0;
