@@ -13,8 +13,10 @@
  * thread waits in read(2) on stdin for commands, one a line:
  *
  *   count   prints "count N": the churn iterations so far
- *   fork    a child maps and unlinks /NAME-child and exits; prints
+ *   fork    a child maps and unlinks /NAME-1000 and exits; prints
  *           "forked" once it is reaped
+ *   exec    a child runs `churn posix 3` (beside this program, its
+ *           output discarded); prints "execed" once it is reaped
  *   quit    stops the threads, removes its segments, prints
  *           "done errors=E" and exits 0 when E is 0, else 1
  *
@@ -101,6 +103,27 @@ static void fork_child(void)
 	printf("forked\n");
 }
 
+static void exec_child(const char *self)
+{
+	char churn[4096];
+	snprintf(churn, sizeof(churn), "%s", self);
+	char *slash = strrchr(churn, '/');
+	snprintf(slash ? slash + 1 : churn, sizeof(churn) - (slash ? (size_t)(slash + 1 - churn) : 0),
+		 "churn");
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		execl(churn, "churn", "posix", "3", (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st))
+		count_error("exec");
+	printf("execed\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -149,6 +172,8 @@ int main(int argc, char **argv)
 			printf("count %ld\n", __atomic_load_n(&iterations, __ATOMIC_RELAXED));
 		else if (strcmp(line, "fork\n") == 0)
 			fork_child();
+		else if (strcmp(line, "exec\n") == 0)
+			exec_child(argv[0]);
 		else if (strcmp(line, "quit\n") == 0)
 			break;
 	}

@@ -931,6 +931,12 @@ int rec_attach(const char *path)
 	modules_reset();	/* a new region: every module again */
 	my_pidns = pidns_inode();
 	R.inherited_fd1 = 0;
+	/* the reservation an earlier detach left: nobody writes there now
+	 * (dormant since, and no writer in flight) */
+	if (R.hi && __atomic_load_n(&writers, __ATOMIC_SEQ_CST) == 0) {
+		syscall(SYS_munmap, (void *)R.lo, R.hi - R.lo);
+		R.lo = R.hi = 0;
+	}
 	if (attach_path(path) != 0) {	/* the launcher's fd number is not ours */
 		__atomic_store_n(&R.state, ST_DORMANT, __ATOMIC_RELEASE);
 		return -1;
@@ -973,4 +979,10 @@ void rec_detach_unmap(void)
 		MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0L);
 	R.inherited_fd1 = 0;
 	env_region[0] = 0;	/* execs from here on: untraced */
+	/* an image exec'ed under the trace has the region's name in its
+	 * environment: emptied in place (as rec_init does when it cannot be
+	 * reached), its later execs run untraced and silent */
+	char *named = getenv("SHMTRACE_REGION");
+	if (named)
+		named[0] = 0;
 }

@@ -166,7 +166,7 @@ def t_churn():
         t.kill()
 
 
-@test("a fork after the attach is followed")
+@test("a fork and an exec after the attach are followed")
 def t_fork():
     t = Target("fork", threads=1)
     try:
@@ -181,6 +181,7 @@ def t_fork():
                 raise Fatal("no event of the target in the trace")
             time.sleep(0.05)
         check(t.ask("fork") == "forked", "fork: the child ran")
+        check(t.ask("exec") == "execed", "exec: the child ran churn")
         sh.send_signal(signal.SIGINT)
         rc = sh.wait(timeout=60)
         check(rc == 0, "fork: shmtrace -p ends on SIGINT with 0",
@@ -189,6 +190,12 @@ def t_fork():
         kids = {e["pid"] for e in evs if e.get("call") == "shm_open" and
                 e.get("pid") != t.pid and "-1000" in str(e.get("name", e))}
         check(kids, "fork: the child's calls are recorded under its pid")
+        churned = {e["pid"] for e in evs if e.get("call") == "shm_open" and
+                   "churn" in str(e)}
+        check(len([e for e in evs if e.get("call") == "shm_open" and
+                   e.get("pid") in churned]) >= 3,
+              "exec: the exec'ed churn's 3 shm_open calls are recorded",
+              "pids %s" % churned)
         last, rc, err = t.quit()
         check(last == "done errors=0" and rc == 0, "fork: the target is "
               "unchanged", "%r rc %d %s" % (last, rc, err.strip()))
@@ -241,7 +248,7 @@ def t_errors():
             t.kill()
 
 
-NGINX_CYCLES = 3
+NGINX_CYCLES = 20
 
 
 @test("nginx: attach --tree under load, detach, again")
@@ -281,7 +288,7 @@ def t_nginx():
             while len(answers) < before + 100 and time.time() < deadline:
                 time.sleep(0.01)   # the load goes on between the cycles
             res, path = attach(p.pid, "nginx-%d" % i, "--tree",
-                               "--duration", "0.5", "-q")
+                               "--duration", "0.2", "-q")
             text = viewer_text(["report", path]) if res.rc == 0 else ""
             # the two zones: 1 MiB and 2 MiB shared mappings, before the trace
             zones = [b for b in text.split("\n\n")
@@ -290,6 +297,11 @@ def t_nginx():
             zoned += res.rc == 0 and len(zones) >= 2
         stop.set()
         loader.join()
+        with open("/proc/%d/task/%d/children" % (p.pid, p.pid)) as f:
+            pids = [p.pid] + [int(x) for x in f.read().split()]
+        left = [q for q in pids if region_mapped(q)]
+        check(len(pids) > 1 and not left, "nginx: after the detaches no "
+              "process of it (%d) maps the region" % len(pids), str(left))
         bad = [a for a in answers if a[0] != 200]
         check(zoned == NGINX_CYCLES, "nginx: %d attach/detach cycles with "
               "--tree, both zones in every trace, before the trace"
