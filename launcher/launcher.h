@@ -15,6 +15,8 @@
  *               (inject.h): loading the shim for `shmtrace -p PID`
  *   capacity.c  how full the tmpfs mounts and the memory cgroup got
  *   procseen.c  shared mappings /proc/PID/maps shows that no call made
+ *               (and, at an attach, every one there before the trace)
+ *   attach.c    shmtrace -p PID: attach, record, detach
  */
 #ifndef SHMTRACE_LAUNCHER_H
 #define SHMTRACE_LAUNCHER_H
