@@ -117,6 +117,12 @@ EXAMPLES := $(patsubst examples/%.c,$(B)/examples/%,$(wildcard examples/*.c))
 $(B)/examples/%: examples/%.c | $(B)/examples
 	$(CC) $(WARN) $(CFLAGS) -MMD -MP -D_GNU_SOURCE -o $@ $< $(LDFLAGS) -lpthread
 
+# The attach target linked statically: shmtrace -p must refuse it in one
+# line (no loader to load the shim into).
+EXAMPLES += $(B)/examples/attach-target-static
+$(B)/examples/attach-target-static: examples/attach-target.c | $(B)/examples
+	$(CC) $(WARN) $(CFLAGS) -D_GNU_SOURCE -static -o $@ $< -lpthread
+
 # A library the deepbind example loads with RTLD_DEEPBIND (issue 12: calls
 # that bind past the preload).
 EXAMPLE_LIBS := $(patsubst examples/lib/%.c,$(B)/examples/lib%.so,$(wildcard examples/lib/*.c))
@@ -241,6 +247,7 @@ $(B)/bench/live-refresh: bench/live-refresh.c $(VIEWER_CORE_OBJ) $(COMMON_OBJ) |
 $(B)/bench:
 	mkdir -p $@
 .PHONY: bench
-bench: $(B)/libshmtrace.so $(B)/shmtrace $(B)/bench/workload $(B)/bench/gen-trace
+bench: $(B)/libshmtrace.so $(B)/shmtrace $(B)/bench/workload $(B)/bench/gen-trace \
+       $(B)/examples/attach-target
 	-@$(MAKE) --no-print-directory $(B)/shmview $(B)/bench/live-refresh
 	@python3 bench/run.py

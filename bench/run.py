@@ -676,6 +676,48 @@ def launcher_cost():
         note("launcher write-out: %s" % e)
 
 
+ATTACH = {}
+
+
+def attach_bench():
+    """shmtrace -p on examples/attach-target churning with 4 threads: how
+    long its thread is stopped for the attach and the detach (the
+    launcher says, measured from PTRACE_INTERRUPT to the release), and the
+    time from the command to the first event of the target."""
+    prog = os.path.join(BUILD, "examples", "attach-target")
+    if not os.path.exists(prog):
+        note("attach: %s is missing" % prog)
+        return
+    rows = {"attach": [], "detach": [], "first": []}
+    for i in range(max(REPS, 5)):
+        name = "%s-att-%d" % (TAG, i)
+        key = 0x7e140000 + (os.getpid() + i) % 0x10000
+        t = subprocess.Popen([prog, name, "0x%x" % key, "4"], text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            if t.stdout.readline().strip() != "ready":
+                note("attach: the target did not start")
+                return
+            _, err, _ = run([LAUNCHER, "-p", str(t.pid), "--force", "-o",
+                             TRACE, "--duration", "0.3"])
+            m = re.findall(r"stopped ([\d.]+) ms at most", err)
+            f = re.search(r"first event came ([\d.]+) ms", err)
+            if len(m) == 2 and f:
+                rows["attach"].append(float(m[0]))
+                rows["detach"].append(float(m[1]))
+                rows["first"].append(float(f.group(1)))
+            t.stdin.write("quit\n")
+            t.stdin.flush()
+            t.wait(timeout=60)
+        finally:
+            if t.poll() is None:
+                t.kill()
+                t.wait()
+    for k, v in rows.items():
+        if v:
+            ATTACH[k] = (med(v), max(v), len(v))
+
+
 # --------------------------------------------------------------------------
 # The viewer on a million events
 # --------------------------------------------------------------------------
@@ -1044,6 +1086,11 @@ def cpu_too(s):
 
 
 def evaluate():
+    for k in ("attach", "detach"):
+        if k in ATTACH:
+            v = ATTACH[k][1]
+            target("target stopped during the %s (worst) ≤ 100 ms" % k,
+                   "%.1f ms" % v, v <= 100)
     s = stat("fail", "d0")
     if s:
         v = s["added_call"]
@@ -1413,6 +1460,17 @@ def write_report(mach, load_before, load_after, started, elapsed, slow):
              m["outside"],
              "; without `-q` (the exit summary) %.2f s" % m2["outside"]
              if m2 else ""))
+    if ATTACH:
+        add("")
+        add("## Attaching (`shmtrace -p`)")
+        add("")
+        labels = {"attach": "target thread stopped for the attach",
+                  "detach": "target thread stopped for the detach",
+                  "first": "command to the first event of the target"}
+        add(table(["what (attach-target, 4 churning threads)", "median",
+                   "worst", "runs"],
+                  [[labels[k], "%.1f ms" % v[0], "%.1f ms" % v[1], str(v[2])]
+                   for k, v in ATTACH.items()]))
     add("")
     add("## Viewer")
     add("")
@@ -1644,6 +1702,9 @@ def main():
         if part("launcher"):
             log("launcher start-up and write-out")
             launcher_cost()
+        if part("attach"):
+            log("shmtrace -p: stop times")
+            attach_bench()
         if part("viewer"):
             log("viewer")
             viewer_bench()

@@ -117,7 +117,16 @@ struct shmt_header {
 	                                      lost to a full region; never in
 	                                      `dropped`, which counts the
 	                                      program's events */
-	char reserved2[SHMT_HEADER_SIZE - 688];
+	char reserved2[760 - 688];
+	/* shmtrace -p: the attach window, in the events' clock (0: not an
+	 * attach), and the longest stop of a target's thread (ns) */
+	uint64_t attached_at;          /* 760 the first target attached */
+	uint64_t detached_at;          /* 768 the last target detached */
+	uint64_t attach_stop_ns;       /* 776 the longest attach stop */
+	uint64_t detach_stop_ns;       /* 784 the longest detach stop */
+	uint64_t attach_failed;        /* 792 targets that could not be
+	                                      attached or detached */
+	char reserved3[SHMT_HEADER_SIZE - 800];
 };
 
 /* Event flags (shmt_event.flags). */
@@ -343,6 +352,11 @@ enum shmt_arg {
 	SHMT_ARG_PROC_SEEN_DEV = 3,     /* makedev(major, minor) */
 	SHMT_ARG_PROC_SEEN_OFFSET = 5,
 	SHMT_ARG_PROC_SEEN_INODE = SHMT_ARG_INODE,
+	SHMT_ARG_PROC_SEEN_BEFORE = 6,  /* 1: seeded at `shmtrace -p`: there
+	                                   before the trace began */
+	SHMT_ARG_PROC_SEEN_KEY = 4,     /* seeded SysV: its key from
+	                                   /proc/sysvipc/shm (the event's ret:
+	                                   its creator's pid, 0: unknown) */
 	/* tmpfs: one mount as statvfs saw it (bytes; size 0: unlimited) */
 	SHMT_ARG_TMPFS_DEV = 0,         /* st_dev of its files */
 	SHMT_ARG_TMPFS_SIZE = 1,

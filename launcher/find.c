@@ -211,6 +211,15 @@ void viewer_hint(const char *self, char *buf, size_t size)
 
 void default_output(const struct options *o, char *buf, size_t size)
 {
+	if (!o->argv[0]) {	/* -p: the first target's name */
+		char comm[64] = "pid";
+		parent_of(o->pids[0], comm, sizeof(comm));
+		for (char *c = comm; *c; c++)
+			if (*c == '/' || *c == ' ')
+				*c = '_';
+		snprintf(buf, size, "shmtrace.%s.%d.trace", comm, (int)o->pids[0]);
+		return;
+	}
 	const char *base = strrchr(o->argv[0], '/');
 	snprintf(buf, size, "shmtrace.%s.%d.trace", base ? base + 1 : o->argv[0],
 		 (int)getpid());

@@ -121,6 +121,7 @@ int inject_begin(struct inject *in, pid_t pid)
 	if (ptrace(PTRACE_SEIZE, in->tid, 0, 0) < 0)
 		return fail(in, "cannot attach to process %d: %s", pid, strerror(errno));
 	in->seized = true;
+	in->asked_ns = clock_now_ns();
 	if (ptrace(PTRACE_INTERRUPT, in->tid, 0, 0) < 0)
 		return fail(in, "cannot stop thread %d: %s", in->tid, strerror(errno));
 	int st, r;
@@ -252,6 +253,8 @@ uint64_t inject_string(struct inject *in, size_t at, const char *s)
 	return in->scratch + at;
 }
 
+uint64_t inject_last_stop_ns;
+
 int inject_end(struct inject *in)
 {
 	int rc = 0;
@@ -273,6 +276,7 @@ int inject_end(struct inject *in)
 	for (int i = 1; i < in->npending; i++)
 		syscall(SYS_tgkill, in->pid, in->tid, in->pending[i]);
 	in->seized = false;
+	inject_last_stop_ns = clock_now_ns() - in->asked_ns;
 	return rc;
 }
 

@@ -36,6 +36,7 @@ struct inject {
 	uint64_t scratch;          /* a private page in the target, or 0 */
 	int pending[INJECT_MAX_PENDING]; /* signals kept for the thread */
 	int npending;
+	uint64_t asked_ns;         /* when it was asked to stop */
 	uint64_t stopped_ns;       /* when the thread was stopped */
 	char why[256];             /* what failed, for the one-line error */
 };
@@ -81,6 +82,10 @@ uint64_t inject_symbol(pid_t pid, const char *module, const char *sym);
  * with in->why set.  Safe to call after a failed inject_begin().
  */
 int inject_end(struct inject *in);
+
+/* How long the last inject_end()ed thread was stopped, from the
+ * PTRACE_INTERRUPT to its release, in ns (for shmtrace -p's figures). */
+extern uint64_t inject_last_stop_ns;
 
 /*
  * dlopen(`lib`, RTLD_NOW) in process `pid`, then `entry`(`arg`) from it

@@ -15,6 +15,8 @@
  *               (inject.h): loading the shim for `shmtrace -p PID`
  *   capacity.c  how full the tmpfs mounts and the memory cgroup got
  *   procseen.c  shared mappings /proc/PID/maps shows that no call made
+ *               (and, at an attach, every one there before the trace)
+ *   attach.c    shmtrace -p PID: attach, record, detach
  */
 #ifndef SHMTRACE_LAUNCHER_H
 #define SHMTRACE_LAUNCHER_H
@@ -40,6 +42,8 @@
 #define VIEWER_LEAK_EXIT 99	/* what we ask `shmview report` to exit with
 				   when something leaked */
 
+#define ATTACH_MAX 256	/* -p pids, with --tree their descendants */
+
 struct options {
 	const char *output;
 	int force, quiet;
@@ -52,6 +56,10 @@ struct options {
 	size_t nsupp, supp_cap;
 	int no_wait_daemons;	/* stop when PROG ends, not its last descendant */
 	char **argv;		/* the program and its arguments */
+	pid_t pids[ATTACH_MAX];	/* -p: the processes to attach to */
+	size_t npids;
+	int tree;		/* --tree: their live descendants too */
+	uint64_t duration_ms;	/* --duration, 0: none */
 	const char *self;	/* our argv[0], for the viewer hint */
 };
 
@@ -177,6 +185,22 @@ int write_final(struct live *L, int status);
 void procseen_tick(struct live *L);
 /* Forgets a reaped process (its pid may come back as another). */
 void procseen_reaped(pid_t pid);
+/* shmtrace -p: records every shared mapping `pid` has now, flagged as
+ * there before the trace (SHMT_ARG_PROC_SEEN_BEFORE), and traces it. */
+void procseen_seed(struct live *L, pid_t pid);
+/* The traced processes known so far (those attached, and every one their
+ * events name since); *pids is valid until the next procseen call. */
+size_t procseen_pids(struct live *L, const int32_t **pids);
+
+/* --- attach.c --- */
+/* shmtrace -p: attaches to o->pids (with --tree their descendants),
+ * records into `output` until a signal in `set`, --duration or their end,
+ * detaches, writes the trace and the summary (the viewer run with
+ * LD_PRELOAD `preload` and the signal mask `old`).  Returns the exit
+ * status: 0, --error-exitcode's on a leak, EXIT_SETUP when no target
+ * could be attached (said why). */
+int attach_run(const struct options *o, const char *shim, const char *output,
+	       const sigset_t *set, const sigset_t *old, const char *preload);
 
 /* --- run.c --- */
 
@@ -191,6 +215,9 @@ int setup_region(const struct options *o, const char *output,
  * programs run with the shim first (ASAN_OPTIONS verify_asan_link_order=0
  * unless set).  Returns 0 or -1 with errno set. */
 int setup_env(const char *shim, int mem_fd);
+
+/* The parent of `pid` from /proc/PID/stat, its name into comm, or 0. */
+pid_t parent_of(pid_t pid, char *comm, size_t size);
 
 /* Forks and execs `path` with `argv`, the signal mask `old` restored in
  * the child, which inherits `region_fd` (the memfd, at the number

@@ -70,6 +70,33 @@ static int open_log(const char *pattern, pid_t pid)
 	return fd;
 }
 
+/* The signals the launcher waits for, blocked; the old mask into *old. */
+static void block_signals(sigset_t *set, sigset_t *old)
+{
+	sigemptyset(set);
+	int sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(set, sigs[i]);
+	sigprocmask(SIG_BLOCK, set, old);
+}
+
+/* shmtrace -p (attach.c).  Returns the exit status. */
+static int attach(struct options *o, char *shim, char *outbuf)
+{
+	if (find_shim(shim, PATH_MAX))	/* it said why */
+		return EXIT_SETUP;
+	const char *output = o->output;
+	if (!output) {
+		default_output(o, outbuf, PATH_MAX);
+		output = outbuf;
+	}
+	const char *preload = getenv("LD_PRELOAD");
+	sigset_t set, old;
+	block_signals(&set, &old);
+	signal(SIGXFSZ, SIG_IGN);
+	return attach_run(o, shim, output, &set, &old, preload);
+}
+
 /* The run, up to the exit status; stdout not yet checked. */
 static int shmtrace(int argc, char **argv)
 {
@@ -78,6 +105,8 @@ static int shmtrace(int argc, char **argv)
 	if (r)
 		return r > 0 ? 0 : EXIT_USAGE;
 	char prog[PATH_MAX], shim[PATH_MAX], outbuf[PATH_MAX];
+	if (o.npids)
+		return attach(&o, shim, outbuf);
 	if (find_program(o.argv[0], prog, sizeof(prog))) {
 		error("cannot run '%s': %s", o.argv[0], strerror(errno));
 		return errno == ENOENT ? 127 : 126;
@@ -111,11 +140,7 @@ static int shmtrace(int argc, char **argv)
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	sigset_t set, old;
-	sigemptyset(&set);
-	int sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-	for (unsigned i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaddset(&set, sigs[i]);
-	sigprocmask(SIG_BLOCK, &set, &old);
+	block_signals(&set, &old);
 	capacity_start(&L.cap);
 	pid_t pid = start_program(prog, o.argv, &old, L.mem_fd);
 	if (pid < 0) {

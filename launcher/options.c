@@ -26,16 +26,19 @@ int launcher_error(const char *fmt, ...)
 static const struct parse_command shmtrace_cmdline = {
 	.program = "shmtrace",
 	.version = "shmtrace " SHMTRACE_VERSION,
-	.usage = "shmtrace [options] [--] PROG [ARGS...]",
+	.usage = "shmtrace [options] [--] PROG [ARGS...]\n"
+		 "   or: shmtrace -p PID[,PID...] [--tree] [--duration S] [options]",
 	.description =
 		"Run PROG with every shared-memory call of it and its descendants\n"
-		"recorded into a trace file; exit with PROG's exit status.",
+		"recorded into a trace file; exit with PROG's exit status.\n"
+		"With -p, attach to running processes instead, record until\n"
+		"SIGINT/SIGTERM, --duration or their end, then detach.",
 	.epilogue =
 		"On exit a summary of the segments created, removed and leaked\n"
 		"goes to stderr (from shmview, found beside shmtrace or named by\n"
 		"SHMTRACE_VIEWER).\n"
 		"Read the trace with: shmview dump FILE, shmview report FILE",
-	.args_name = "PROG", .min_args = 1, .max_args = PARSE_ARGS_ANY,
+	.args_name = "PROG", .min_args = 0, .max_args = PARSE_ARGS_ANY,
 	.missing = "no program to run",
 	.stop_at_arg = true,	/* what follows PROG is PROG's */
 };
@@ -99,6 +102,37 @@ static int add_supp(const char *s, void *target)
 	return 0;
 }
 
+/* -p 12,34: appended to o->pids. */
+static int add_pids(const char *s, void *target)
+{
+	struct options *o = target;
+	while (*s) {
+		char *end;
+		errno = 0;
+		long v = strtol(s, &end, 10);
+		if (errno || end == s || v <= 0 || v > INT32_MAX ||
+		    (*end && *end != ','))
+			return -1;
+		if (o->npids == ATTACH_MAX)
+			return -1;
+		o->pids[o->npids++] = (pid_t)v;
+		s = *end ? end + 1 : end;
+	}
+	return o->npids ? 0 : -1;
+}
+
+/* --duration 2.5: milliseconds, at least 1. */
+static int parse_seconds(const char *s, void *target)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v > 0) || v > 1e7)
+		return -1;
+	*(uint64_t *)target = (uint64_t)(v * 1000.0 + 0.5) ? (uint64_t)(v * 1000.0 + 0.5) : 1;
+	return 0;
+}
+
 /* Returns 0 with *o filled, 1 after --help/--version, -1 on a usage error. */
 int parse_options(int argc, char **argv, struct options *o)
 {
@@ -127,6 +161,15 @@ int parse_options(int argc, char **argv, struct options *o)
 		OPT_FLAG(0, "no-wait-daemons", &o->no_wait_daemons,
 			 "end when PROG ends: do not wait for the\n"
 			 "processes it leaves running (daemons)"),
+		OPT_CALLBACK('p', "pid", o, "PID[,PID...]", add_pids,
+			     "process ids, comma separated",
+			     "attach to these running processes (and the\n"
+			     "processes they fork from now on)"),
+		OPT_FLAG(0, "tree", &o->tree,
+			 "with -p: also every live descendant of them"),
+		OPT_CALLBACK(0, "duration", &o->duration_ms, "SECONDS",
+			     parse_seconds, "a number of seconds",
+			     "with -p: detach after this long"),
 		OPT_END(),
 	};
 	const char *env_depth = getenv("SHMTRACE_DEPTH");
@@ -139,6 +182,15 @@ int parse_options(int argc, char **argv, struct options *o)
 	rc = parse_cmdline(&shmtrace_cmdline, opts, argc, argv, &o->argv);
 	if (rc)
 		return rc;
+	if (o->npids && o->argv[0])
+		return parse_cmdline_error(&shmtrace_cmdline,
+					   "-p takes no program to run");
+	if (!o->npids && !o->argv[0])
+		return parse_cmdline_error(&shmtrace_cmdline,
+					   "no program to run (or -p PID)");
+	if (!o->npids && (o->tree || o->duration_ms))
+		return parse_cmdline_error(&shmtrace_cmdline,
+					   "--tree and --duration go with -p");
 	if (o->depth > SHMT_MAX_DEPTH)
 		return error("bad SHMTRACE_DEPTH: want 0 to %u", SHMT_MAX_DEPTH);
 	if (!o->size)

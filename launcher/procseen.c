@@ -129,9 +129,33 @@ static uint64_t stamp(const struct live *L)
  * there at some moment between t0 and now, which the event's time and
  * duration say (the viewer explains it by a traced mapping live at any
  * moment of that span). */
+/* A SysV segment's key and creator from /proc/sysvipc/shm; 0 when not
+ * listed. */
+static int sysv_identity(uint64_t shmid, uint64_t *key, int64_t *cpid)
+{
+	char line[512];
+	FILE *f = fopen("/proc/sysvipc/shm", "re");
+	int found = 0;
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		long long k;
+		unsigned long long id;
+		int cp;
+		if (sscanf(line, "%lld %llu %*o %*u %d", &k, &id, &cp) == 3 &&
+		    id == shmid) {
+			*key = (uint64_t)(uint32_t)k;
+			*cpid = cp;
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
 static void record(struct live *L, int32_t pid, uint64_t lo, uint64_t hi,
 		   const char *perms, uint64_t off, unsigned maj, unsigned mnr,
-		   uint64_t ino, const char *path, uint64_t t0)
+		   uint64_t ino, const char *path, uint64_t t0, int before)
 {
 	uint64_t i;
 	if (!region_reserve(L->h, &L->layout, &i))
@@ -149,6 +173,9 @@ static void record(struct live *L, int32_t pid, uint64_t lo, uint64_t hi,
 	e->args[SHMT_ARG_PROC_SEEN_DEV] = makedev(maj, mnr);
 	e->args[SHMT_ARG_PROC_SEEN_OFFSET] = off;
 	e->args[SHMT_ARG_PROC_SEEN_INODE] = ino;
+	e->args[SHMT_ARG_PROC_SEEN_BEFORE] = (uint64_t)before;
+	if (before && strncmp(path, "/SYSV", 5) == 0)
+		sysv_identity(ino, &e->args[SHMT_ARG_PROC_SEEN_KEY], &e->ret);
 	size_t len = strlen(path);
 	if (len > SHMT_MAX_STRING)
 		len = SHMT_MAX_STRING;
@@ -162,7 +189,7 @@ static void record(struct live *L, int32_t pid, uint64_t lo, uint64_t hi,
 	region_commit(e, i);
 }
 
-static void sample(struct live *L, int32_t pid)
+static void sample(struct live *L, int32_t pid, int before)
 {
 	char path[64], line[4096 + 256];
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
@@ -184,19 +211,39 @@ static void sample(struct live *L, int32_t pid)
 			p++;
 		p[strcspn(p, "\n")] = '\0';
 		if (!known(pid, lo, hi, ino))
-			record(L, pid, lo, hi, perms, off, maj, mnr, ino, p, t0);
+			record(L, pid, lo, hi, perms, off, maj, mnr, ino, p, t0,
+			       before);
 	}
 	fclose(f);
 }
 
-void procseen_tick(struct live *L)
+static void know_region(struct live *L)
 {
 	if (!S.region_ino) {
 		struct stat st;
 		if (fstat(L->mem_fd, &st) == 0)
 			S.region_ino = st.st_ino;
 	}
+}
+
+void procseen_tick(struct live *L)
+{
+	know_region(L);
 	learn_pids(L);
 	for (size_t i = 0; i < S.npids; i++)
-		sample(L, S.pids[i]);
+		sample(L, S.pids[i], 0);
+}
+
+void procseen_seed(struct live *L, pid_t pid)
+{
+	know_region(L);
+	add_pid(pid);
+	sample(L, pid, 1);
+}
+
+size_t procseen_pids(struct live *L, const int32_t **pids)
+{
+	learn_pids(L);
+	*pids = S.pids;
+	return S.npids;
 }

@@ -117,7 +117,7 @@ pid_t start_program(const char *path, char **argv, const sigset_t *old,
 }
 
 /* The parent of `pid` from /proc/PID/stat, or 0. */
-static pid_t parent_of(pid_t pid, char *comm, size_t size)
+pid_t parent_of(pid_t pid, char *comm, size_t size)
 {
 	char path[64], buf[512];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);

@@ -204,3 +204,9 @@ void modules_self_path(char *buf, size_t size)
 	else
 		buf[0] = 0;
 }
+
+void modules_reset(void)
+{
+	__atomic_store_n(&nknown, 0, __ATOMIC_RELEASE);
+	last_lo = last_hi = 0;
+}

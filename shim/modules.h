@@ -43,4 +43,9 @@ int modules_unknown_ip(uintptr_t ip);
  * unknown). */
 void modules_self_path(char *buf, size_t size);
 
+/* Forgets every module reported (a new trace region after an attach:
+ * shmtrace -p reports them all again).  From one thread, not while a scan
+ * runs. */
+void modules_reset(void);
+
 #endif

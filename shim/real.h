@@ -2,7 +2,8 @@
  * real.h - the next definition of an interposed function.
  *
  * Resolved lazily with dlsym(RTLD_NEXT) on first use and kept; a race
- * resolves twice to the same pointer, which is harmless.  mmap, munmap and
+ * resolves twice to the same pointer, which is harmless.  In attach mode
+ * (shmtrace -p) the lookup is RTLD_DEFAULT's, not RTLD_NEXT's.  mmap, munmap and
  * mremap never come here: they forward with the raw system call, because a
  * dlsym that allocates may call mmap (docs/DESIGN.md, "Interposition
  * traps").
@@ -34,12 +35,18 @@ static inline int shim_tls_ok(void)
 /* The next definition of `name`, resolved into *slot once.  NULL when there
  * is none, or when it is not resolved yet and this thread has no TLS
  * (dlsym needs it). */
+extern int shim_attach_mode __attribute__((visibility("hidden")));
+
 static inline void *real_resolve(void **slot, const char *name)
 {
 	void *p = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
 	if (!p && shim_tls_ok()) {
 		int saved = errno;
-		p = dlsym(RTLD_NEXT, name);
+		/* loaded late by dlopen (shmtrace -p), the shim is in no
+		 * global scope: the first definition there is the one the
+		 * program was bound to */
+		p = dlsym(__atomic_load_n(&shim_attach_mode, __ATOMIC_RELAXED) ?
+			  RTLD_DEFAULT : RTLD_NEXT, name);
 		errno = saved;
 		__atomic_store_n(slot, p, __ATOMIC_RELEASE);
 	}

@@ -30,7 +30,19 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-enum rec_state { ST_NEW, ST_INIT, ST_ON, ST_OFF };
+/* ST_DORMANT: loaded by dlopen into a process nobody traces (`shmtrace
+ * -p` loads us so, then calls shmtrace_attach): every hook forwards and
+ * nothing is made until the attach; after a detach the state is again
+ * ST_DORMANT. */
+enum rec_state { ST_NEW, ST_INIT, ST_ON, ST_OFF, ST_DORMANT };
+
+/* Attach mode (set by rec_attach, never cleared): hooks resolve the real
+ * functions in the global scope (RTLD_NEXT finds nothing after a library
+ * loaded late), and every write into the region counts itself in
+ * `writers`, so a detach can wait for the last one before the region goes
+ * away.  Launcher mode never touches the counter. */
+int shim_attach_mode __attribute__((visibility("hidden")));
+static int writers;
 
 /* Everything the process knows of its region, set once by rec_init. */
 static struct {
@@ -369,11 +381,9 @@ static int attach_inherited(const char *path)
 	return 0;
 }
 
-/* Maps the region a launcher or an ancestor made (SHMTRACE_REGION). */
-static int attach_region(const char *path)
+/* Maps the region at `path`, opened by its name. */
+static int attach_path(const char *path)
 {
-	if (attach_inherited(path) == 0)
-		return 0;
 	int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		say("cannot open trace region '", path,
@@ -391,6 +401,12 @@ static int attach_region(const char *path)
 		return -1;
 	}
 	return adopt(h, (uint64_t)st.st_size, path, 0);
+}
+
+/* Maps the region a launcher or an ancestor made (SHMTRACE_REGION). */
+static int attach_region(const char *path)
+{
+	return attach_inherited(path) == 0 ? 0 : attach_path(path);
 }
 
 /* No launcher: the first traced process makes the region itself, as a file
@@ -591,6 +607,24 @@ static uint64_t write_event(const struct rec_event *ev, uint64_t t0,
 	return i + 1;
 }
 
+/* A write into the region begins: in attach mode counted, so a detach
+ * (which first turns the state off, then waits for `writers` to drop to
+ * 0) never takes the region from under it.  Returns what writing_end
+ * needs. */
+static inline int writing_begin(void)
+{
+	if (__builtin_expect(!__atomic_load_n(&shim_attach_mode, __ATOMIC_RELAXED), 1))
+		return 0;
+	__atomic_fetch_add(&writers, 1, __ATOMIC_SEQ_CST);
+	return 1;
+}
+
+static inline void writing_end(int counted)
+{
+	if (counted)
+		__atomic_fetch_sub(&writers, 1, __ATOMIC_RELEASE);
+}
+
 uint64_t rec_now(void)
 {
 	return R.tsc ? clock_ticks() : clock_now_ns();
@@ -631,12 +665,14 @@ uint64_t rec_end(struct rec_ctx *c, const struct rec_event *ev)
 	int saved = errno;
 	uint64_t t1 = rec_now();
 	uint64_t seq = 0;
-	if (__atomic_load_n(&R.state, __ATOMIC_ACQUIRE) == ST_ON) {
+	int attached = writing_begin();
+	if (__atomic_load_n(&R.state, __ATOMIC_SEQ_CST) == ST_ON) {
 		if (c->nested)
 			__atomic_fetch_add(&R.hdr->nested, 1, __ATOMIC_RELAXED);
 		seq = write_event(ev, c->t0, t1, !c->nested,
 				  c->nested ? SHMT_EVF_NESTED : 0);
 	}
+	writing_end(attached);
 	tls.nest--;
 	errno = saved;
 	return seq;
@@ -655,7 +691,11 @@ uint64_t rec_note(const struct rec_event *ev, int with_stack)
 	int saved = errno;
 	int nested = nest_enter(*(uintptr_t *)__builtin_frame_address(0));
 	uint64_t now = rec_now();
-	uint64_t seq = write_event(ev, now, now, with_stack && !nested, 0);
+	int attached = writing_begin();
+	uint64_t seq = 0;
+	if (__atomic_load_n(&R.state, __ATOMIC_SEQ_CST) == ST_ON)
+		seq = write_event(ev, now, now, with_stack && !nested, 0);
+	writing_end(attached);
 	tls.nest--;
 	errno = saved;
 	return seq;
@@ -717,9 +757,11 @@ void rec_flush_counters(void)
 {
 	if (!shim_tls_ok())
 		return;
-	if (tls.passthrough && __atomic_load_n(&R.state, __ATOMIC_ACQUIRE) == ST_ON)
+	int attached = writing_begin();
+	if (tls.passthrough && __atomic_load_n(&R.state, __ATOMIC_SEQ_CST) == ST_ON)
 		__atomic_fetch_add(&R.hdr->passthrough, tls.passthrough,
 				   __ATOMIC_RELAXED);
+	writing_end(attached);
 	tls.passthrough = 0;
 }
 
@@ -861,4 +903,86 @@ const char *rec_env_region(void)
 const char *rec_shim_path(void)
 {
 	return shim_path[0] ? shim_path : NULL;
+}
+
+/* --- attach and detach (shmtrace -p) ---------------------------------------- */
+
+void rec_go_dormant(void)
+{
+	int expect = ST_NEW;
+	__atomic_compare_exchange_n(&R.state, &expect, ST_DORMANT, 0,
+				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+int rec_attach(const char *path)
+{
+	int expect = ST_DORMANT;
+	if (!path || strlen(path) + 17 >= sizeof(env_region) ||
+	    !__atomic_compare_exchange_n(&R.state, &expect, ST_INIT, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return -1;
+	__atomic_store_n(&shim_attach_mode, 1, __ATOMIC_SEQ_CST);
+	pid_t pid = outer_of((pid_t)syscall(SYS_getpid), 0);
+	if (pid_cell == &pid_fallback)
+		make_pid_cell(pid);
+	else
+		*pid_cell = pid_fallback = pid;
+	__atomic_fetch_add(&fork_gen, 1, __ATOMIC_RELAXED);
+	modules_reset();	/* a new region: every module again */
+	my_pidns = pidns_inode();
+	R.inherited_fd1 = 0;
+	/* the reservation an earlier detach left: nobody writes there now
+	 * (dormant since, and no writer in flight) */
+	if (R.hi && __atomic_load_n(&writers, __ATOMIC_SEQ_CST) == 0) {
+		syscall(SYS_munmap, (void *)R.lo, R.hi - R.lo);
+		R.lo = R.hi = 0;
+	}
+	if (attach_path(path) != 0) {	/* the launcher's fd number is not ours */
+		__atomic_store_n(&R.state, ST_DORMANT, __ATOMIC_RELEASE);
+		return -1;
+	}
+	strcpy(stpcpy(env_region, "SHMTRACE_REGION="), path);
+	modules_self_path(shim_path, sizeof(shim_path));
+	__atomic_store_n(&R.state, ST_ON, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int rec_detach_stop(unsigned wait_ms)
+{
+	int on = ST_ON;
+	if (!__atomic_compare_exchange_n(&R.state, &on, ST_DORMANT, 0,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		int off = ST_OFF;	/* untraced already (seccomp...) */
+		if (!__atomic_compare_exchange_n(&R.state, &off, ST_DORMANT, 0,
+						 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return -1;
+	}
+	/* a writer that saw ST_ON has counted itself first: wait for it */
+	for (unsigned i = 0; i < wait_ms * 10; i++) {
+		if (__atomic_load_n(&writers, __ATOMIC_SEQ_CST) == 0)
+			return 0;
+		struct timespec nap = { 0, 100000 };
+		syscall(SYS_nanosleep, &nap, NULL);
+	}
+	return 1;
+}
+
+void rec_detach_unmap(void)
+{
+	if (!R.hi)
+		return;
+	/* An empty private reservation in its place, not a hole: a writer
+	 * still inside (only after rec_detach_stop timed out) or a stray
+	 * counter update lands in memory nobody reads, never a fault.  No
+	 * file stays mapped, and nothing is committed. */
+	syscall(SYS_mmap, (void *)R.lo, R.hi - R.lo, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0L);
+	R.inherited_fd1 = 0;
+	env_region[0] = 0;	/* execs from here on: untraced */
+	/* an image exec'ed under the trace has the region's name in its
+	 * environment: emptied in place (as rec_init does when it cannot be
+	 * reached), its later execs run untraced and silent */
+	char *named = getenv("SHMTRACE_REGION");
+	if (named)
+		named[0] = 0;
 }

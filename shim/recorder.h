@@ -145,4 +145,34 @@ void rec_suspend_end(int suspended, int failed, const char *what);
 const char *rec_env_region(void);
 const char *rec_shim_path(void);
 
+/* --- attach mode (shmtrace -p PID; shim/attach.c) --- */
+
+/* Set when the shim was loaded by dlopen into a process nobody traces:
+ * hooks resolve their real functions in the global scope (RTLD_NEXT
+ * finds nothing after a library loaded late). */
+extern int shim_attach_mode __attribute__((visibility("hidden")));
+
+/* Keeps the recorder off until rec_attach (the constructor of a shim
+ * loaded late, with no SHMTRACE_REGION and not in LD_PRELOAD): a hook
+ * called before then forwards and makes nothing. */
+void rec_go_dormant(void);
+
+/* Maps the launcher's region at `path` (/proc/<launcher>/fd/<n>) and turns
+ * recording on; execs from here carry SHMTRACE_REGION=path.  Returns 0,
+ * or -1 with the recorder still dormant. */
+int rec_attach(const char *path);
+
+/* Turns recording off and waits up to `wait_ms` for writes in flight to
+ * end.  Returns 0, 1 when some were still in flight, -1 when not on. */
+int rec_detach_stop(unsigned wait_ms);
+
+/* Puts an empty anonymous reservation over the region (no file stays
+ * mapped; a late write lands there harmlessly). */
+void rec_detach_unmap(void);
+
+/* wrap-proc.c: records this image's start (path, argv, parent) and its
+ * modules, turns backtraces on and, once, hooks fork and exit: the
+ * constructor's work, which shmtrace_attach does late. */
+void shim_proc_start(void) __attribute__((visibility("hidden")));
+
 #endif

@@ -604,19 +604,47 @@ static void note_start(int argc, char **argv)
 	rec_note(&ev, 0);
 }
 
-/* glibc passes argc, argv and envp to the constructors of every object. */
+static int start_argc;
+static char **start_argv;
+
+void shim_proc_start(void)
+{
+	static int hooked;
+	note_start(start_argc, start_argv);
+	rec_note_modules();
+	rec_stacks_ready();
+	if (!hooked) {		/* once, whatever the attaches */
+		hooked = 1;
+		pthread_atfork(NULL, NULL, after_fork_child);
+		on_exit(at_exit, NULL);
+	}
+}
+
+/* Whether this shim was loaded late, by dlopen (shmtrace -p), not by the
+ * launcher or a preload: no SHMTRACE_REGION, and LD_PRELOAD names no
+ * libshmtrace.  Then it stays inert until shmtrace_attach. */
+static int loaded_late(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+	return !getenv("SHMTRACE_REGION") && (!pre || !strstr(pre, "libshmtrace"));
+}
+
+/* glibc passes argc, argv and envp to the constructors of every object
+ * (to those of a library loaded by dlopen too). */
 __attribute__((constructor)) static void shim_start(int argc, char **argv,
 						    char **envp)
 {
 	(void)envp;
+	start_argc = argc;
+	start_argv = argv;
+	if (loaded_late()) {
+		rec_go_dormant();
+		return;
+	}
 	if (!rec_enabled())
 		return;
 	/* made the region ourselves: descendants must find it */
 	if (!getenv("SHMTRACE_REGION") && rec_env_region())
 		putenv((char *)rec_env_region());
-	note_start(argc, argv);
-	rec_note_modules();
-	rec_stacks_ready();
-	pthread_atfork(NULL, NULL, after_fork_child);
-	on_exit(at_exit, NULL);
+	shim_proc_start();
 }

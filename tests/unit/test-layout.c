@@ -54,6 +54,11 @@ int main(void)
 	PIN(shmt_header, untraced, 448, 8);
 	PIN(shmt_header, capacity_lost, 680, 8);
 	PIN(shmt_header, proc_seen, 512, 8);
+	PIN(shmt_header, attached_at, 760, 8);
+	PIN(shmt_header, detached_at, 768, 8);
+	PIN(shmt_header, attach_stop_ns, 776, 8);
+	PIN(shmt_header, detach_stop_ns, 784, 8);
+	PIN(shmt_header, attach_failed, 792, 8);
 	CHECK(sizeof(struct shmt_header) == 4096, "header is 4096 bytes");
 
 	PIN(shmt_event, commit, 0, 8);

@@ -1064,9 +1064,14 @@ static void do_proc_seen(struct model *m, struct process *p,
 	}
 	o.path = xstrndup(ev->str, n);
 	struct segment *s = NULL;
+	bool before = ev->args[SHMT_ARG_PROC_SEEN_BEFORE] != 0; /* shmtrace -p */
 	if (strncmp(o.path, "/SYSV", 5) == 0) {
 		struct u64_entry *e = u64_find(m->idx->shmids, (uint32_t)o.ino);
 		s = e ? e->seg : sysv_seg(m, (int32_t)o.ino, ev, t);
+		if (before && !e) {
+			s->key = (uint32_t)ev->args[SHMT_ARG_PROC_SEEN_KEY];
+			s->size = len;
+		}
 	} else if (strcmp(o.path, "/dev/zero") == 0 && o.deleted) {
 		s = o.ino ? obj_find(m, o.dev, o.ino) : NULL;
 		if (!s) {
@@ -1084,11 +1089,12 @@ static void do_proc_seen(struct model *m, struct process *p,
 		s = object_seg(m, &o, ev, t);
 	}
 	free(o.path);
-	s->notes |= SEG_NOTE_SEEN_IN_PROC;
+	/* seeded at an attach: made before the trace, not a blind spot */
+	s->notes |= before ? SEG_NOTE_PREEXISTING : SEG_NOTE_SEEN_IN_PROC;
 	struct attach_spec a = { addr, len, addr,
 				 !(ev->args[SHMT_ARG_PROC_SEEN_PROT] & PROT_WRITE), false,
 				 ATTACH_MMAP, t, ev->seq };
-	attach(m, s, p, &a)->proc_only = true;
+	attach(m, s, p, &a)->proc_only = !before;
 }
 
 /* --- mappings ---------------------------------------------------------------------------------- */
@@ -1442,6 +1448,13 @@ const struct trace_event *model_event(const struct model *m, uint64_t seq,
 	return ev && ev->seq == seq ? ev : NULL;
 }
 
+/* A trace of `shmtrace -p` ends at the detach, not with its processes:
+ * final, but they may live on (the header's attach window). */
+static bool detached_trace(const struct trace *t)
+{
+	return t && t->hdr && __atomic_load_n(&t->hdr->attached_at, __ATOMIC_RELAXED);
+}
+
 /* Replays the event of `seq`; *last: the latest time replayed. */
 static void replay_seq(struct model *m, uint64_t seq, uint64_t *last)
 {
@@ -1611,7 +1624,7 @@ void model_build(struct model *m, const struct trace *t, uint64_t until_ns)
 	m->idx->last_rel = last;
 	m->until_ns = until_ns == UINT64_MAX ? last : until_ns;
 	m->to_end = until_ns == UINT64_MAX;
-	if (m->final && until_ns == UINT64_MAX) {
+	if (m->final && until_ns == UINT64_MAX && !detached_trace(t)) {
 		/* the launcher waited for every process: all have ended */
 		uint64_t end = t->end_ns > t->start_ns ? t->end_ns - t->start_ns : last;
 		m->until_ns = end;
@@ -1793,7 +1806,8 @@ static enum seg_state file_state(struct segment *s, const struct kernel_view *k)
 void model_reconcile(struct model *m, const struct kernel_view *k)
 {
 	/* processes the kernel says are gone have ended, unseen */
-	for (size_t i = 0; k && !m->final && i < m->nprocesses; i++) {
+	for (size_t i = 0; k && (!m->final || detached_trace(m->trace)) &&
+	     i < m->nprocesses; i++) {
 		struct process *p = m->processes[i];
 		if (!p->ended && !kernel_pid_alive(p->pid))
 			proc_end(m, p, m->until_ns);
@@ -1805,7 +1819,7 @@ void model_reconcile(struct model *m, const struct kernel_view *k)
 	 * are this machine's CLOCK_MONOTONIC, since one of its processes is
 	 * alive here.  A model replayed to a past instant is left there. */
 	uint64_t now = clock_now_ns(), start = m->trace ? m->trace->start_ns : 0;
-	if (k && m->running && m->to_end && now > start &&
+	if (k && m->running && m->to_end && now > start && !detached_trace(m->trace) &&
 	    now - start > m->until_ns)
 		m->until_ns = now - start;
 	m->leaks = 0;
