@@ -50,6 +50,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "common"))
+from records import records, varint  # noqa: E402  (common/records.py)
 BUILD = os.environ.get("SHMTRACE_BUILD") or os.path.join(ROOT, "build")
 LAUNCHER = os.path.join(BUILD, "shmtrace")
 VIEWER = os.path.join(BUILD, "shmview")
@@ -392,34 +394,6 @@ SHMT_CALL_SHMCTL = 4
 SHMT_CALL_SHM_UNLINK = 9
 SHMT_VERSION_RECORDS = 2        # the compact file the launcher writes
 RECORDS_EVENT, RECORDS_STACK = 1, 2
-
-
-def varint(data, i):
-    """LEB128 at data[i]: (value, next index)."""
-    v = shift = 0
-    while True:
-        b = data[i]
-        i += 1
-        v |= (b & 0x7f) << shift
-        shift += 7
-        if not b & 0x80:
-            return v, i
-
-
-def records(data, start):
-    """(type, payload) of each whole record of a compact file (version 2,
-    common/records.h): [u8 type][varint n][n bytes]."""
-    i = start
-    while i < len(data):
-        kind = data[i]
-        try:
-            n_, j = varint(data, i + 1)
-        except IndexError:
-            return
-        if kind == 0 or j + n_ > len(data):
-            return
-        yield kind, data[j:j + n_]
-        i = j + n_
 
 
 def event_fields(payload):

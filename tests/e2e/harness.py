@@ -49,6 +49,8 @@ import tempfile
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "common"))
+import records  # noqa: E402  (common/records.py: the compact file, in Python)
 BUILD = os.environ.get("SHMTRACE_BUILD") or os.path.join(ROOT, "build")
 LAUNCHER = os.path.join(BUILD, "shmtrace")
 VIEWER = os.path.join(BUILD, "shmview")
@@ -635,34 +637,6 @@ def nonneg(v):
 # The region file, read directly (independently of the viewer)
 # --------------------------------------------------------------------------
 
-def _varint(data, i):
-    """LEB128 at data[i]: (value, next index)."""
-    v = shift = 0
-    while True:
-        b = data[i]
-        i += 1
-        v |= (b & 0x7f) << shift
-        shift += 7
-        if not b & 0x80:
-            return v, i
-
-
-def _records(data):
-    """(type, payload) of each whole record of a compact file (version 2,
-    common/records.h), decoded here independently of the viewer."""
-    i = 4096
-    while i < len(data):
-        kind = data[i]
-        try:
-            n, j = _varint(data, i + 1)
-        except IndexError:
-            return
-        if kind == 0 or j + n > len(data):
-            return
-        yield kind, data[j:j + n]
-        i = j + n
-
-
 def read_region(path):
     """Header counters and the committed events of a trace file: the slots
     of a region (version 1) or the event records of a compact file (2)."""
@@ -679,10 +653,10 @@ def read_region(path):
      h["disabled"], h["stacks_no_room"], h["untraced"]) = struct.unpack_from("<8Q", data, 392)
     committed, calls = 0, {}
     if h["version"] == 2:
-        for kind, payload in _records(data):
+        for kind, payload in records.records(data):
             if kind == 1:           # EVENT: zz(seq - n), then the call
                 committed += 1
-                call = _varint(payload, _varint(payload, 0)[1])[0]
+                call = records.varint(payload, records.varint(payload, 0)[1])[0]
                 calls[call] = calls.get(call, 0) + 1
         h["slot_capacity"] = committed
         h["committed"], h["calls"] = committed, calls
