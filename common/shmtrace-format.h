@@ -120,7 +120,9 @@ struct shmt_header {
 	char reserved2[760 - 688];
 	/* shmtrace -p: the attach window, in the events' clock (0: not an
 	 * attach), and the longest stop of a target's thread (ns) */
-	uint64_t attached_at;          /* 760 the first target attached */
+	uint64_t attached_at;          /* 760 the first target attached
+	                                      (CLOCK_MONOTONIC ns, as start_ns;
+	                                      0: not an attach) */
 	uint64_t detached_at;          /* 768 the last target detached */
 	uint64_t attach_stop_ns;       /* 776 the longest attach stop */
 	uint64_t detach_stop_ns;       /* 784 the longest detach stop */
@@ -270,8 +272,7 @@ enum shmt_arg {
 	/* shm_open: the name is the string, slot 0 stays 0 */
 	SHMT_ARG_SHM_OPEN_OFLAG = 1,
 	SHMT_ARG_SHM_OPEN_MODE = 2,
-	SHMT_ARG_SHM_OPEN_INODE = SHMT_ARG_INODE, /* 0: unknown (an object
-	                                             record follows too) */
+	SHMT_ARG_SHM_OPEN_INODE = SHMT_ARG_INODE, /* 0: it costs a syscall */
 
 	/* memfd_create: the name is the string, slot 0 stays 0 */
 	SHMT_ARG_MEMFD_FLAGS = 1,

@@ -228,11 +228,6 @@ static int alive(pid_t pid)
 	       state[0] != 'Z' && state[0] != 'X';
 }
 
-static uint64_t stamp(const struct live *L)
-{
-	return L->tsc ? clock_ticks() : clock_now_ns();
-}
-
 /* shmtrace_detach() in `pid`, if the shim is mapped there.  Returns 0, or
  * -1 after saying why. */
 static int detach_one(struct live *L, pid_t pid, const char *shim_base)
@@ -294,8 +289,8 @@ static int attach_one(struct live *L, const char *shim, const char *region,
 		return error("%s", why);
 	/* first, so the trace holds them from its first instant; what is
 	 * mapped between this read and the attach the next tick sees */
-	if (!L->h->attached_at)
-		L->h->attached_at = stamp(L);
+	if (!L->h->attached_at)	/* CLOCK_MONOTONIC ns, as the header's times */
+		L->h->attached_at = clock_now_ns();
 	procseen_seed(L, pid);
 	int rc = inject_library(pid, shim, "shmtrace_attach", region, &ret, why,
 				sizeof(why));
@@ -425,7 +420,7 @@ int attach_run(const struct options *o, const char *shim, const char *output,
 		first_ns = clock_now_ns();
 	const char *stopped = record_until_done(&L, o, set, &first_ns);
 	detach_all(&L, shim_base);
-	L.h->detached_at = stamp(&L);
+	L.h->detached_at = clock_now_ns();
 	sync_live(&L);
 	capacity_record(&L, &L.cap, 0);
 	if (write_final(&L, 0))

@@ -420,6 +420,22 @@ static void put_program(FILE *out, const struct report *r)
 	fputc('\n', out);
 }
 
+/* A trace of `shmtrace -p`: the window it saw, since the trace's start. */
+static void put_attach_window(FILE *out, const struct trace *t)
+{
+	const struct shmt_header *h = t->hdr;
+	uint64_t a = __atomic_load_n(&h->attached_at, __ATOMIC_RELAXED);
+	uint64_t d = __atomic_load_n(&h->detached_at, __ATOMIC_RELAXED);
+	if (!a || a < t->start_ns)
+		return;
+	fputs("; attached at +", out);
+	put_duration(out, a - t->start_ns);
+	if (d >= a) {
+		fputs(", detached at +", out);
+		put_duration(out, d - t->start_ns);
+	}
+}
+
 static void put_run(FILE *out, const struct report *r)
 {
 	const struct model *m = r->model;
@@ -439,6 +455,7 @@ static void put_run(FILE *out, const struct report *r)
 	fprintf(out, "; %" PRIu64 " event%s over ", m->events,
 		words_plural(m->events));
 	put_duration(out, m->until_ns);
+	put_attach_window(out, r->trace);
 	fputc('\n', out);
 }
 
@@ -774,6 +791,7 @@ void report_summary(FILE *out, const struct report *r)
 	put_leaked(out, r);
 	if (r->suppressed)
 		fprintf(out, " (%" PRIu64 " suppressed)", r->suppressed);
+	put_attach_window(out, r->trace);
 	fputc('\n', out);
 	for (size_t i = 0; i < m->nsegments; i++)
 		if (model_is_leak(m->segments[i]) && !r->segs[i].suppressed)

@@ -128,6 +128,10 @@ def t_churn():
         text = viewer_text(["report", path])
         check("round_of" in text, "attach: the calls have their stacks "
               "(round_of)", text[:300])
+        run_line = next((l for l in text.splitlines() if l.startswith("run: ")), "")
+        m = re.search(r"attached at \+([\d.]+)s, detached at \+([\d.]+)s", run_line)
+        check(m and float(m.group(1)) <= float(m.group(2)),
+              "attach: the report states the attach window", run_line)
         seeds = seeded(evs, t.pid)
         first_call = min((e["seq"] for e in opens), default=-1)
         check(seeds and all(e["seq"] < first_call for e in seeds),

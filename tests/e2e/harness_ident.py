@@ -49,11 +49,92 @@ def live_attachments(trace):
     return live
 
 
+def _shim_ranges(pid):
+    ranges = []
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            for line in f:
+                if "libshmtrace.so" in line:
+                    lo, hi = line.split()[0].split("-")
+                    ranges.append((int(lo, 16), int(hi, 16)))
+    except OSError:
+        pass
+    return ranges
+
+
+def _thread_state(pid, tid):
+    """('stopped', pc, sp) of a thread stopped by a signal (in a system call
+    or not), ('running', 0, 0) otherwise, None when it is gone."""
+    try:
+        with open("/proc/%d/task/%d/stat" % (pid, tid)) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open("/proc/%d/task/%d/syscall" % (pid, tid)) as f:
+            fields = f.read().split()
+    except OSError:
+        return None
+    if state not in "tT" or len(fields) < 3:
+        return ("running", 0, 0)
+    return ("stopped", int(fields[-1], 16), int(fields[-2], 16))
+
+
+def _in_shim(pid):
+    """Whether a thread of pid is stopped inside the shim: its pc there, or
+    a return address there at the top of its stack (a system call the shim
+    made).  Such a thread may have made a call whose record is not written
+    yet: the kernel shows what the trace cannot have."""
+    ranges = _shim_ranges(pid)
+    if not ranges:
+        return False
+    try:
+        tids = [int(t) for t in os.listdir("/proc/%d/task" % pid)]
+        mem = open("/proc/%d/mem" % pid, "rb")
+    except OSError:
+        return False
+    with mem:
+        for tid in tids:
+            st = _thread_state(pid, tid)
+            if not st or st[0] != "stopped":
+                continue
+            words = [st[1]]
+            try:
+                mem.seek(st[2])
+                top = mem.read(256)
+                words += [int.from_bytes(top[i:i + 8], "little") for i in range(0, len(top) - 7, 8)]
+            except (OSError, ValueError):
+                pass
+            if any(lo <= w < hi for w in words for lo, hi in ranges):
+                return True
+    return False
+
+
+def _all_stopped(pid):
+    try:
+        tids = [int(t) for t in os.listdir("/proc/%d/task" % pid)]
+    except OSError:
+        return True     # gone
+    return all((_thread_state(pid, t) or ("stopped",))[0] == "stopped" for t in tids)
+
+
+def settle_stopped(pids):
+    """Once SIGSTOP was sent to pids: wait until every thread is stopped,
+    and none inside the shim (one that is goes on with SIGCONT and is
+    stopped again), so what /proc shows is what the trace can hold."""
+    def settled():
+        busy = [q for q in pids if not _all_stopped(q) or _in_shim(q)]
+        for q in busy:
+            if _all_stopped(q):     # stopped mid-record: let it finish it
+                os.kill(q, signal.SIGCONT)
+                os.kill(q, signal.SIGSTOP)
+        return not busy
+    wait_for("the frozen processes to stop outside the shim", settled, timeout=20)
+
+
 def frozen_check(title, trace, pids):
     """With every process of pids stopped: the trace's map (once the
     launcher has copied out what was recorded) has exactly the shared
     mappings /proc/PID/maps shows, and each kernel object is one segment.
     Returns the live attachments."""
+    settle_stopped(pids)
     kernel = {q: proc_shared(q) for q in pids}
     wait_for("the trace header", lambda: trace_started(trace))
 
