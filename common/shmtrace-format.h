@@ -272,7 +272,8 @@ enum shmt_arg {
 	/* shm_open: the name is the string, slot 0 stays 0 */
 	SHMT_ARG_SHM_OPEN_OFLAG = 1,
 	SHMT_ARG_SHM_OPEN_MODE = 2,
-	SHMT_ARG_SHM_OPEN_INODE = SHMT_ARG_INODE, /* 0: it costs a syscall */
+	SHMT_ARG_SHM_OPEN_INODE = SHMT_ARG_INODE, /* 0: unknown (an object
+	                                             record follows too) */
 
 	/* memfd_create: the name is the string, slot 0 stays 0 */
 	SHMT_ARG_MEMFD_FLAGS = 1,

@@ -147,7 +147,14 @@ static void append_slot(struct live *L, struct records_writer *w,
 
 /* Looks at slot i: appends it when committed (and valid).  Returns 1
  * when it was committed. */
-static int take_slot(struct live *L, uint64_t i, uint64_t arena_used,
+/* The used part of the arena now, at most its size. */
+static uint64_t arena_used_now(const struct live *L)
+{
+	uint64_t used = __atomic_load_n(&L->h->arena_head, __ATOMIC_ACQUIRE);
+	return used < L->layout.arena_size ? used : L->layout.arena_size;
+}
+
+static int take_slot(struct live *L, uint64_t i, uint64_t *arena_used,
 		     uint64_t *corrupt)
 {
 	const unsigned char *slot = (const unsigned char *)slot_at(L, i);
@@ -156,7 +163,11 @@ static int take_slot(struct live *L, uint64_t i, uint64_t arena_used,
 	if (__atomic_load_n(&((const struct shmt_event *)slot)->commit,
 			    __ATOMIC_ACQUIRE) != i + 1 || e.commit != i + 1)
 		return 0;
-	if (slot_valid(L, &e, arena_used)) {
+	/* a string carved after our look at the arena (its slot committed
+	 * since) is there by now: look again before calling it corrupt */
+	if (!slot_valid(L, &e, *arena_used))
+		*arena_used = arena_used_now(L);
+	if (slot_valid(L, &e, *arena_used)) {
 		append_slot(L, &L->w, &e, slot);
 		capacity_saw(&L->cap, &e);
 	} else {
@@ -194,16 +205,14 @@ static void keep_hole(struct live *L, uint64_t i)
 static void take_slots(struct live *L, int last, uint64_t *corrupt)
 {
 	uint64_t head = used_slots(L);
-	uint64_t arena_used = __atomic_load_n(&L->h->arena_head, __ATOMIC_ACQUIRE);
-	if (arena_used > L->layout.arena_size)
-		arena_used = L->layout.arena_size;
+	uint64_t arena_used = arena_used_now(L);
 	size_t kept = 0;
 	for (size_t k = 0; k < L->nholes; k++)
-		if (!take_slot(L, L->holes[k], arena_used, corrupt))
+		if (!take_slot(L, L->holes[k], &arena_used, corrupt))
 			L->holes[kept++] = L->holes[k];
 	L->nholes = kept;
 	for (; L->done < L->layout.slot_capacity; L->done++) {
-		if (take_slot(L, L->done, arena_used, corrupt))
+		if (take_slot(L, L->done, &arena_used, corrupt))
 			continue;
 		if (L->done >= head)
 			break;	/* nothing reserved there yet */

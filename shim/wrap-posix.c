@@ -35,18 +35,21 @@ static void note_new_fd(struct rec_ctx *c, uint16_t call, uint32_t obj, int fd,
 			  [SHMT_ARG_SHM_OPEN_MODE] = a2 },
 	};
 	struct object_info oi;
-	if (call == SHMT_CALL_MEMFD_CREATE && fd >= 0) {
-		/* its (dev, inode), which a descriptor passed on or opened
-		 * through /proc joins it by; shm_open's name does that */
+	if (fd >= 0) {
+		/* its (dev, inode), which a mapping anywhere joins it by: a
+		 * descriptor passed on, opened by path or through /proc (one
+		 * fstat; the name is known, no readlink) */
 		object_inspect(fd, 0, &oi);
-		oi.kind = SHMT_OBJ_MEMFD;
+		oi.kind = obj;
+		_Static_assert(SHMT_ARG_MEMFD_INODE == SHMT_ARG_SHM_OPEN_INODE,
+			       "one slot for the inode of both");
 		ev.args[SHMT_ARG_MEMFD_INODE] = oi.inode;
 	}
 	uint64_t seq = rec_end(c, &ev);
-	if (fd >= 0)
+	if (fd >= 0) {
 		track_fd_set(fd, obj, seq);
-	if (call == SHMT_CALL_MEMFD_CREATE && fd >= 0)
 		object_note(&oi, fd, seq);
+	}
 }
 
 /* As shmget_observed (wrap-sysv.c): O_CREAT without O_EXCL is tried with

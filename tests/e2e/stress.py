@@ -81,8 +81,9 @@ def t_full():
     kept = [e for e in t.events]
     # events the program caused: its calls, its threads, its start and exit,
     # and the launcher reaping it, and the object record after each
-    # memfd_create; module events are recorded first, kept
-    expected = sum(want.values()) + 2 * THREADS + 1 + 1 + 1 + want.get("memfd_create", 0)
+    # memfd_create and shm_open; module events are recorded first, kept
+    expected = sum(want.values()) + 2 * THREADS + 1 + 1 + 1 + \
+        want.get("memfd_create", 0) + want.get("shm_open", 0)
     check(h["dropped"] > 0 and len(kept) + h["dropped"] == expected,
           "stress-full: recorded + dropped == events made (%d + %d == %d)"
           % (len(kept), h["dropped"], expected),

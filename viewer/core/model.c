@@ -755,6 +755,12 @@ static void do_shm_open(struct model *m, struct process *p,
 		name_set(m, s);
 	}
 	free(name);
+	const struct objinfo *o = info_of(m, ev->seq);
+	if (o && o->ino) {	/* a mapping by path or a passed descriptor joins */
+		obj_identify(m, s, o->dev, o->ino);
+		if (!s->inode)
+			s->inode = o->ino;
+	}
 	touch(m, s);
 	u64_put(&m->idx->origins, ev->seq, s);
 	fd_hold(p, s, true);	/* shm_open sets O_CLOEXEC */
