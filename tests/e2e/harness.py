@@ -42,10 +42,12 @@ import random
 import re
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -306,6 +308,26 @@ def example(name):
 
 def bare(name, *args, env=None):
     return run([example(name)] + [str(a) for a in args], env=env)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 nothing listens on now, for a server a test
+    starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_port(port, timeout=10):
+    """Whether something listens on 127.0.0.1:port within `timeout` s."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
 
 
 def skip(name, why):

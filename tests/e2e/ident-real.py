@@ -20,14 +20,12 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (skip, TMP, Fatal, brief, check, fail, report_json, run,  # noqa: E402
+from harness import (free_port, wait_port, skip, TMP, Fatal, brief, check, fail, report_json, run,  # noqa: E402
                      trace_path, traced)
 from harness_ident import (Paused, audit_check, frozen_check, one_per_object,  # noqa: E402
                            pid_map_check, wait_for)
@@ -392,16 +390,7 @@ def t_php_fpm():
     finally:
         for q in stopped:
             os.kill(q, signal.SIGCONT)
-        try:
-            with open(os.path.join(d, "fpm.pid")) as f:
-                os.kill(int(f.read()), signal.SIGQUIT)
-        except (OSError, ValueError):
-            os.killpg(p.pid, signal.SIGTERM)
-        try:
-            p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
+        stop_server(p, os.path.join(d, "fpm.pid"), signal.SIGQUIT)
     rep = report_json(trace)
     zones = [x for x in opcache_zones(segments(rep), 128 << 20)
              if len({a["pid"] for a in x["attachments"]}) > 1]
@@ -437,15 +426,22 @@ EnableSendfile Off
   Require all granted
 </Directory>
 """
+def stop_server(p, pidfile, sig):
+    """Ends a server the test started in session p: `sig` to the pid its
+    pid file names (its group when there is none), SIGKILL after 30 s."""
+    try:
+        with open(pidfile) as f:
+            os.kill(int(f.read()), sig)
+    except (OSError, ValueError):
+        os.killpg(p.pid, signal.SIGTERM)
+    try:
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
 REQUESTS = 2000
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def freeze_tree(trace):
@@ -474,30 +470,14 @@ def run_apache(d, port, trace):
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                          start_new_session=True)
     try:
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
+        if not wait_port(port, timeout=20):
             raise Fatal("apache did not listen: %r" % p.stderr.read()[-300:])
         res = run(["ab", "-q", "-n", str(REQUESTS), "-c", "4",
                    "http://127.0.0.1:%d/index.html" % port])
         if trace:
             freeze_tree(trace)
     finally:
-        try:
-            with open(os.path.join(d, "httpd.pid")) as f:
-                os.kill(int(f.read()), signal.SIGTERM)
-        except (OSError, ValueError):
-            os.killpg(p.pid, signal.SIGTERM)
-        try:
-            p.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
+        stop_server(p, os.path.join(d, "httpd.pid"), signal.SIGTERM)
     return res
 
 

@@ -12,7 +12,6 @@ How to run it and read its output: tests/e2e/harness.py.
 import os
 import re
 import shutil
-import socket
 import stat
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (Fatal, bare, check, ftok_path, need, one_line,  # noqa: E402
+from harness import (free_port, Fatal, bare, check, ftok_path, need, one_line,  # noqa: E402
                      posix_name, run, unlink_shm, TAG, TMP, VIEWER)
 
 TESTS, test = harness.registry()
@@ -133,12 +132,6 @@ def t_file():
     serve(textdir, shmid, name)
     harness.remove_key(key)
     unlink_shm(name.lstrip("/"))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def scrape(port, proc):

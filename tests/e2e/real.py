@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import (skip, Fatal, check, fail, run, need, LAUNCHER, BUILD,  # noqa: E402
+from harness import (free_port, wait_port, skip, Fatal, check, fail, run, need, LAUNCHER, BUILD,  # noqa: E402
                      TMP, dev_shm, map_json, report_json, sysv_segments, remove_shmid,
                      unlink_shm)
 
@@ -37,25 +37,6 @@ PYTHON = "/usr/bin/python3"
 def figure(pair):
     """A figure for tests/RELIABILITY.md, as a comment line run-tests.sh passes."""
     print("# figure: %s: %s" % pair, flush=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
 
 
 def wait_exit(p, timeout=30):
